@@ -1,0 +1,111 @@
+"""Money: accounts, categories, transactions and invoices. Amounts are exact Decimals."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import String, UniqueConstraint
+from sqlmodel import Field
+
+from store.models.base import (
+    Timestamped,
+    decimal_field,
+    id_field,
+    json_field,
+    owner_field,
+    ref_field,
+    time_field,
+)
+
+
+class TransactionKind(StrEnum):
+    EXPENSE = "expense"
+    INCOME = "income"
+
+
+class InvoiceStatus(StrEnum):
+    DRAFT = "draft"
+    SENT = "sent"
+    PAID = "paid"
+    VOID = "void"
+
+
+class Account(Timestamped, table=True):
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: uuid.UUID = id_field()
+    user_id: uuid.UUID = owner_field()
+    name: str = Field(max_length=200)
+    kind: str = Field(default="checking", max_length=30)
+    currency: str = Field(default="USD", max_length=3)
+    institution: str | None = Field(default=None, max_length=200)
+    external_id: str | None = Field(default=None, max_length=200)
+
+
+class Category(Timestamped, table=True):
+    __tablename__ = "categories"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: uuid.UUID = id_field()
+    user_id: uuid.UUID = owner_field()
+    name: str = Field(max_length=100)
+    kind: TransactionKind = Field(default=TransactionKind.EXPENSE, sa_type=String(10))
+    parent_id: uuid.UUID | None = ref_field("categories")
+
+
+class Transaction(Timestamped, table=True):
+    __tablename__ = "transactions"
+
+    id: uuid.UUID = id_field()
+    user_id: uuid.UUID = owner_field()
+    account_id: uuid.UUID | None = ref_field("accounts")
+    kind: TransactionKind = Field(default=TransactionKind.EXPENSE, sa_type=String(10))
+    amount: Decimal = decimal_field()  # positive; the kind says which way it went
+    currency: str = Field(max_length=3)
+    occurred_on: date = Field(index=True)
+    description: str | None = Field(default=None, max_length=500)
+    merchant: str | None = Field(default=None, max_length=200, index=True)
+    category_id: uuid.UUID | None = ref_field("categories")
+    project_id: uuid.UUID | None = ref_field("projects")
+    receipt_url: str | None = Field(default=None, max_length=2000)
+    external_id: str | None = Field(default=None, max_length=200, index=True)
+    meta: dict = json_field(column="metadata")
+
+
+class Invoice(Timestamped, table=True):
+    __tablename__ = "invoices"
+    __table_args__ = (UniqueConstraint("user_id", "number"),)
+
+    id: uuid.UUID = id_field()
+    user_id: uuid.UUID = owner_field()
+    project_id: uuid.UUID | None = ref_field("projects")
+    number: int = Field(ge=1)
+    status: InvoiceStatus = Field(default=InvoiceStatus.DRAFT, sa_type=String(10))
+    client: str | None = Field(default=None, max_length=200)
+    currency: str = Field(max_length=3)
+    issued_on: date
+    due_on: date
+    subtotal: Decimal = decimal_field()
+    tax_rate: Decimal = decimal_field(default=Decimal(0))
+    tax: Decimal = decimal_field(default=Decimal(0))
+    total: Decimal = decimal_field()
+    file_key: str | None = Field(default=None, max_length=500)
+    sent_at: datetime | None = time_field()
+    paid_at: datetime | None = time_field()
+
+
+class InvoiceLine(Timestamped, table=True):
+    __tablename__ = "invoice_lines"
+
+    id: uuid.UUID = id_field()
+    user_id: uuid.UUID = owner_field()
+    invoice_id: uuid.UUID = Field(foreign_key="invoices.id", index=True, ondelete="CASCADE")
+    position: int = Field(default=0)
+    description: str = Field(max_length=500)
+    quantity: Decimal = decimal_field()
+    unit_price: Decimal = decimal_field()
+    amount: Decimal = decimal_field()

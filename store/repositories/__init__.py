@@ -1,0 +1,1 @@
+"""Queries over the tables; every user-owned query takes the owner's id."""

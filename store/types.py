@@ -1,0 +1,76 @@
+"""Column types that keep the store's promises on every backend.
+
+SQLite has no time zones and no exact decimals, so these decorators make both
+backends behave the same: datetimes go in and come out as aware UTC, and money
+is stored as an exact integer count of ten-thousandths.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+DECIMAL_PLACES = 4
+_SCALE = Decimal(10) ** DECIMAL_PLACES
+_QUANTUM = Decimal(1).scaleb(-DECIMAL_PLACES)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime, stored in UTC; naive values are refused, not guessed."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: times must carry a time zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:  # SQLite drops the offset; everything stored is UTC
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """A Decimal stored as an integer of ten-thousandths, exact on every backend.
+
+    Four places cover every ISO 4217 currency (at most three minor digits) and
+    fractional quantities; sums in SQL stay exact integers.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, float):
+            raise TypeError("money and quantities are Decimal, never float")
+        amount = Decimal(value)
+        if amount != amount.quantize(_QUANTUM):
+            raise ValueError(f"{amount} has more than {DECIMAL_PLACES} decimal places")
+        return int(amount * _SCALE)
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return from_scaled(value)
+
+
+def from_scaled(value: int | Decimal) -> Decimal:
+    """Turn a stored (or SQL-summed) integer of ten-thousandths back into a Decimal."""
+    return (Decimal(int(value)) / _SCALE).quantize(_QUANTUM)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

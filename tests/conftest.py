@@ -1,0 +1,108 @@
+"""Shared fixtures: the store on SQLite and on the real PostgreSQL, and a guard
+that fails any test leaving asyncio tasks behind."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from store import migrate
+from store.database import create_engine, session_factory
+from store.models import metadata
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "LIFEOS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+BACKENDS = ["sqlite", "postgresql"]
+
+
+class DatabaseFactory:
+    """Makes fresh, empty databases for one test run and drops them all at the end."""
+
+    def __init__(self, tmp: Path) -> None:
+        self._tmp = tmp
+        self._pg_names: list[str] = []
+
+    async def new(self, backend: str) -> str:
+        name = f"lifeos_test_{uuid.uuid4().hex[:12]}"
+        if backend == "sqlite":
+            return f"sqlite+aiosqlite:///{self._tmp / name}.db"
+        conn = await asyncpg.connect(POSTGRES_ADMIN_URL)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        self._pg_names.append(name)
+        admin = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+        return f"{admin.replace('postgresql://', 'postgresql+asyncpg://', 1)}/{name}"
+
+    async def drop_all(self) -> None:
+        if not self._pg_names:
+            return
+        conn = await asyncpg.connect(POSTGRES_ADMIN_URL)
+        try:
+            for name in self._pg_names:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def databases(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DatabaseFactory]:
+    factory = DatabaseFactory(tmp_path_factory.mktemp("db"))
+    yield factory
+    await factory.drop_all()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def engine(
+    request: pytest.FixtureRequest, databases: DatabaseFactory
+) -> AsyncIterator[AsyncEngine]:
+    """A migrated database per backend, shared by the run; tests leave it empty."""
+    url = await databases.new(request.param)
+    engine = create_engine(url)
+    await migrate.upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    async with session_factory(engine)() as session:
+        yield session
+    await empty_tables(engine)
+
+
+async def empty_tables(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            await conn.execute(delete(table))
+
+
+@pytest.fixture
+def backend(engine: AsyncEngine) -> str:
+    return engine.dialect.name
+
+
+@pytest.fixture(autouse=True)
+async def no_pending_tasks() -> AsyncIterator[None]:
+    """Fail a test that leaves asyncio tasks running: they leak work and resources."""
+    before = {t for t in asyncio.all_tasks() if not t.done()}
+    yield
+    await asyncio.sleep(0)
+    current = asyncio.current_task()
+    leaked = [
+        t for t in asyncio.all_tasks() if not t.done() and t not in before and t is not current
+    ]
+    for task in leaked:
+        task.cancel()
+    assert not leaked, f"test left asyncio tasks pending: {leaked}"
