@@ -1,0 +1,40 @@
+"""The FastAPI app factory. Nothing is built at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from agent.api import health, me
+from agent.services import Services
+from agent.settings import Settings
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    """Build the app. Pass ``services`` to share an engine (tests); otherwise the app
+    builds its own from ``settings`` at start-up and closes it at shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = services is None
+        if owned:
+            app.state.services = Services.build(settings or Settings())
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.services.close()
+
+    app = FastAPI(
+        title="Life OS",
+        summary="A voice-first assistant for tasks, calendar and money.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    if services is not None:
+        app.state.services = services
+    app.include_router(health.router)
+    app.include_router(me.router)
+    return app

@@ -1,0 +1,225 @@
+"""The ``lifeos`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from agent.bootstrap import prepare_database
+from agent.services import token_service
+from agent.settings import Settings
+from store import migrate
+from store.database import (
+    DatabaseError,
+    check_connection,
+    create_engine,
+    session_factory,
+    session_scope,
+)
+from store.models.users import User, UserCreate
+from store.repositories.users import (
+    UserConflict,
+    create_user,
+    get_user_by_email,
+    list_users,
+)
+
+T = TypeVar("T")
+
+app = typer.Typer(help="Life OS: a voice-first assistant for tasks, calendar and money.")
+db_app = typer.Typer(help="Database schema.")
+user_app = typer.Typer(help="User accounts.")
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = "LIFEOS_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise fail(f"{field}: {_message(first)}") from None
+
+
+def run(coro: Awaitable[T]) -> T:
+    """Run a coroutine; database problems become one clear line, not a traceback."""
+    try:
+        return asyncio.run(coro)  # type: ignore[arg-type]
+    except DatabaseError as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Migrate the database and run the service."""
+    import uvicorn
+
+    from agent.app import create_app
+
+    settings = load_settings()
+    ready = run(prepare_database(settings))
+    out.print(f"Database ready at revision {ready.revision} ({_where(settings)}).")
+    if ready.new_owner is not None:
+        email = ready.new_owner.email
+        out.print(f"Created the owner user [bold]{email}[/].")
+        out.print(f"Get an API token with:  [bold]lifeos token {email}[/]")
+    out.print(f"Serving on http://{host}:{port}  (API docs at /docs)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    settings = load_settings()
+    ready = run(prepare_database(settings, create_owner=False))
+    if ready.applied_from == ready.revision:
+        out.print(f"Already at the latest revision {ready.revision} ({_where(settings)}).")
+    else:
+        out.print(f"Upgraded {ready.applied_from or 'an empty database'} → {ready.revision}.")
+
+
+@db_app.command("revision")
+def db_revision(message: Annotated[str, typer.Option("-m", "--message")], rev_id: str) -> None:
+    """For developers: write a migration for model changes, diffed against a fresh database."""
+    import tempfile
+    from pathlib import Path
+
+    async def generate() -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            engine = create_engine(f"sqlite+aiosqlite:///{Path(tmp) / 'diff.db'}")
+            try:
+                await migrate.upgrade(engine)
+                await migrate.autogenerate(engine, message, rev_id)
+            finally:
+                await engine.dispose()
+
+    run(generate())
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="Sign-in email, unique.")],
+    phone: Annotated[str | None, typer.Option(help="Phone in international form.")] = None,
+    tz: Annotated[str | None, typer.Option(help="IANA time zone, like America/Chicago.")] = None,
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+) -> None:
+    """Create a user."""
+    settings = load_settings()
+    try:
+        data = UserCreate(
+            email=email,
+            phone=phone,
+            name=name,
+            timezone=tz or settings.default_timezone,
+        )
+    except ValidationError as exc:
+        raise fail(_first_error(exc)) from None
+
+    async def create() -> User:
+        engine = await _ready_engine(settings)
+        try:
+            async with session_scope(session_factory(engine)) as session:
+                return await create_user(session, data)
+        finally:
+            await engine.dispose()
+
+    try:
+        user = run(create())
+    except UserConflict as exc:
+        raise fail(str(exc)) from None
+    out.print(f"Created user [bold]{user.email}[/] ({user.id}).")
+    out.print(f"Get an API token with:  [bold]lifeos token {user.email}[/]")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List users."""
+    settings = load_settings()
+
+    async def fetch() -> list[User]:
+        engine = await _ready_engine(settings)
+        try:
+            async with session_factory(engine)() as session:
+                return await list_users(session)
+        finally:
+            await engine.dispose()
+
+    table = Table("email", "phone", "time zone", "owner", "id")
+    for user in run(fetch()):
+        tz = user.settings.get("timezone", "")
+        table.add_row(
+            user.email,
+            user.phone or "",
+            tz,
+            "yes" if user.is_owner else "",
+            str(user.id),
+        )
+    out.print(table)
+
+
+@app.command()
+def token(email: str) -> None:
+    """Print a bearer token for the user with this email."""
+    settings = load_settings()
+
+    async def find() -> User | None:
+        engine = await _ready_engine(settings)
+        try:
+            async with session_factory(engine)() as session:
+                return await get_user_by_email(session, email)
+        finally:
+            await engine.dispose()
+
+    user = run(find())
+    if user is None:
+        raise fail(f"no user with email {email}; create one with: lifeos user create --email …")
+    # Plain print: the token is meant to be piped or copied whole.
+    print(token_service(settings).issue(user.id))
+
+
+async def _ready_engine(settings: Settings):
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await check_connection(engine)
+        if await migrate.current_revision(engine) != migrate.head_revision():
+            raise DatabaseError("the database schema is not up to date; run: lifeos db upgrade")
+    except BaseException:
+        await engine.dispose()
+        raise
+    return engine
+
+
+def _where(settings: Settings) -> str:
+    return create_engine(settings.resolved_database_url).url.render_as_string(hide_password=True)
+
+
+def _first_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"])
+    return f"{field}: {_message(first)}" if field else _message(first)
+
+
+def _message(error: Any) -> str:
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def main() -> None:
+    app()

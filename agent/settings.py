@@ -1,0 +1,78 @@
+"""Configuration from LIFEOS_* environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from store.database import sqlite_url
+from store.models.users import normalize_email, validate_timezone
+
+_PLACEHOLDER_SECRETS = {
+    "changeme",
+    "change-me",
+    "secret",
+    "password",
+    "jwt-secret",
+    "test",
+}
+MIN_SECRET_LENGTH = 32
+
+
+def default_data_dir() -> Path:
+    """Where data lives unless LIFEOS_DATA_DIR says otherwise: the XDG data home."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "lifeos"
+
+
+class Settings(BaseSettings):
+    """Every setting has a working embedded default; only secrets for outside services
+    (Claude, Twilio) are needed to turn those paths on."""
+
+    model_config = SettingsConfigDict(env_prefix="LIFEOS_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None  # default: a SQLite file in data_dir
+    jwt_secret: SecretStr | None = None  # default: generated once into data_dir
+    token_ttl_days: int = Field(default=30, ge=1, le=3650)
+    owner_email: str = "owner@example.com"
+    default_timezone: str = "UTC"
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _real_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        raw = value.get_secret_value()
+        if raw.lower() in _PLACEHOLDER_SECRETS or len(raw) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"LIFEOS_JWT_SECRET must be a random string of at least {MIN_SECRET_LENGTH} "
+                "characters (or unset, to generate one in the data directory)"
+            )
+        return value
+
+    @field_validator("owner_email")
+    @classmethod
+    def _owner_email(cls, value: str) -> str:
+        return normalize_email(value)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return validate_timezone(value)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or sqlite_url(self.data_dir / "lifeos.db")
+
+    @property
+    def secret_file(self) -> Path:
+        return self.data_dir / "jwt-secret"

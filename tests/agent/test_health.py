@@ -1,0 +1,40 @@
+"""Health and docs through the app factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from agent.app import create_app
+from agent.services import Services
+from agent.settings import Settings
+
+
+async def test_healthz_checks_the_database(client: httpx.AsyncClient, backend: str) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+async def test_healthz_reports_an_unreachable_database(tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path, database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none"
+    )
+    services = Services.build(settings)
+    try:
+        app = create_app(services=services)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://lifeos.test"
+        ) as client:
+            response = await client.get("/healthz")
+    finally:
+        await services.close()
+    assert response.status_code == 503
+    assert "cannot reach the database" in response.json()["database"]
+
+
+async def test_openapi_describes_the_api(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    assert {"/healthz", "/v1/me"} <= set(spec["paths"])
+    assert (await client.get("/docs")).status_code == 200
