@@ -63,14 +63,19 @@ class TokenService:
 
 
 def load_or_create_secret(path: Path) -> str:
-    """Read the signing secret from ``path``, creating it (mode 600) on first use."""
-    if path.exists():
-        secret = path.read_text().strip()
-        if secret:
-            return secret
+    """Read the signing secret from ``path``, creating it (mode 600) on first use.
+
+    O_EXCL makes creation atomic: when two processes start together, one writes and
+    the other reads what it wrote, so both sign with the same key."""
     path.parent.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        existing = path.read_text().strip()
+        if len(existing) < 32:
+            raise TokenError(f"the token secret in {path} is empty or too short") from None
+        return existing
     with os.fdopen(fd, "w") as handle:
         handle.write(secret + "\n")
     return secret

@@ -6,12 +6,13 @@ import base64
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import jwt
 import pytest
 
-from agent.auth import TokenService
+from agent.auth import TokenService, load_or_create_secret
 from agent.services import Services
 from store.database import session_scope
 from store.models import User
@@ -94,3 +95,11 @@ async def test_token_of_a_deleted_user_stops_working(
         await session.delete(await session.get(User, user.id))
     response = await client.get("/v1/me", headers=auth)
     assert response.status_code == 401
+
+
+def test_generated_secret_is_kept_private_and_reused(tmp_path: Path) -> None:
+    path = tmp_path / "jwt-secret"
+    first = load_or_create_secret(path)
+    assert len(first) >= 32
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert load_or_create_secret(path) == first
