@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import JSON, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from store.types import ExactDecimal, UTCDateTime
+from store.types import EnumText, ExactDecimal, UTCDateTime
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -75,6 +75,8 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
         return "sa.JSON().with_variant(postgresql.JSONB(), 'postgresql')"
     if isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if isinstance(obj, EnumText):
+        return f"sa.String(length={obj.impl.length})"
     if isinstance(obj, ExactDecimal):
         return "sa.BigInteger()"
     if type(obj).__name__ == "AutoString":

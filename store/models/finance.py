@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field
 
 from store.models.base import (
@@ -19,6 +19,7 @@ from store.models.base import (
     ref_field,
     time_field,
 )
+from store.types import EnumText
 
 
 class TransactionKind(StrEnum):
@@ -53,7 +54,9 @@ class Category(Timestamped, table=True):
     id: uuid.UUID = id_field()
     user_id: uuid.UUID = owner_field()
     name: str = Field(max_length=100)
-    kind: TransactionKind = Field(default=TransactionKind.EXPENSE, sa_type=String(10))
+    kind: TransactionKind = Field(
+        default=TransactionKind.EXPENSE, sa_type=EnumText(TransactionKind, 10)
+    )
     parent_id: uuid.UUID | None = ref_field("categories")
 
 
@@ -63,7 +66,9 @@ class Transaction(Timestamped, table=True):
     id: uuid.UUID = id_field()
     user_id: uuid.UUID = owner_field()
     account_id: uuid.UUID | None = ref_field("accounts")
-    kind: TransactionKind = Field(default=TransactionKind.EXPENSE, sa_type=String(10))
+    kind: TransactionKind = Field(
+        default=TransactionKind.EXPENSE, sa_type=EnumText(TransactionKind, 10)
+    )
     amount: Decimal = decimal_field()  # positive; the kind says which way it went
     currency: str = Field(max_length=3)
     occurred_on: date = Field(index=True)
@@ -84,7 +89,7 @@ class Invoice(Timestamped, table=True):
     user_id: uuid.UUID = owner_field()
     project_id: uuid.UUID | None = ref_field("projects")
     number: int = Field(ge=1)
-    status: InvoiceStatus = Field(default=InvoiceStatus.DRAFT, sa_type=String(10))
+    status: InvoiceStatus = Field(default=InvoiceStatus.DRAFT, sa_type=EnumText(InvoiceStatus, 10))
     client: str | None = Field(default=None, max_length=200)
     currency: str = Field(max_length=3)
     issued_on: date

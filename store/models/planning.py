@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from store.models.base import (
@@ -19,6 +19,7 @@ from store.models.base import (
     ref_field,
     time_field,
 )
+from store.types import EnumText
 
 
 class TaskStatus(StrEnum):
@@ -61,7 +62,9 @@ class TaskFields(SQLModel):
     due_at: datetime | None = time_field(index=True)
     remind_at: datetime | None = time_field(index=True)
     priority: int = Field(default=0, ge=0, le=3)  # 0 none, 1 low, 2 medium, 3 high
-    status: TaskStatus = Field(default=TaskStatus.OPEN, sa_type=String(20), index=True)
+    status: TaskStatus = Field(
+        default=TaskStatus.OPEN, sa_type=EnumText(TaskStatus, 20), index=True
+    )
     recurrence: str | None = Field(default=None, max_length=500)  # an RFC 5545 RRULE
 
 

@@ -1,0 +1,65 @@
+"""What every skill operation runs with: whose data, their preferences, a clock, a session."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from store.models import User, UserSettings
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class SkillContext:
+    """One user's view of the store. Every query a skill makes is scoped by ``user_id``."""
+
+    session: AsyncSession
+    user_id: uuid.UUID
+    settings: UserSettings
+    clock: Callable[[], datetime] = system_clock
+    ip: str | None = None  # recorded in the audit log when the request came over the network
+    secret_key: bytes | None = field(default=None, repr=False)  # for credentials kept at rest
+
+    @classmethod
+    def for_user(cls, session: AsyncSession, user: User, **kwargs: object) -> SkillContext:
+        return cls(session=session, user_id=user.id, settings=user.preferences, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def tz(self) -> tzinfo:
+        return ZoneInfo(self.settings.timezone)
+
+    def now(self) -> datetime:
+        return self.clock().astimezone(UTC)
+
+    def local_now(self) -> datetime:
+        return self.clock().astimezone(self.tz)
+
+
+class SkillError(Exception):
+    """A request a skill refuses; the message is fit to show or speak to the user."""
+
+    status = 422
+
+
+class NotFound(SkillError):
+    """The record does not exist for this user (another user's record looks the same)."""
+
+    status = 404
+
+
+class Conflict(SkillError):
+    status = 409
+
+
+class Unavailable(SkillError):
+    """An outside service the skill needs (a CalDAV server) cannot be reached."""
+
+    status = 502

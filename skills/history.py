@@ -1,0 +1,152 @@
+"""The audit log as a history of changes, and undo.
+
+Every action records what it changed (a snapshot of each row before and after) in
+one audit row, in the same transaction as the change. Undo replays the latest
+not-yet-undone entry backwards, so it works across sessions and channels.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import SQLModel, col, select
+
+from skills.context import SkillContext, SkillError
+from store.models import (
+    Account,
+    AuditEntry,
+    Category,
+    Event,
+    Invoice,
+    InvoiceLine,
+    Project,
+    Task,
+    TaskList,
+    Transaction,
+)
+from store.repositories import audit
+
+UNDOABLE_TABLES: dict[str, type[SQLModel]] = {
+    model.__tablename__: model  # type: ignore[misc]
+    for model in (
+        Task,
+        TaskList,
+        Project,
+        Event,
+        Account,
+        Category,
+        Transaction,
+        Invoice,
+        InvoiceLine,
+    )
+}
+
+
+def snapshot(record: SQLModel) -> dict[str, Any]:
+    return record.model_dump(mode="json")
+
+
+@dataclass
+class ChangeSet:
+    """What one action changed, row by row, in the order it happened."""
+
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+    def created(self, record: SQLModel) -> None:
+        self._add(record, None, snapshot(record))
+
+    def updated(self, record: SQLModel, before: dict[str, Any]) -> None:
+        after = snapshot(record)
+        if after != before:
+            self._add(record, before, after)
+
+    def deleted(self, record: SQLModel) -> None:
+        self._add(record, snapshot(record), None)
+
+    def _add(self, record: SQLModel, before: dict | None, after: dict | None) -> None:
+        table = record.__tablename__  # type: ignore[attr-defined]
+        self.changes.append(
+            {"table": table, "id": str(record.id), "before": before, "after": after}
+        )  # type: ignore[attr-defined]
+
+    def __bool__(self) -> bool:
+        return bool(self.changes)
+
+
+def record_action(
+    ctx: SkillContext,
+    action: str,
+    resource_type: str,
+    resource_id: uuid.UUID | None,
+    changes: ChangeSet,
+    **facts: Any,
+) -> AuditEntry:
+    """Write the audit row for an action; it commits or rolls back with the change."""
+    meta: dict[str, Any] = {**facts, "changes": changes.changes, "undone": False}
+    return audit.record(
+        ctx.session, ctx.user_id, action, resource_type, resource_id, meta=meta, ip=ctx.ip
+    )
+
+
+@dataclass(frozen=True)
+class Undone:
+    action: str  # the action that was reversed, e.g. "tasks.create"
+    facts: dict[str, Any]  # what that action reported, for the reply
+
+
+async def undo_last(ctx: SkillContext) -> Undone:
+    """Reverse the user's most recent change that has not been undone yet."""
+    entry = await _latest_undoable(ctx)
+    if entry is None:
+        raise SkillError("there is nothing to undo")
+    for change in reversed(entry.meta["changes"]):
+        await _revert(ctx, change)
+    entry.meta = {**entry.meta, "undone": True}  # reassign: JSON columns track whole values
+    ctx.session.add(entry)
+    audit.record(
+        ctx.session,
+        ctx.user_id,
+        "undo",
+        entry.resource_type,
+        entry.resource_id,
+        meta={"undid": str(entry.id), "action": entry.action},
+        ip=ctx.ip,
+    )
+    await ctx.session.flush()
+    facts = {k: v for k, v in entry.meta.items() if k not in ("changes", "undone")}
+    return Undone(entry.action, facts)
+
+
+async def _latest_undoable(ctx: SkillContext) -> AuditEntry | None:
+    rows = await ctx.session.exec(
+        select(AuditEntry)
+        .where(AuditEntry.user_id == ctx.user_id, AuditEntry.action != "undo")
+        .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
+        .limit(50)
+    )
+    for entry in rows:
+        if entry.meta.get("changes") and not entry.meta.get("undone"):
+            return entry
+    return None
+
+
+async def _revert(ctx: SkillContext, change: dict[str, Any]) -> None:
+    model = UNDOABLE_TABLES[change["table"]]
+    record_id = uuid.UUID(change["id"])
+    current = await ctx.session.get(model, record_id)
+    if current is not None and getattr(current, "user_id", None) != ctx.user_id:
+        raise SkillError("that change belongs to another user")  # never reached via our writes
+    before = change["before"]
+    if before is None:  # it was created: remove it
+        if current is not None:
+            await ctx.session.delete(current)
+    elif current is None:  # it was deleted: put it back as it was
+        ctx.session.add(model.model_validate(before))
+    else:  # it was changed: restore every field
+        restored = model.model_validate(before)
+        for name in model.model_fields:
+            setattr(current, name, getattr(restored, name))
+        ctx.session.add(current)
+    await ctx.session.flush()

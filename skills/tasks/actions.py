@@ -1,0 +1,146 @@
+"""Task actions for the conversation, by title rather than id."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from skills.actions import Action, Outcome
+from skills.context import SkillContext, SkillError
+from skills.tasks.schemas import TaskCreate, TaskQuery, TaskUpdate
+from skills.tasks.service import TaskService
+from store.models import Task, TaskStatus
+
+
+class TaskRef(BaseModel):
+    """Which task: by id when known, else by (fuzzy) title."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task_id: uuid.UUID | None = None
+    title: str | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> TaskRef:
+        if self.task_id is None and not (self.title and self.title.strip()):
+            raise ValueError("say which task: a title or an id")
+        return self
+
+
+class TaskFind(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = None
+    list: str | None = None
+    project: str | None = None
+    status: TaskStatus | None = TaskStatus.OPEN
+    due_from: AwareDatetime | None = None
+    due_to: AwareDatetime | None = None
+
+
+class TaskChange(TaskRef):
+    changes: TaskUpdate
+
+
+class TaskDelete(BaseModel):
+    """One task, or every open task (optionally of one list)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task_id: uuid.UUID | None = None
+    title: str | None = None
+    all: bool = False
+    list: str | None = None
+
+    @model_validator(mode="after")
+    def _target(self) -> TaskDelete:
+        if not (self.all or self.task_id or self.title):
+            raise ValueError("say which task to delete, or all")
+        return self
+
+
+async def _resolve(service: TaskService, ref: TaskRef | TaskDelete) -> Task:
+    if ref.task_id is not None:
+        return await service.get(ref.task_id)
+    assert ref.title is not None
+    return await service.find_by_title(ref.title)
+
+
+async def _records(service: TaskService, tasks: list[Task]) -> list[dict]:
+    return [t.model_dump(mode="json") for t in await service.public(tasks)]
+
+
+async def create_task(ctx: SkillContext, args: TaskCreate) -> Outcome:
+    service = TaskService(ctx)
+    task = await service.create(args)
+    [public] = await service.public([task])
+    facts = {
+        "title": task.title,
+        "list": public.list,
+        "due_at": task.due_at,
+        "remind_at": task.remind_at,
+        "recurrence": task.recurrence,
+    }
+    return Outcome("tasks.create", facts, [public.model_dump(mode="json")])
+
+
+async def query_tasks(ctx: SkillContext, args: TaskFind) -> Outcome:
+    service = TaskService(ctx)
+    tasks = await service.search(TaskQuery(**args.model_dump()))
+    facts = {"count": len(tasks), "titles": [t.title for t in tasks], "list": args.list}
+    return Outcome("tasks.query", facts, await _records(service, tasks), changed=False)
+
+
+async def complete_task(ctx: SkillContext, args: TaskRef) -> Outcome:
+    service = TaskService(ctx)
+    done = await service.complete((await _resolve(service, args)).id)
+    facts = {"title": done.task.title, "next_due": done.next_due}
+    return Outcome("tasks.complete", facts, await _records(service, [done.task]))
+
+
+async def update_task(ctx: SkillContext, args: TaskChange) -> Outcome:
+    service = TaskService(ctx)
+    task = await service.update((await _resolve(service, args)).id, args.changes)
+    facts = {
+        "title": task.title,
+        "changed": sorted(args.changes.model_fields_set),
+        "due_at": task.due_at,
+    }
+    return Outcome("tasks.update", facts, await _records(service, [task]))
+
+
+async def delete_tasks(ctx: SkillContext, args: TaskDelete) -> Outcome:
+    service = TaskService(ctx)
+    if args.all:
+        tasks = await service.search(TaskQuery(list=args.list, status=TaskStatus.OPEN, limit=500))
+        if not tasks:
+            raise SkillError("there are no open tasks to delete")
+    else:
+        tasks = [await _resolve(service, args)]
+    records = await _records(service, tasks)
+    count = await service.delete_many(tasks)
+    facts = {"count": count, "titles": [t.title for t in tasks], "list": args.list}
+    return Outcome("tasks.delete", facts, records)
+
+
+TASK_ACTIONS = [
+    Action("tasks.create", "Add a task, a list item or a reminder.", TaskCreate, create_task),
+    Action("tasks.query", "Read tasks or the items of a list.", TaskFind, query_tasks),
+    Action(
+        "tasks.complete", "Mark a task done (repeating ones roll forward).", TaskRef, complete_task
+    ),
+    Action(
+        "tasks.update",
+        "Change a task: title, due time, reminder, list, priority.",
+        TaskChange,
+        update_task,
+    ),
+    Action(
+        "tasks.delete",
+        "Delete a task, or all open tasks of a list.",
+        TaskDelete,
+        delete_tasks,
+        confirm=True,
+    ),
+]

@@ -1,0 +1,49 @@
+"""Matching a spoken list name to one of the user's lists.
+
+"groceries", "the grocery list" and "my groceries" all mean the list "Grocery list":
+names are compared by their key words in singular form, then by fuzzy similarity.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from rapidfuzz import fuzz, process
+
+from store.models import TaskList
+
+_FILLER = {"list", "lists", "the", "my", "our", "a", "to", "do", "todo"}
+_MIN_SIMILARITY = 85
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("ss") or len(word) <= 3:
+        return word
+    return word.removesuffix("s")
+
+
+def list_key(name: str) -> str:
+    words = re.findall(r"[a-z0-9']+", name.lower().replace("to-do", "todo"))
+    kept = [_singular(w) for w in words if w not in _FILLER]
+    return " ".join(kept) or " ".join(words)
+
+
+def display_name(spoken: str) -> str:
+    """How a new list is named from what was said: "my Shopping list" → "shopping"."""
+    return list_key(spoken) or spoken.strip().lower()
+
+
+def best_match(spoken: str, lists: Iterable[TaskList]) -> TaskList | None:
+    candidates = {item.id: item for item in lists}
+    if not candidates:
+        return None
+    wanted = list_key(spoken)
+    keys = {item_id: list_key(item.name) for item_id, item in candidates.items()}
+    for item_id, key in keys.items():
+        if key == wanted:
+            return candidates[item_id]
+    found = process.extractOne(wanted, keys, scorer=fuzz.WRatio, score_cutoff=_MIN_SIMILARITY)
+    return candidates[found[2]] if found else None
