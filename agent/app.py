@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
-from agent.api import health, me
+from agent.api import health, history, lists, me, tasks
 from agent.services import Services
 from agent.settings import Settings
+from skills.context import SkillError
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -35,6 +37,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     if services is not None:
         app.state.services = services
-    app.include_router(health.router)
-    app.include_router(me.router)
+    for module in (health, me, tasks, lists, history):
+        app.include_router(module.router)
+    app.add_exception_handler(SkillError, skill_error)
     return app
+
+
+async def skill_error(request: Request, exc: Exception) -> JSONResponse:
+    """A refusal from a skill, with the status it carries and its message."""
+    status = getattr(exc, "status", 422)
+    return JSONResponse(status_code=status, content={"detail": str(exc)})

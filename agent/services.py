@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,24 +21,34 @@ class Services:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     tokens: TokenService
+    secret_key: bytes  # encrypts credentials kept at rest (CalDAV passwords, bank tokens)
 
     @classmethod
     def build(cls, settings: Settings, engine: AsyncEngine | None = None) -> Services:
         engine = engine or create_engine(settings.resolved_database_url)
+        signing_secret = token_secret(settings)
         return cls(
             settings=settings,
             engine=engine,
             sessions=session_factory(engine),
-            tokens=token_service(settings),
+            tokens=TokenService(signing_secret, timedelta(days=settings.token_ttl_days)),
+            secret_key=derive_key(signing_secret, "credentials"),
         )
 
     async def close(self) -> None:
         await self.engine.dispose()
 
 
-def token_service(settings: Settings) -> TokenService:
+def token_secret(settings: Settings) -> str:
     if settings.jwt_secret is not None:
-        secret = settings.jwt_secret.get_secret_value()
-    else:
-        secret = load_or_create_secret(settings.secret_file)
-    return TokenService(secret, timedelta(days=settings.token_ttl_days))
+        return settings.jwt_secret.get_secret_value()
+    return load_or_create_secret(settings.secret_file)
+
+
+def token_service(settings: Settings) -> TokenService:
+    return TokenService(token_secret(settings), timedelta(days=settings.token_ttl_days))
+
+
+def derive_key(secret: str, purpose: str) -> bytes:
+    """A separate 32-byte key per purpose, so one key never serves two jobs."""
+    return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).digest()

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent.auth import TokenError
 from agent.services import Services
+from skills.context import SkillContext
 from store.models.users import User
 from store.repositories.users import get_user
 
@@ -33,7 +34,8 @@ async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
             raise
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": commit before the response goes out, so a 2xx means it is stored.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `lifeos token EMAIL`")
 
@@ -64,3 +66,17 @@ async def get_current_user(
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_skill_context(
+    request: Request, session: SessionDep, user: CurrentUser, services: ServicesDep
+) -> SkillContext:
+    return SkillContext.for_user(
+        session,
+        user,
+        ip=request.client.host if request.client else None,
+        secret_key=services.secret_key,
+    )
+
+
+SkillCtx = Annotated[SkillContext, Depends(get_skill_context)]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from skills.types import UTCTime
 from store.models import TaskStatus
 
 Title = Field(min_length=1, max_length=500)
@@ -71,14 +71,14 @@ class TaskPublic(BaseModel):
     project: str | None
     project_id: uuid.UUID | None
     assignee: str | None
-    due_at: datetime | None
-    remind_at: datetime | None
+    due_at: UTCTime | None
+    remind_at: UTCTime | None
     priority: int
     status: TaskStatus
     recurrence: str | None
-    completed_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    completed_at: UTCTime | None
+    created_at: UTCTime
+    updated_at: UTCTime
 
 
 class ListCreate(BaseModel):

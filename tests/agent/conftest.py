@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agent.app import create_app
 from agent.auth import TokenService
-from agent.services import Services
+from agent.services import Services, derive_key
 from agent.settings import Settings
 from store.database import session_factory, session_scope
 from store.models import User, UserCreate
@@ -31,6 +31,7 @@ async def services(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[Service
         engine=engine,
         sessions=session_factory(engine),
         tokens=TokenService(SECRET, timedelta(days=1)),
+        secret_key=derive_key(SECRET, "credentials"),
     )
     await empty_tables(engine)
 
@@ -54,3 +55,11 @@ async def user(services: Services) -> User:
 @pytest.fixture
 def auth(services: Services, user: User) -> dict[str, str]:
     return {"Authorization": f"Bearer {services.tokens.issue(user.id)}"}
+
+
+@pytest.fixture
+async def intruder(services: Services) -> dict[str, str]:
+    """Headers of a second, signed-in user who must never see the first one's data."""
+    async with session_scope(services.sessions) as session:
+        other = await create_user(session, UserCreate(email="mallory@example.com"))
+    return {"Authorization": f"Bearer {services.tokens.issue(other.id)}"}
