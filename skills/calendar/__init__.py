@@ -1,0 +1,1 @@
+"""Events, recurrence, free time and calendar sync."""

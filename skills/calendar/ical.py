@@ -1,0 +1,176 @@
+"""Events to and from iCalendar, and expansion of repeating events with
+recurring-ical-events (RRULE, EXDATE and DST handled by the library)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import icalendar
+import recurring_ical_events
+
+from skills.context import SkillError
+from store.models import Event
+
+PRODID = "-//Life OS//Calendar//EN"
+
+
+def _local(moment: datetime, zone: str) -> datetime:
+    return moment.astimezone(ZoneInfo(zone))
+
+
+def to_vevent(event: Event, uid: str | None = None) -> icalendar.Event:
+    vevent = icalendar.Event()
+    vevent.add("uid", uid or event.external_uid or str(event.id))
+    vevent.add("summary", event.title)
+    if event.all_day:
+        start_day = _local(event.start_at, event.timezone).date()
+        end_day = _local(event.end_at, event.timezone).date()
+        vevent.add("dtstart", start_day)
+        vevent.add("dtend", max(end_day, start_day + timedelta(days=1)))
+    else:
+        vevent.add("dtstart", _local(event.start_at, event.timezone))
+        vevent.add("dtend", _local(event.end_at, event.timezone))
+    vevent.add("dtstamp", datetime.now(UTC))
+    vevent.add("last-modified", event.updated_at)
+    if event.description:
+        vevent.add("description", event.description)
+    if event.location:
+        vevent.add("location", event.location)
+    for attendee in event.attendees:
+        vevent.add("attendee", attendee if ":" in attendee else f"mailto:{attendee}")
+    if event.recurrence:
+        vevent.add("rrule", icalendar.vRecur.from_ical(event.recurrence))
+        for stamp in event.exdates:
+            moment = datetime.fromisoformat(stamp)
+            local = _local(moment, event.timezone)
+            vevent.add("exdate", local.date() if event.all_day else local)
+    return vevent
+
+
+def to_calendar(events: list[Event]) -> icalendar.Calendar:
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    for event in events:
+        calendar.add_component(to_vevent(event))
+    calendar.add_missing_timezones()
+    return calendar
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    event: Event
+    start_at: datetime
+    end_at: datetime
+
+
+def expand(events: list[Event], start: datetime, end: datetime) -> list[Occurrence]:
+    """Every occurrence of ``events`` that overlaps [start, end), sorted by start."""
+    by_uid = {str(event.id): event for event in events}
+    calendar = icalendar.Calendar()
+    for event in events:
+        calendar.add_component(to_vevent(event, uid=str(event.id)))
+    found = []
+    for instance in recurring_ical_events.of(calendar).between(start, end):
+        event = by_uid[str(instance["UID"])]
+        begin = _aware(instance["DTSTART"].dt, event.timezone)
+        finish = _aware(instance["DTEND"].dt, event.timezone) if "DTEND" in instance else begin
+        found.append(Occurrence(event, begin.astimezone(UTC), finish.astimezone(UTC)))
+    return sorted(found, key=lambda o: (o.start_at, o.end_at, o.event.title))
+
+
+def _aware(value: date | datetime, zone: str) -> datetime:
+    tz: tzinfo = ZoneInfo(zone)
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=tz)
+    return datetime.combine(value, time(0), tzinfo=tz)
+
+
+@dataclass
+class ParsedEvent:
+    """A VEVENT read from a file, ready to become (or update) an Event row."""
+
+    uid: str
+    fields: dict[str, Any]
+    recurrence_id: datetime | None = None
+
+
+def parse_calendar(data: bytes | str, default_zone: str) -> list[ParsedEvent]:
+    """Read every VEVENT; raise SkillError naming what is wrong with the file."""
+    try:
+        calendar = icalendar.Calendar.from_ical(data)
+    except (ValueError, IndexError, KeyError) as exc:
+        raise SkillError(f"that is not a valid iCalendar file: {exc}") from exc
+    if calendar.name != "VCALENDAR":
+        raise SkillError("that is not an iCalendar file (no VCALENDAR)")
+    return [_parse_vevent(vevent, default_zone) for vevent in calendar.walk("VEVENT")]
+
+
+def _parse_vevent(vevent: icalendar.Event, default_zone: str) -> ParsedEvent:
+    uid = str(vevent.get("UID") or uuid.uuid4())
+    title = str(vevent.get("SUMMARY") or "").strip() or "Untitled event"
+    if "DTSTART" not in vevent:
+        raise SkillError(f"the event “{title}” has no start time (DTSTART)")
+    try:
+        raw_start = vevent["DTSTART"].dt
+        all_day = not isinstance(raw_start, datetime)
+        zone = _zone_of(raw_start, default_zone)
+        start = _aware(raw_start, zone)
+        if "DTEND" in vevent:
+            end = _aware(vevent["DTEND"].dt, zone)
+        elif "DURATION" in vevent:
+            end = start + vevent["DURATION"].dt
+        else:
+            end = start + (timedelta(days=1) if all_day else timedelta(hours=1))
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise SkillError(f"the event “{title}” has unreadable times: {exc}") from exc
+    if end <= start:
+        raise SkillError(f"the event “{title}” ends before it starts")
+    rrule = vevent.get("RRULE")
+    fields: dict[str, Any] = {
+        "title": title[:500],
+        "start_at": start.astimezone(UTC),
+        "end_at": end.astimezone(UTC),
+        "all_day": all_day,
+        "timezone": zone,
+        "description": str(vevent["DESCRIPTION"]) if "DESCRIPTION" in vevent else None,
+        "location": str(vevent["LOCATION"])[:500] if "LOCATION" in vevent else None,
+        "attendees": [
+            str(a).removeprefix("mailto:").removeprefix("MAILTO:")
+            for a in _as_list(vevent.get("ATTENDEE"))
+        ],
+        "recurrence": rrule.to_ical().decode() if rrule else None,
+        "exdates": _exdates(vevent, zone),
+    }
+    recurrence_id = None
+    if "RECURRENCE-ID" in vevent:
+        recurrence_id = _aware(vevent["RECURRENCE-ID"].dt, zone).astimezone(UTC)
+    return ParsedEvent(uid, fields, recurrence_id)
+
+
+def _zone_of(value: date | datetime, default_zone: str) -> str:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        key = getattr(value.tzinfo, "key", None) or getattr(value.tzinfo, "zone", None)
+        if key:
+            return str(key)
+        if value.utcoffset() == timedelta(0):
+            return "UTC"
+    return default_zone
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _exdates(vevent: icalendar.Event, zone: str) -> list[str]:
+    stamps = []
+    for entry in _as_list(vevent.get("EXDATE")):
+        for moment in entry.dts:
+            stamps.append(_aware(moment.dt, zone).astimezone(UTC).isoformat())
+    return stamps

@@ -1,0 +1,289 @@
+"""The calendar of one user: events, repeating events, conflicts, free time, iCalendar."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_
+from sqlmodel import col, select
+
+from skills.calendar.ical import Occurrence, expand, parse_calendar, to_calendar
+from skills.calendar.schemas import (
+    Conflict,
+    EventCreate,
+    EventInstance,
+    EventPublic,
+    EventUpdate,
+    FreeSlot,
+    SlotRequest,
+    TimeRange,
+)
+from skills.calendar.slots import Interval, rank_slots, working_windows
+from skills.context import NotFound, SkillContext, SkillError
+from skills.history import ChangeSet, record_action, snapshot
+from skills.recurrence import normalize_rule
+from store.models import Event
+from store.models.users import validate_timezone
+
+
+def public(event: Event) -> EventPublic:
+    return EventPublic.model_validate(event.model_dump())
+
+
+def instance(occurrence: Occurrence) -> EventInstance:
+    event = occurrence.event
+    return EventInstance(
+        event_id=event.id,
+        title=event.title,
+        start_at=occurrence.start_at,
+        end_at=occurrence.end_at,
+        all_day=event.all_day,
+        location=event.location,
+        recurring=bool(event.recurrence),
+    )
+
+
+class CalendarService:
+    def __init__(self, ctx: SkillContext) -> None:
+        self.ctx = ctx
+        self.session = ctx.session
+
+    # --- events ------------------------------------------------------------
+
+    async def create_event(self, data: EventCreate, *, external_uid: str | None = None) -> Event:
+        zone = self._zone(data.timezone)
+        assert data.end_at is not None  # EventCreate fills it in
+        event = Event(
+            user_id=self.ctx.user_id,
+            title=data.title,
+            start_at=data.start_at,
+            end_at=data.end_at,
+            all_day=data.all_day,
+            timezone=zone,
+            description=data.description,
+            location=data.location,
+            attendees=data.attendees,
+            recurrence=self._rule(data.recurrence, data.start_at, zone),
+            external_uid=external_uid,
+        )
+        self.session.add(event)
+        await self.session.flush()
+        changes = ChangeSet()
+        changes.created(event)
+        record_action(
+            self.ctx,
+            "calendar.create",
+            "event",
+            event.id,
+            changes,
+            title=event.title,
+            start_at=event.start_at.isoformat(),
+        )
+        return event
+
+    async def get(self, event_id: uuid.UUID) -> Event:
+        event = await self.session.get(Event, event_id)
+        if event is None or event.user_id != self.ctx.user_id:
+            raise NotFound("no such event")
+        return event
+
+    async def update_event(self, event_id: uuid.UUID, data: EventUpdate) -> Event:
+        event = await self.get(event_id)
+        before = snapshot(event)
+        sent = data.model_fields_set
+        if "start_at" in sent and data.start_at and "end_at" not in sent:
+            # Moving an event keeps its length.
+            event.end_at = data.start_at + (event.end_at - event.start_at)
+        for name in (
+            "title",
+            "start_at",
+            "end_at",
+            "all_day",
+            "description",
+            "location",
+            "attendees",
+        ):
+            if name in sent:
+                value = getattr(data, name)
+                if value is None and name in ("title", "start_at", "end_at", "all_day"):
+                    raise SkillError(f"{name} cannot be empty")
+                setattr(event, name, value if value is not None or name != "attendees" else [])
+        if "timezone" in sent:
+            event.timezone = self._zone(data.timezone)
+        if "recurrence" in sent:
+            event.recurrence = data.recurrence
+        event.recurrence = self._rule(event.recurrence, event.start_at, event.timezone)
+        if event.end_at <= event.start_at:
+            raise SkillError("the event must end after it starts")
+        event.updated_at = self.ctx.now()
+        self.session.add(event)
+        await self.session.flush()
+        changes = ChangeSet()
+        changes.updated(event, before)
+        record_action(
+            self.ctx,
+            "calendar.update",
+            "event",
+            event.id,
+            changes,
+            title=event.title,
+            start_at=event.start_at.isoformat(),
+        )
+        return event
+
+    async def delete_event(self, event_id: uuid.UUID, occurrence: datetime | None = None) -> Event:
+        """Delete an event, or with ``occurrence`` only that instance of a repeating one."""
+        event = await self.get(event_id)
+        changes = ChangeSet()
+        if occurrence is not None:
+            if not event.recurrence:
+                raise SkillError("only a repeating event has single occurrences to cancel")
+            found = expand(
+                [event], occurrence - timedelta(seconds=1), occurrence + timedelta(seconds=1)
+            )
+            if not any(o.start_at == occurrence for o in found):
+                raise NotFound("that event does not occur at that time")
+            before = snapshot(event)
+            event.exdates = [*event.exdates, occurrence.isoformat()]
+            event.updated_at = self.ctx.now()
+            self.session.add(event)
+            await self.session.flush()
+            changes.updated(event, before)
+        else:
+            changes.deleted(event)
+            await self.session.delete(event)
+            await self.session.flush()
+        record_action(
+            self.ctx,
+            "calendar.delete",
+            "event",
+            event.id,
+            changes,
+            title=event.title,
+            occurrence=occurrence.isoformat() if occurrence else None,
+        )
+        return event
+
+    # --- reading -----------------------------------------------------------
+
+    async def occurrences(self, window: TimeRange) -> list[Occurrence]:
+        statement = select(Event).where(
+            Event.user_id == self.ctx.user_id,
+            col(Event.start_at) < window.end,
+            or_(col(Event.recurrence).is_not(None), col(Event.end_at) > window.start),
+        )
+        events = list(await self.session.exec(statement))
+        return expand(events, window.start, window.end)
+
+    async def query(self, window: TimeRange) -> list[EventInstance]:
+        return [instance(o) for o in await self.occurrences(window)]
+
+    async def find_conflicts(self, window: TimeRange) -> list[Conflict]:
+        """Pairs of timed occurrences that overlap, repeating instances included."""
+        timed = [o for o in await self.occurrences(window) if not o.event.all_day]
+        conflicts = []
+        for i, first in enumerate(timed):
+            for second in timed[i + 1 :]:
+                if second.start_at >= first.end_at:
+                    break  # sorted by start: nothing later can overlap ``first``
+                overlap = min(first.end_at, second.end_at) - second.start_at
+                conflicts.append(
+                    Conflict(
+                        first=instance(first),
+                        second=instance(second),
+                        overlap_minutes=int(overlap.total_seconds() // 60),
+                    )
+                )
+        return conflicts
+
+    async def suggest_optimal_time(self, request: SlotRequest) -> list[FreeSlot]:
+        start = max(request.start, self.ctx.now())
+        if start >= request.end:
+            raise SkillError("that window is already in the past")
+        window = TimeRange(start=start, end=request.end)
+        busy = [
+            Interval(o.start_at, o.end_at)
+            for o in await self.occurrences(window)
+            if not o.event.all_day
+        ]
+        windows = working_windows(start, request.end, self.ctx.settings.working_hours, self.ctx.tz)
+        return rank_slots(
+            windows,
+            busy,
+            timedelta(minutes=request.duration_minutes),
+            timedelta(minutes=request.buffer_minutes),
+            request.prefer,
+            request.limit,
+            self.ctx.tz,
+        )
+
+    # --- iCalendar -----------------------------------------------------------
+
+    async def export_ics(self) -> bytes:
+        events = await self.session.exec(
+            select(Event).where(Event.user_id == self.ctx.user_id).order_by(col(Event.start_at))
+        )
+        return to_calendar(list(events)).to_ical()
+
+    async def import_ics(self, data: bytes | str) -> dict[str, int]:
+        """Add or update events from an .ics file, matched by UID: importing the same
+        file twice changes nothing. All or nothing: a bad event stops the whole file."""
+        parsed = parse_calendar(data, self.ctx.settings.timezone)
+        masters = [p for p in parsed if p.recurrence_id is None]
+        moved = [p for p in parsed if p.recurrence_id is not None]
+        existing = {
+            e.external_uid: e
+            for e in await self.session.exec(
+                select(Event).where(
+                    Event.user_id == self.ctx.user_id, col(Event.external_uid).is_not(None)
+                )
+            )
+        }
+        for item in moved:  # a moved instance: cancel it in the series, keep it on its own
+            for master in masters:
+                if master.uid == item.uid:
+                    master.fields["exdates"] = sorted(
+                        {*master.fields["exdates"], item.recurrence_id.isoformat()}  # type: ignore[union-attr]
+                    )
+            item.uid = f"{item.uid}#{item.recurrence_id.isoformat()}"  # type: ignore[union-attr]
+            item.fields["recurrence"] = None
+        changes = ChangeSet()
+        counts = {"created": 0, "updated": 0, "unchanged": 0}
+        for item in masters + moved:
+            self._rule(item.fields["recurrence"], item.fields["start_at"], item.fields["timezone"])
+            current = existing.get(item.uid)
+            if current is None:
+                event = Event(user_id=self.ctx.user_id, external_uid=item.uid, **item.fields)
+                self.session.add(event)
+                await self.session.flush()
+                changes.created(event)
+                counts["created"] += 1
+                continue
+            before = snapshot(current)
+            for name, value in item.fields.items():
+                setattr(current, name, value)
+            if snapshot(current) == before:
+                counts["unchanged"] += 1
+                continue
+            current.updated_at = self.ctx.now()
+            self.session.add(current)
+            await self.session.flush()
+            changes.updated(current, before)
+            counts["updated"] += 1
+        record_action(self.ctx, "calendar.import", "event", None, changes, **counts)
+        return counts
+
+    # --- helpers -------------------------------------------------------------
+
+    def _zone(self, zone: str | None) -> str:
+        try:
+            return validate_timezone(zone or self.ctx.settings.timezone)
+        except ValueError as exc:
+            raise SkillError(str(exc)) from exc
+
+    def _rule(self, rule: str | None, start: datetime, zone: str) -> str | None:
+        if not rule:
+            return None
+        return normalize_rule(rule, start.astimezone(ZoneInfo(zone)))
