@@ -97,6 +97,7 @@ class ParsedEvent:
     uid: str
     fields: dict[str, Any]
     recurrence_id: datetime | None = None
+    last_modified: datetime | None = None
 
 
 def parse_calendar(data: bytes | str, default_zone: str) -> list[ParsedEvent]:
@@ -149,7 +150,10 @@ def _parse_vevent(vevent: icalendar.Event, default_zone: str) -> ParsedEvent:
     recurrence_id = None
     if "RECURRENCE-ID" in vevent:
         recurrence_id = _aware(vevent["RECURRENCE-ID"].dt, zone).astimezone(UTC)
-    return ParsedEvent(uid, fields, recurrence_id)
+    modified = None
+    if "LAST-MODIFIED" in vevent:
+        modified = _aware(vevent["LAST-MODIFIED"].dt, "UTC").astimezone(UTC)
+    return ParsedEvent(uid, fields, recurrence_id, modified)
 
 
 def _zone_of(value: date | datetime, default_zone: str) -> str:

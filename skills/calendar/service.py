@@ -24,7 +24,7 @@ from skills.calendar.slots import Interval, rank_slots, working_windows
 from skills.context import NotFound, SkillContext, SkillError
 from skills.history import ChangeSet, record_action, snapshot
 from skills.recurrence import normalize_rule
-from store.models import Event
+from store.models import CalendarTombstone, Event
 from store.models.users import validate_timezone
 
 
@@ -152,6 +152,15 @@ class CalendarService:
             await self.session.flush()
             changes.updated(event, before)
         else:
+            if event.external_etag is not None and not event.meta.get("derived_from"):
+                # Synced: the next sync deletes it on the server too.
+                self.session.add(
+                    CalendarTombstone(
+                        user_id=self.ctx.user_id,
+                        external_uid=event.external_uid or "",
+                        href=event.meta.get("caldav_href"),
+                    )
+                )
             changes.deleted(event)
             await self.session.delete(event)
             await self.session.flush()
@@ -287,3 +296,18 @@ class CalendarService:
         if not rule:
             return None
         return normalize_rule(rule, start.astimezone(ZoneInfo(zone)))
+
+    async def _leave_tombstone(self, event: Event) -> None:
+        """A synced event deleted here: the next sync deletes it on the server too."""
+        uid = event.external_uid or ""
+        existing = await self.session.exec(
+            select(CalendarTombstone).where(
+                CalendarTombstone.user_id == self.ctx.user_id, CalendarTombstone.external_uid == uid
+            )
+        )
+        if existing.first() is None:
+            self.session.add(
+                CalendarTombstone(
+                    user_id=self.ctx.user_id, external_uid=uid, href=event.meta.get("caldav_href")
+                )
+            )

@@ -1,7 +1,7 @@
 """Every table of the store; importing this package registers them on ``metadata``."""
 
 from store.models.base import metadata
-from store.models.calendar import Event
+from store.models.calendar import CalendarAccount, CalendarTombstone, Event
 from store.models.finance import (
     Account,
     Category,
@@ -18,6 +18,8 @@ from store.models.users import User, UserCreate, UserPublic, UserSettings
 __all__ = [
     "Account",
     "AuditEntry",
+    "CalendarAccount",
+    "CalendarTombstone",
     "Category",
     "ConversationTurn",
     "Event",

@@ -6,9 +6,16 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, UniqueConstraint
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
-from store.models.base import Timestamped, id_field, json_field, owner_field, time_field
+from store.models.base import (
+    Timestamped,
+    created_field,
+    id_field,
+    json_field,
+    owner_field,
+    time_field,
+)
 
 
 class Event(Timestamped, table=True):
@@ -34,3 +41,29 @@ class Event(Timestamped, table=True):
     external_uid: str | None = Field(default=None, max_length=500)
     external_etag: str | None = Field(default=None, max_length=500)
     meta: dict = json_field(column="metadata")
+
+
+class CalendarAccount(Timestamped, table=True):
+    """A CalDAV calendar the user syncs with; the password is kept encrypted."""
+
+    __tablename__ = "calendar_accounts"
+
+    id: uuid.UUID = id_field()
+    user_id: uuid.UUID = Field(foreign_key="users.id", unique=True, ondelete="CASCADE")
+    url: str = Field(max_length=2000)  # the calendar collection, e.g. https://host/dav/ann/work/
+    username: str = Field(max_length=200)
+    password_sealed: str = Field(max_length=2000)
+    last_synced_at: datetime | None = time_field()
+
+
+class CalendarTombstone(SQLModel, table=True):
+    """A synced event deleted here, still to be deleted on the CalDAV server."""
+
+    __tablename__ = "calendar_tombstones"
+    __table_args__ = (UniqueConstraint("user_id", "external_uid"),)
+
+    id: uuid.UUID = id_field()
+    user_id: uuid.UUID = owner_field()
+    external_uid: str = Field(max_length=500)
+    href: str | None = Field(default=None, max_length=2000)
+    deleted_at: datetime = created_field()
