@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from agent.api import health, history, lists, me, tasks
+from agent.api import caldav, events, health, history, lists, me, tasks
 from agent.services import Services
 from agent.settings import Settings
 from skills.context import SkillError
@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     if services is not None:
         app.state.services = services
-    for module in (health, me, tasks, lists, history):
+    for module in (health, me, tasks, lists, events, caldav, history):
         app.include_router(module.router)
     app.add_exception_handler(SkillError, skill_error)
     return app

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from caldav import aio
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from store import migrate
 from store.database import create_engine, session_factory
 from store.models import metadata
+from tests.radicale_server import USERS, radicale
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "LIFEOS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -106,3 +108,19 @@ async def no_pending_tasks() -> AsyncIterator[None]:
     for task in leaked:
         task.cancel()
     assert not leaked, f"test left asyncio tasks pending: {leaked}"
+
+
+@pytest.fixture(scope="session")
+async def caldav_base(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """A real Radicale CalDAV server for this run, started the first time a test asks."""
+    async with radicale(tmp_path_factory.mktemp("radicale")) as url:
+        yield url
+
+
+@pytest.fixture
+async def calendar_url(caldav_base: str) -> str:
+    """A new, empty calendar for the CalDAV user ann."""
+    async with aio.AsyncDAVClient(url=caldav_base, username="ann", password=USERS["ann"]) as client:
+        principal = await client.get_principal()
+        calendar = await principal.make_calendar(name="Work", cal_id=uuid.uuid4().hex)
+        return str(calendar.url)

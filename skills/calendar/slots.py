@@ -93,26 +93,36 @@ def rank_slots(
     prefer: Preference | None,
     limit: int,
     tz: tzinfo,
+    per_day: int = 3,
 ) -> list[FreeSlot]:
-    """The best ``limit`` slots, at most one per free gap so the options differ."""
+    """The best ``limit`` slots that do not overlap each other, at most ``per_day`` a
+    day, so the options offered are real alternatives."""
     padded = [Interval(b.start - buffer, b.end + buffer) for b in busy]
-    options = []
+    candidates: list[tuple[float, datetime]] = []
     for window in windows:
         for gap in subtract(window, padded):
-            best: tuple[float, datetime] | None = None
             start = _round_up(gap.start)
             while start + duration <= gap.end:
                 score = _score(start, gap, duration, prefer, windows[0].start, tz)
-                if best is None or score > best[0]:
-                    best = (score, start)
+                candidates.append((score, start))
                 start += STEP
-            if best is not None:
-                options.append(
-                    FreeSlot(
-                        start_at=best[1].astimezone(UTC),
-                        end_at=(best[1] + duration).astimezone(UTC),
-                        score=best[0],
-                    )
-                )
-    options.sort(key=lambda slot: (-slot.score, slot.start_at))
-    return options[:limit]
+    candidates.sort(key=lambda c: (-c[0], c[1]))
+    chosen: list[datetime] = []
+    for _score_value, start in candidates:
+        day = start.astimezone(tz).date()
+        if sum(1 for c in chosen if c.astimezone(tz).date() == day) >= per_day:
+            continue
+        if any(abs(start - c) < duration for c in chosen):
+            continue
+        chosen.append(start)
+        if len(chosen) == limit:
+            break
+    scores = {start: score for score, start in candidates}
+    return [
+        FreeSlot(
+            start_at=start.astimezone(UTC),
+            end_at=(start + duration).astimezone(UTC),
+            score=scores[start],
+        )
+        for start in chosen
+    ]

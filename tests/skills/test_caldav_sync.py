@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from caldav import aio
 from sqlmodel import select
 
 from skills.calendar.remote import RemoteCalendar
@@ -17,25 +14,10 @@ from skills.calendar.service import CalendarService
 from skills.calendar.sync import CalendarSync
 from skills.context import SkillContext, SkillError, Unavailable
 from store.models import CalendarAccount, Event
-from tests.skills.radicale_server import USERS, radicale
+from tests.radicale_server import USERS
 
 NY = ZoneInfo("America/New_York")
 KEY = bytes(range(32))
-
-
-@pytest.fixture(scope="session")
-async def caldav_base(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    async with radicale(tmp_path_factory.mktemp("radicale")) as url:
-        yield url
-
-
-@pytest.fixture
-async def calendar_url(caldav_base: str) -> str:
-    """A new, empty calendar for ann on the server."""
-    async with aio.AsyncDAVClient(url=caldav_base, username="ann", password=USERS["ann"]) as client:
-        principal = await client.get_principal()
-        calendar = await principal.make_calendar(name="Work", cal_id=uuid.uuid4().hex)
-        return str(calendar.url)
 
 
 @pytest.fixture

@@ -1,0 +1,11 @@
+"""Every action the skills offer, in one catalogue."""
+
+from __future__ import annotations
+
+from skills.actions import Catalogue
+from skills.calendar.actions import CALENDAR_ACTIONS
+from skills.tasks.actions import TASK_ACTIONS
+
+
+def build_catalogue() -> Catalogue:
+    return Catalogue([*TASK_ACTIONS, *CALENDAR_ACTIONS])
