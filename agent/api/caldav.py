@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, HttpUrl
 
 from agent.api.deps import SkillCtx
+from skills.calendar.service import CalendarService
 from skills.calendar.sync import CalendarSync
 
 router = APIRouter(prefix="/v1/calendar/caldav", tags=["calendar"])
@@ -47,7 +48,7 @@ async def disconnect(ctx: SkillCtx) -> None:
 
 @router.post("/sync", summary="Sync both ways now")
 async def sync(ctx: SkillCtx) -> JSONResponse:
-    report = await CalendarSync(ctx).sync()
+    report = await CalendarService(ctx).sync_external_calendar()
     body = {"pulled": report.pulled, "pushed": report.pushed, "error": report.error}
     # A failure part-way still keeps (commits) what was done, and says what failed.
     return JSONResponse(body, status_code=502 if report.error else 200)

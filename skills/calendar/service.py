@@ -21,6 +21,7 @@ from skills.calendar.schemas import (
     TimeRange,
 )
 from skills.calendar.slots import Interval, rank_slots, working_windows
+from skills.calendar.sync import CalendarSync, SyncReport
 from skills.context import NotFound, SkillContext, SkillError
 from skills.history import ChangeSet, record_action, snapshot
 from skills.recurrence import normalize_rule
@@ -227,6 +228,10 @@ class CalendarService:
             request.limit,
             self.ctx.tz,
         )
+
+    async def sync_external_calendar(self) -> SyncReport:
+        """Two-way sync with the user's CalDAV calendar (see skills.calendar.sync)."""
+        return await CalendarSync(self.ctx).sync()
 
     # --- iCalendar -----------------------------------------------------------
 

@@ -22,6 +22,7 @@ from skills.context import NotFound, SkillContext, SkillError
 from skills.history import ChangeSet, record_action, snapshot
 from skills.sealing import seal, unseal
 from store.models import CalendarAccount, CalendarTombstone, Event
+from store.repositories import audit
 
 RemoteFactory = Callable[[str, str, str], RemoteCalendar]
 
@@ -58,6 +59,15 @@ class CalendarSync:
         account.updated_at = self.ctx.now()
         self.session.add(account)
         await self.session.flush()
+        audit.record(
+            self.session,
+            self.ctx.user_id,
+            "calendar.connect",
+            "calendar_account",
+            account.id,
+            meta={"url": account.url, "username": username},
+            ip=self.ctx.ip,
+        )
         return account
 
     async def account(self) -> CalendarAccount:
@@ -67,8 +77,18 @@ class CalendarSync:
         return account
 
     async def disconnect(self) -> None:
-        await self.session.delete(await self.account())
+        account = await self.account()
+        await self.session.delete(account)
         await self.session.flush()
+        audit.record(
+            self.session,
+            self.ctx.user_id,
+            "calendar.disconnect",
+            "calendar_account",
+            account.id,
+            meta={"url": account.url},
+            ip=self.ctx.ip,
+        )
 
     async def _account_or_none(self) -> CalendarAccount | None:
         found = await self.session.exec(

@@ -68,7 +68,7 @@ async def test_two_way_sync_round_trip(keyed: SkillContext, calendar_url: str) -
     async with server(calendar_url) as phone:
         await phone.put(ics("phone-1", "Gym", "20260311T230000Z", "20260312T000000Z"))
 
-    first = await sync.sync()
+    first = await calendar.sync_external_calendar()
     assert first.pushed == {"created": 1, "updated": 0, "deleted": 0}
     assert first.pulled == {"created": 1, "updated": 0, "deleted": 0}
     assert await remote_titles(calendar_url) == ["Dentist", "Gym"]
