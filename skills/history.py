@@ -17,7 +17,9 @@ from skills.context import SkillContext, SkillError
 from store.models import (
     Account,
     AuditEntry,
+    BillableItem,
     Category,
+    CategoryRule,
     Event,
     Invoice,
     InvoiceLine,
@@ -37,9 +39,11 @@ UNDOABLE_TABLES: dict[str, type[SQLModel]] = {
         Event,
         Account,
         Category,
+        CategoryRule,
         Transaction,
         Invoice,
         InvoiceLine,
+        BillableItem,
     )
 }
 

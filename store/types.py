@@ -68,9 +68,15 @@ class ExactDecimal(TypeDecorator[Decimal]):
         return from_scaled(value)
 
 
+_CENTS = Decimal("0.01")
+
+
 def from_scaled(value: int | Decimal) -> Decimal:
-    """Turn a stored (or SQL-summed) integer of ten-thousandths back into a Decimal."""
-    return (Decimal(int(value)) / _SCALE).quantize(_QUANTUM)
+    """Turn a stored (or SQL-summed) integer of ten-thousandths back into a Decimal,
+    written with two places when that is exact ("80.10", not "80.1000")."""
+    amount = (Decimal(int(value)) / _SCALE).quantize(_QUANTUM)
+    cents = amount.quantize(_CENTS)
+    return cents if cents == amount else amount
 
 
 def utcnow() -> datetime:

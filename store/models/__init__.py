@@ -4,10 +4,14 @@ from store.models.base import metadata
 from store.models.calendar import CalendarAccount, CalendarTombstone, Event
 from store.models.finance import (
     Account,
+    BankLink,
+    BillableItem,
     Category,
+    CategoryRule,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
+    Sequence,
     Transaction,
     TransactionKind,
 )
@@ -18,9 +22,12 @@ from store.models.users import User, UserCreate, UserPublic, UserSettings
 __all__ = [
     "Account",
     "AuditEntry",
+    "BankLink",
+    "BillableItem",
     "CalendarAccount",
     "CalendarTombstone",
     "Category",
+    "CategoryRule",
     "ConversationTurn",
     "Event",
     "Invoice",
@@ -28,6 +35,7 @@ __all__ = [
     "InvoiceStatus",
     "ProcessedWebhook",
     "Project",
+    "Sequence",
     "Task",
     "TaskList",
     "TaskStatus",

@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
 from store.models.base import (
     Timestamped,
@@ -62,6 +62,7 @@ class Category(Timestamped, table=True):
 
 class Transaction(Timestamped, table=True):
     __tablename__ = "transactions"
+    __table_args__ = (UniqueConstraint("user_id", "dedupe_key"),)
 
     id: uuid.UUID = id_field()
     user_id: uuid.UUID = owner_field()
@@ -78,6 +79,8 @@ class Transaction(Timestamped, table=True):
     project_id: uuid.UUID | None = ref_field("projects")
     receipt_url: str | None = Field(default=None, max_length=2000)
     external_id: str | None = Field(default=None, max_length=200, index=True)
+    # Set on imported rows: the same statement line imported twice has the same key.
+    dedupe_key: str | None = Field(default=None, max_length=64)
     meta: dict = json_field(column="metadata")
 
 
@@ -114,3 +117,59 @@ class InvoiceLine(Timestamped, table=True):
     quantity: Decimal = decimal_field()
     unit_price: Decimal = decimal_field()
     amount: Decimal = decimal_field()
+
+
+class CategoryRule(Timestamped, table=True):
+    """ "Transactions from this merchant go in this category", learned from corrections."""
+
+    __tablename__ = "category_rules"
+    __table_args__ = (UniqueConstraint("user_id", "merchant_key"),)
+
+    id: uuid.UUID = id_field()
+    user_id: uuid.UUID = owner_field()
+    merchant_key: str = Field(max_length=200)
+    category_id: uuid.UUID = Field(foreign_key="categories.id", ondelete="CASCADE")
+    hits: int = Field(default=1)
+
+
+class BillableItem(Timestamped, table=True):
+    """Work or materials to bill a project's client for; invoiced at most once."""
+
+    __tablename__ = "billable_items"
+
+    id: uuid.UUID = id_field()
+    user_id: uuid.UUID = owner_field()
+    project_id: uuid.UUID = Field(foreign_key="projects.id", index=True, ondelete="CASCADE")
+    description: str = Field(max_length=500)
+    quantity: Decimal = decimal_field()
+    unit_price: Decimal = decimal_field()
+    occurred_on: date
+    invoice_id: uuid.UUID | None = ref_field("invoices")
+
+
+class Sequence(SQLModel, table=True):
+    """Per-user counters (invoice numbers): taken inside the transaction that uses
+    them, so a failed invoice leaves no gap and no number is ever issued twice."""
+
+    __tablename__ = "sequences"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: uuid.UUID = id_field()
+    user_id: uuid.UUID = owner_field()
+    name: str = Field(max_length=50)
+    last_value: int = Field(default=0)
+
+
+class BankLink(Timestamped, table=True):
+    """A Plaid item: the sealed access token and where the transaction feed is up to."""
+
+    __tablename__ = "bank_links"
+    __table_args__ = (UniqueConstraint("user_id", "item_id"),)
+
+    id: uuid.UUID = id_field()
+    user_id: uuid.UUID = owner_field()
+    item_id: str = Field(max_length=200)
+    institution: str | None = Field(default=None, max_length=200)
+    access_token_sealed: str = Field(max_length=2000)
+    cursor: str | None = Field(default=None, max_length=2000)
+    last_synced_at: datetime | None = time_field()

@@ -1,0 +1,1 @@
+"""Money: expenses and income, categories, statements, bank feeds, invoices, job costing."""

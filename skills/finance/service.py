@@ -1,0 +1,383 @@
+"""Expenses and income for one user, filed into categories that learn."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import or_
+from sqlmodel import col, select
+
+from skills.context import NotFound, SkillContext, SkillError
+from skills.finance.categories import (
+    EXPENSE_CATEGORIES,
+    INCOME_CATEGORIES,
+    LEARNED,
+    Choice,
+    choose,
+    merchant_key,
+)
+from skills.finance.money import amount_in, currency_code
+from skills.finance.schemas import (
+    TransactionCreate,
+    TransactionPublic,
+    TransactionQuery,
+    TransactionUpdate,
+)
+from skills.history import ChangeSet, record_action, snapshot
+from skills.projects import find_or_start_project, find_project, project_names
+from store.models import Account, Category, CategoryRule, Transaction, TransactionKind
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class FinanceService:
+    def __init__(self, ctx: SkillContext) -> None:
+        self.ctx = ctx
+        self.session = ctx.session
+
+    # --- categories --------------------------------------------------------
+
+    async def categories(self) -> list[Category]:
+        """The user's categories, starting them on the default set the first time."""
+        found = list(
+            await self.session.exec(
+                select(Category)
+                .where(Category.user_id == self.ctx.user_id)
+                .order_by(col(Category.name))
+            )
+        )
+        if found:
+            return found
+        for name in EXPENSE_CATEGORIES:
+            self.session.add(Category(user_id=self.ctx.user_id, name=name))
+        for name in INCOME_CATEGORIES:
+            self.session.add(
+                Category(user_id=self.ctx.user_id, name=name, kind=TransactionKind.INCOME)
+            )
+        await self.session.flush()
+        return await self.categories()
+
+    async def category_named(
+        self, name: str, *, create: bool = False, kind: TransactionKind = TransactionKind.EXPENSE
+    ) -> Category:
+        wanted = name.strip().lower()
+        for category in await self.categories():
+            if category.name.lower() in (wanted, wanted.rstrip("s")) or (
+                category.name.lower().rstrip("s") == wanted
+            ):
+                return category
+        if not create:
+            raise NotFound(f"there is no category called “{name}”")
+        category = Category(user_id=self.ctx.user_id, name=name.strip().capitalize(), kind=kind)
+        self.session.add(category)
+        await self.session.flush()
+        return category
+
+    async def categorize_transaction(self, transaction_id: uuid.UUID) -> Choice:
+        """Choose (again) the category of a transaction, and say how sure we are."""
+        transaction = await self.get(transaction_id)
+        choice = await self._choose(transaction.merchant, transaction.description, transaction.kind)
+        before = snapshot(transaction)
+        await self._file(transaction, choice)
+        changes = ChangeSet()
+        changes.updated(transaction, before)
+        record_action(
+            self.ctx,
+            "finance.categorize",
+            "transaction",
+            transaction.id,
+            changes,
+            category=choice.category,
+            confidence=choice.confidence,
+        )
+        return choice
+
+    async def recategorize(
+        self, transaction_id: uuid.UUID, category_name: str, *, apply_to_past: bool = False
+    ) -> tuple[Transaction, int]:
+        """File a transaction under a category the user chose, and learn the merchant,
+        so the next one from there is filed the same way. Returns how many were re-filed."""
+        transaction = await self.get(transaction_id)
+        category = await self.category_named(category_name, create=True, kind=transaction.kind)
+        changes = ChangeSet()
+        targets = [transaction]
+        key = merchant_key(transaction.merchant or "")
+        if apply_to_past and key:
+            same = await self.session.exec(
+                select(Transaction).where(
+                    Transaction.user_id == self.ctx.user_id, Transaction.id != transaction.id
+                )
+            )
+            targets += [t for t in same if merchant_key(t.merchant or "") == key]
+        for target in targets:
+            before = snapshot(target)
+            await self._file(target, Choice(category.name, 1.0, "you chose"), category)
+            changes.updated(target, before)
+        if key:
+            await self._learn(key, category, changes)
+        record_action(
+            self.ctx,
+            "finance.recategorize",
+            "transaction",
+            transaction.id,
+            changes,
+            category=category.name,
+            merchant=transaction.merchant,
+            count=len(targets),
+        )
+        return transaction, len(targets)
+
+    async def _learn(self, key: str, category: Category, changes: ChangeSet) -> None:
+        rule = (
+            await self.session.exec(
+                select(CategoryRule).where(
+                    CategoryRule.user_id == self.ctx.user_id, CategoryRule.merchant_key == key
+                )
+            )
+        ).first()
+        if rule is None:
+            rule = CategoryRule(user_id=self.ctx.user_id, merchant_key=key, category_id=category.id)
+            self.session.add(rule)
+            await self.session.flush()
+            changes.created(rule)
+            return
+        before = snapshot(rule)
+        rule.category_id, rule.hits = category.id, rule.hits + 1
+        self.session.add(rule)
+        await self.session.flush()
+        changes.updated(rule, before)
+
+    async def _choose(
+        self, merchant: str | None, description: str | None, kind: TransactionKind
+    ) -> Choice:
+        rows = await self.session.exec(
+            select(CategoryRule.merchant_key, Category.name)
+            .join(Category, col(Category.id) == CategoryRule.category_id)
+            .where(CategoryRule.user_id == self.ctx.user_id)
+        )
+        return choose(merchant, description, kind, dict(rows.all()))
+
+    async def _file(
+        self, transaction: Transaction, choice: Choice, category: Category | None = None
+    ) -> None:
+        category = category or await self.category_named(
+            choice.category, create=True, kind=transaction.kind
+        )
+        transaction.category_id = category.id
+        transaction.meta = {
+            **transaction.meta,
+            "category_confidence": choice.confidence,
+            "category_reason": choice.reason,
+        }
+        transaction.updated_at = self.ctx.now()
+        self.session.add(transaction)
+        await self.session.flush()
+
+    # --- transactions ------------------------------------------------------
+
+    async def log(
+        self,
+        data: TransactionCreate,
+        changes: ChangeSet | None = None,
+        *,
+        record: bool = True,
+        **extra: object,
+    ) -> Transaction:
+        """Record an expense or income; the category is chosen when not given."""
+        changes = changes if changes is not None else ChangeSet()
+        currency = currency_code(data.currency or self.ctx.settings.currency)
+        transaction = Transaction(
+            user_id=self.ctx.user_id,
+            kind=data.kind,
+            amount=amount_in(data.amount, currency),
+            currency=currency,
+            occurred_on=data.occurred_on or self.ctx.local_now().date(),
+            merchant=data.merchant,
+            description=data.description,
+            receipt_url=data.receipt_url,
+            **extra,
+        )
+        if data.project:
+            transaction.project_id = (
+                await find_or_start_project(self.ctx, data.project, changes)
+            ).id
+        if data.account:
+            transaction.account_id = (await self._account(data.account, currency, changes)).id
+        self.session.add(transaction)
+        if data.category:
+            category = await self.category_named(data.category, create=True, kind=data.kind)
+            await self._file(transaction, Choice(category.name, 1.0, "you chose"), category)
+        else:
+            await self._file(
+                transaction, await self._choose(data.merchant, data.description, data.kind)
+            )
+        changes.created(transaction)
+        if record:
+            record_action(
+                self.ctx,
+                f"finance.{data.kind.value}",
+                "transaction",
+                transaction.id,
+                changes,
+                amount=str(transaction.amount),
+                currency=currency,
+                merchant=transaction.merchant,
+            )
+        return transaction
+
+    async def get(self, transaction_id: uuid.UUID) -> Transaction:
+        found = await self.session.get(Transaction, transaction_id)
+        if found is None or found.user_id != self.ctx.user_id:
+            raise NotFound("no such transaction")
+        return found
+
+    async def update(self, transaction_id: uuid.UUID, data: TransactionUpdate) -> Transaction:
+        transaction = await self.get(transaction_id)
+        before = snapshot(transaction)
+        changes = ChangeSet()
+        sent = data.model_fields_set
+        for name in ("kind", "occurred_on", "merchant", "description", "receipt_url"):
+            if name in sent:
+                if getattr(data, name) is None and name in ("kind", "occurred_on"):
+                    raise SkillError(f"{name} cannot be empty")
+                setattr(transaction, name, getattr(data, name))
+        if "currency" in sent and data.currency:
+            transaction.currency = currency_code(data.currency)
+        if "amount" in sent or "currency" in sent:
+            transaction.amount = amount_in(
+                data.amount if data.amount is not None else transaction.amount, transaction.currency
+            )
+        if "project" in sent:
+            project = (
+                await find_or_start_project(self.ctx, data.project, changes)
+                if data.project
+                else None
+            )
+            transaction.project_id = project.id if project else None
+        transaction.updated_at = self.ctx.now()
+        self.session.add(transaction)
+        await self.session.flush()
+        changes.updated(transaction, before)
+        record_action(
+            self.ctx,
+            "finance.update",
+            "transaction",
+            transaction.id,
+            changes,
+            amount=str(transaction.amount),
+            merchant=transaction.merchant,
+        )
+        if "category" in sent and data.category:  # a correction: learn from it
+            await self.recategorize(transaction.id, data.category)
+        return transaction
+
+    async def delete(self, transaction_id: uuid.UUID) -> Transaction:
+        transaction = await self.get(transaction_id)
+        changes = ChangeSet()
+        changes.deleted(transaction)
+        await self.session.delete(transaction)
+        await self.session.flush()
+        record_action(
+            self.ctx,
+            "finance.delete",
+            "transaction",
+            transaction.id,
+            changes,
+            amount=str(transaction.amount),
+            merchant=transaction.merchant,
+        )
+        return transaction
+
+    async def search(self, query: TransactionQuery) -> list[Transaction]:
+        statement = select(Transaction).where(Transaction.user_id == self.ctx.user_id)
+        if query.start:
+            statement = statement.where(col(Transaction.occurred_on) >= query.start)
+        if query.end:
+            statement = statement.where(col(Transaction.occurred_on) < query.end)
+        if query.kind:
+            statement = statement.where(Transaction.kind == query.kind)
+        if query.category:
+            category = await self.category_named(query.category)
+            statement = statement.where(Transaction.category_id == category.id)
+        if query.project:
+            project = await find_project(self.ctx, query.project)
+            if project is None:
+                return []
+            statement = statement.where(Transaction.project_id == project.id)
+        for text, columns in (
+            (query.merchant, (Transaction.merchant,)),
+            (query.text, (Transaction.merchant, Transaction.description)),
+        ):
+            if text:
+                pattern = f"%{_escape_like(text.strip())}%"
+                statement = statement.where(
+                    or_(*(col(c).ilike(pattern, escape="\\") for c in columns))
+                )
+        statement = statement.order_by(
+            col(Transaction.occurred_on).desc(), col(Transaction.created_at).desc()
+        ).limit(query.limit)
+        return list(await self.session.exec(statement))
+
+    async def public(self, transactions: Iterable[Transaction]) -> list[TransactionPublic]:
+        items = list(transactions)
+        categories = {c.id: c.name for c in await self.categories()}
+        projects = await project_names(self.ctx, {t.project_id for t in items if t.project_id})
+        accounts = await self._account_names({t.account_id for t in items if t.account_id})
+        return [
+            TransactionPublic(
+                **t.model_dump(
+                    include={
+                        "id",
+                        "kind",
+                        "amount",
+                        "currency",
+                        "occurred_on",
+                        "merchant",
+                        "description",
+                        "receipt_url",
+                        "created_at",
+                        "updated_at",
+                    }
+                ),
+                category=categories.get(t.category_id) if t.category_id else None,
+                category_confidence=t.meta.get("category_confidence"),
+                project=projects.get(t.project_id) if t.project_id else None,
+                account=accounts.get(t.account_id) if t.account_id else None,
+            )
+            for t in items
+        ]
+
+    # --- accounts ----------------------------------------------------------
+
+    async def _account(self, name: str, currency: str, changes: ChangeSet) -> Account:
+        found = (
+            await self.session.exec(
+                select(Account).where(
+                    Account.user_id == self.ctx.user_id,
+                    col(Account.name).ilike(_escape_like(name.strip()), escape="\\"),
+                )
+            )
+        ).first()
+        if found is not None:
+            return found
+        account = Account(user_id=self.ctx.user_id, name=name.strip(), currency=currency)
+        self.session.add(account)
+        await self.session.flush()
+        changes.created(account)
+        return account
+
+    async def _account_names(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+        if not ids:
+            return {}
+        rows = await self.session.exec(
+            select(Account.id, Account.name).where(
+                Account.user_id == self.ctx.user_id, col(Account.id).in_(ids)
+            )
+        )
+        return dict(rows.all())
+
+
+__all__ = ["LEARNED", "FinanceService"]
