@@ -6,10 +6,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from skills.files import FileStore
 from store.models import User, UserSettings
 
 
@@ -27,10 +29,20 @@ class SkillContext:
     clock: Callable[[], datetime] = system_clock
     ip: str | None = None  # recorded in the audit log when the request came over the network
     secret_key: bytes | None = field(default=None, repr=False)  # for credentials kept at rest
+    files: FileStore | None = None  # where generated documents are kept
+    bank: Any = None  # a plaid_api.PlaidApi when bank linking is configured
+    display_name: str = ""  # how documents name the user (invoices' "From")
 
     @classmethod
     def for_user(cls, session: AsyncSession, user: User, **kwargs: object) -> SkillContext:
-        return cls(session=session, user_id=user.id, settings=user.preferences, **kwargs)  # type: ignore[arg-type]
+        name = str(user.preferences.model_extra.get("business_name") or user.name or user.email)
+        return cls(  # type: ignore[arg-type]
+            session=session,
+            user_id=user.id,
+            settings=user.preferences,
+            display_name=name,
+            **kwargs,
+        )
 
     @property
     def tz(self) -> tzinfo:

@@ -23,6 +23,7 @@ from store.models import (
     Event,
     Invoice,
     InvoiceLine,
+    InvoiceStatus,
     Project,
     Task,
     TaskList,
@@ -143,7 +144,12 @@ async def _revert(ctx: SkillContext, change: dict[str, Any]) -> None:
     if current is not None and getattr(current, "user_id", None) != ctx.user_id:
         raise SkillError("that change belongs to another user")  # never reached via our writes
     before = change["before"]
-    if before is None:  # it was created: remove it
+    if before is None and model is Invoice:
+        # An issued number is never taken back or reused: undoing an invoice voids it.
+        if current is not None:
+            current.status = InvoiceStatus.VOID
+            ctx.session.add(current)
+    elif before is None:  # it was created: remove it
         if current is not None:
             await ctx.session.delete(current)
     elif current is None:  # it was deleted: put it back as it was
