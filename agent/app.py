@@ -8,7 +8,20 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from agent.api import caldav, events, health, history, lists, me, tasks
+from agent.api import (
+    bank,
+    caldav,
+    events,
+    health,
+    history,
+    imports,
+    invoices,
+    lists,
+    me,
+    projects,
+    tasks,
+    transactions,
+)
 from agent.services import Services
 from agent.settings import Settings
 from skills.context import SkillError
@@ -37,7 +50,20 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     if services is not None:
         app.state.services = services
-    for module in (health, me, tasks, lists, events, caldav, history):
+    for module in (
+        health,
+        me,
+        tasks,
+        lists,
+        events,
+        caldav,
+        transactions,
+        projects,
+        invoices,
+        imports,
+        bank,
+        history,
+    ):
         app.include_router(module.router)
     app.add_exception_handler(SkillError, skill_error)
     return app

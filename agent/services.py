@@ -6,12 +6,15 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent.auth import TokenService, load_or_create_secret
 from agent.settings import Settings
+from skills.files import FileStore, LocalFileStore
+from skills.finance.bank import plaid_client
 from store.database import create_engine, session_factory
 
 
@@ -22,6 +25,8 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     tokens: TokenService
     secret_key: bytes  # encrypts credentials kept at rest (CalDAV passwords, bank tokens)
+    files: FileStore
+    bank: Any = None  # a PlaidApi when Plaid is configured
 
     @classmethod
     def build(cls, settings: Settings, engine: AsyncEngine | None = None) -> Services:
@@ -33,10 +38,20 @@ class Services:
             sessions=session_factory(engine),
             tokens=TokenService(signing_secret, timedelta(days=settings.token_ttl_days)),
             secret_key=derive_key(signing_secret, "credentials"),
+            files=LocalFileStore(settings.files_dir),
+            bank=bank_client(settings),
         )
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def bank_client(settings: Settings) -> Any:
+    if not (settings.plaid_client_id and settings.plaid_secret):
+        return None
+    return plaid_client(
+        settings.plaid_address, settings.plaid_client_id, settings.plaid_secret.get_secret_value()
+    )
 
 
 def token_secret(settings: Settings) -> str:

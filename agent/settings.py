@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +41,11 @@ class Settings(BaseSettings):
     token_ttl_days: int = Field(default=30, ge=1, le=3650)
     owner_email: str = "owner@example.com"
     default_timezone: str = "UTC"
+    # Bank feeds (Plaid). Without a client id and secret, bank linking answers 503.
+    plaid_client_id: str | None = None
+    plaid_secret: SecretStr | None = None
+    plaid_env: Literal["sandbox", "production"] = "sandbox"
+    plaid_host: str | None = None  # overrides plaid_env's address (a proxy, a test server)
 
     @field_validator("data_dir")
     @classmethod
@@ -76,3 +82,11 @@ class Settings(BaseSettings):
     @property
     def secret_file(self) -> Path:
         return self.data_dir / "jwt-secret"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def plaid_address(self) -> str:
+        return self.plaid_host or f"https://{self.plaid_env}.plaid.com"

@@ -76,6 +76,8 @@ async def get_skill_context(
         user,
         ip=request.client.host if request.client else None,
         secret_key=services.secret_key,
+        files=services.files,
+        bank=services.bank,
     )
 
 

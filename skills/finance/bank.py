@@ -279,8 +279,9 @@ def plaid_client(host: str, client_id: str, secret: str, timeout: float = 20.0) 
     import plaid
     from plaid.api import plaid_api
 
-    configuration = plaid.Configuration(host=host,
-                                        api_key={"clientId": client_id, "secret": secret})
+    configuration = plaid.Configuration(
+        host=host, api_key={"clientId": client_id, "secret": secret}
+    )
     api = plaid_api.PlaidApi(plaid.ApiClient(configuration))
     api.api_client.configuration.timeout = timeout
     return api

@@ -15,6 +15,7 @@ from agent.app import create_app
 from agent.auth import TokenService
 from agent.services import Services, derive_key
 from agent.settings import Settings
+from skills.files import LocalFileStore
 from store.database import session_factory, session_scope
 from store.models import User, UserCreate
 from store.repositories.users import create_user
@@ -32,6 +33,7 @@ async def services(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[Service
         sessions=session_factory(engine),
         tokens=TokenService(SECRET, timedelta(days=1)),
         secret_key=derive_key(SECRET, "credentials"),
+        files=LocalFileStore(tmp_path / "files"),
     )
     await empty_tables(engine)
 

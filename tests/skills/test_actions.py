@@ -4,26 +4,34 @@ plain-data arguments in, facts for the spoken reply out."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
 
 from skills.catalogue import build_catalogue
-from skills.context import NotFound, SkillContext
+from skills.context import NotFound, SkillContext, SkillError
+from skills.files import LocalFileStore
 from skills.history import undo_last
 
 NY = ZoneInfo("America/New_York")
 catalogue = build_catalogue()
 
 
-def test_catalogue_covers_the_task_and_calendar_vocabulary() -> None:
+def test_catalogue_covers_the_skill_vocabulary() -> None:
     assert catalogue.names() == [
         "calendar.create",
         "calendar.delete",
         "calendar.free_time",
         "calendar.query",
         "calendar.update",
+        "finance.expense",
+        "finance.income",
+        "finance.invoice",
+        "finance.job_costing",
+        "finance.query",
+        "finance.recategorize",
         "tasks.complete",
         "tasks.create",
         "tasks.delete",
@@ -31,7 +39,7 @@ def test_catalogue_covers_the_task_and_calendar_vocabulary() -> None:
         "tasks.update",
     ]
     confirmed = {action.name for action in catalogue if action.confirm}
-    assert confirmed == {"tasks.delete", "calendar.delete"}
+    assert confirmed == {"tasks.delete", "calendar.delete", "finance.invoice"}
     for action in catalogue:  # every action can describe its arguments as a JSON schema
         assert action.args.model_json_schema()["type"] == "object"
         assert action.description
@@ -107,3 +115,35 @@ async def test_calendar_actions(ctx: SkillContext) -> None:
     assert [e["title"] for e in (await run("calendar.query", week)).facts["events"]] == ["Plumber"]
     await undo_last(ctx)
     assert (await run("calendar.query", week)).facts["count"] == 2
+
+
+async def test_finance_actions(ctx: SkillContext, tmp_path) -> None:
+    ctx.files = LocalFileStore(tmp_path)
+    run = lambda name, args: catalogue[name].run(ctx, args)  # noqa: E731
+    spent = await run(
+        "finance.expense",
+        {"amount": "42.50", "merchant": "Home Depot", "project": "Kitchen remodel"},
+    )
+    assert (spent.facts["amount"], spent.facts["category"]) == (Decimal("42.50"), "Materials")
+    await run("finance.expense", {"amount": "6", "merchant": "Blue Bottle"})
+    refiled = await run("finance.recategorize", {"merchant": "blue bottle", "category": "Coffee"})
+    assert refiled.facts["category"] == "Coffee"
+    earned = await run(
+        "finance.income", {"amount": "500", "merchant": "The Smiths", "project": "kitchen remodel"}
+    )
+    assert earned.facts["category"] == "Income"
+
+    march = {"start": "2026-03-01", "end": "2026-04-01"}
+    asked = await run("finance.query", march)
+    assert asked.facts["total"] == Decimal("48.50")
+    assert asked.facts["top"][0]["name"] == "Materials"
+    coffee = await run("finance.query", {**march, "category": "coffee"})
+    assert (coffee.facts["total"], coffee.facts["count"]) == (Decimal("6"), 1)
+
+    costing = await run("finance.job_costing", {"project": "kitchen remodel"})
+    assert (costing.facts["revenue"], costing.facts["margin"]) == (
+        Decimal("500"),
+        Decimal("457.50"),
+    )
+    with pytest.raises(SkillError, match="nothing left to bill"):
+        await run("finance.invoice", {"project": "kitchen remodel"})

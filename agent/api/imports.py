@@ -1,0 +1,59 @@
+"""/v1/imports: upload a bank statement (OFX, QFX or CSV)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, HTTPException, UploadFile, status
+from pydantic import BaseModel
+
+from agent.api.deps import SkillCtx
+from skills.finance.imports import StatementImporter
+from skills.finance.statements import CsvColumns
+
+router = APIRouter(prefix="/v1/imports", tags=["money"])
+
+MAX_STATEMENT_BYTES = 10 * 1024 * 1024
+
+
+class ImportPublic(BaseModel):
+    account: str
+    currency: str
+    imported: int
+    duplicates: int
+    skipped: int
+
+
+@router.post(
+    "",
+    response_model=ImportPublic,
+    summary="Import a statement: all or nothing, lines already imported are skipped",
+)
+async def import_statement(
+    ctx: SkillCtx,
+    file: Annotated[UploadFile, File(description="OFX, QFX or CSV")],
+    account: Annotated[str | None, Form()] = None,
+    date_column: Annotated[str | None, Form()] = None,
+    description_column: Annotated[str | None, Form()] = None,
+    amount_column: Annotated[str | None, Form()] = None,
+    debit_column: Annotated[str | None, Form()] = None,
+    credit_column: Annotated[str | None, Form()] = None,
+    currency_column: Annotated[str | None, Form()] = None,
+    date_format: Annotated[str | None, Form()] = None,
+) -> ImportPublic:
+    data = await file.read(MAX_STATEMENT_BYTES + 1)
+    if len(data) > MAX_STATEMENT_BYTES:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "the statement is larger than 10 MB")
+    if not data.strip():
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "the statement is empty")
+    columns = CsvColumns(
+        date=date_column,
+        description=description_column,
+        amount=amount_column,
+        debit=debit_column,
+        credit=credit_column,
+        currency=currency_column,
+        date_format=date_format,
+    )
+    result = await StatementImporter(ctx).import_statement(data, account=account, columns=columns)
+    return ImportPublic(**result.__dict__)

@@ -1,0 +1,150 @@
+"""/v1/transactions and /v1/categories: the signed-in user's money."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel
+
+from agent.api.deps import SkillCtx
+from skills.finance.reports import FinanceReports
+from skills.finance.schemas import (
+    CategoryCreate,
+    CategoryPublic,
+    GroupBy,
+    MonthChange,
+    Period,
+    Recategorize,
+    Summary,
+    TransactionCreate,
+    TransactionPublic,
+    TransactionQuery,
+    TransactionUpdate,
+)
+from skills.finance.service import FinanceService
+from store.models import TransactionKind
+
+router = APIRouter(tags=["money"])
+
+
+class CategoryChoice(BaseModel):
+    category: str
+    confidence: float
+    reason: str
+
+
+class Refiled(BaseModel):
+    transaction: TransactionPublic
+    refiled: int
+
+
+async def _one(finance: FinanceService, transaction) -> TransactionPublic:
+    [public] = await finance.public([transaction])
+    return public
+
+
+@router.get("/v1/transactions", response_model=list[TransactionPublic])
+async def search(
+    ctx: SkillCtx, query: Annotated[TransactionQuery, Query()]
+) -> list[TransactionPublic]:
+    finance = FinanceService(ctx)
+    return await finance.public(await finance.search(query))
+
+
+@router.post(
+    "/v1/transactions",
+    response_model=TransactionPublic,
+    status_code=status.HTTP_201_CREATED,
+    summary="Record an expense or income (category chosen when not given)",
+)
+async def create(ctx: SkillCtx, body: TransactionCreate) -> TransactionPublic:
+    finance = FinanceService(ctx)
+    return await _one(finance, await finance.log(body))
+
+
+@router.get("/v1/transactions/summary", response_model=Summary)
+async def summary(
+    ctx: SkillCtx,
+    start: date,
+    end: date,
+    by: GroupBy = GroupBy.CATEGORY,
+    kind: TransactionKind = TransactionKind.EXPENSE,
+    currency: str | None = None,
+) -> Summary:
+    return await FinanceReports(ctx).summary(Period(start=start, end=end), by, kind, currency)
+
+
+@router.get("/v1/transactions/biggest", response_model=list[TransactionPublic])
+async def biggest(ctx: SkillCtx, start: date, end: date, limit: int = 5) -> list[TransactionPublic]:
+    found = await FinanceReports(ctx).biggest(Period(start=start, end=end), min(max(limit, 1), 50))
+    return await FinanceService(ctx).public(found)
+
+
+@router.get("/v1/transactions/month-over-month", response_model=list[MonthChange])
+async def month_over_month(ctx: SkillCtx, month: date) -> list[MonthChange]:
+    return await FinanceReports(ctx).month_over_month(month)
+
+
+@router.get("/v1/transactions/{transaction_id}", response_model=TransactionPublic)
+async def read(ctx: SkillCtx, transaction_id: uuid.UUID) -> TransactionPublic:
+    finance = FinanceService(ctx)
+    return await _one(finance, await finance.get(transaction_id))
+
+
+@router.patch(
+    "/v1/transactions/{transaction_id}",
+    response_model=TransactionPublic,
+    summary="Change a transaction; a new category is learned for its merchant",
+)
+async def update(
+    ctx: SkillCtx, transaction_id: uuid.UUID, body: TransactionUpdate
+) -> TransactionPublic:
+    finance = FinanceService(ctx)
+    return await _one(finance, await finance.update(transaction_id, body))
+
+
+@router.delete("/v1/transactions/{transaction_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete(ctx: SkillCtx, transaction_id: uuid.UUID) -> None:
+    await FinanceService(ctx).delete(transaction_id)
+
+
+@router.post(
+    "/v1/transactions/{transaction_id}/categorize",
+    response_model=CategoryChoice,
+    summary="Choose the category again, with how sure the choice is",
+)
+async def categorize(ctx: SkillCtx, transaction_id: uuid.UUID) -> CategoryChoice:
+    choice = await FinanceService(ctx).categorize_transaction(transaction_id)
+    return CategoryChoice(
+        category=choice.category, confidence=choice.confidence, reason=choice.reason
+    )
+
+
+@router.post(
+    "/v1/transactions/{transaction_id}/recategorize",
+    response_model=Refiled,
+    summary="File under a category and learn the merchant",
+)
+async def recategorize(ctx: SkillCtx, transaction_id: uuid.UUID, body: Recategorize) -> Refiled:
+    finance = FinanceService(ctx)
+    transaction, count = await finance.recategorize(
+        transaction_id, body.category, apply_to_past=body.apply_to_past
+    )
+    return Refiled(transaction=await _one(finance, transaction), refiled=count)
+
+
+@router.get("/v1/categories", response_model=list[CategoryPublic])
+async def categories(ctx: SkillCtx) -> list[CategoryPublic]:
+    return [
+        CategoryPublic(id=c.id, name=c.name, kind=c.kind)
+        for c in await FinanceService(ctx).categories()
+    ]
+
+
+@router.post("/v1/categories", response_model=CategoryPublic, status_code=status.HTTP_201_CREATED)
+async def create_category(ctx: SkillCtx, body: CategoryCreate) -> CategoryPublic:
+    made = await FinanceService(ctx).category_named(body.name, create=True, kind=body.kind)
+    return CategoryPublic(id=made.id, name=made.name, kind=made.kind)
