@@ -40,7 +40,7 @@ async def read_project(ctx: SkillCtx, project: str) -> ProjectPublic:
 
 @router.get("/{project}/costing", response_model=JobCosting)
 async def costing(ctx: SkillCtx, project: str) -> JobCosting:
-    return await FinanceReports(ctx).job_costing(project)
+    return await FinanceReports(ctx).calculate_job_costing(project)
 
 
 @router.get("/{project}/billables", response_model=list[BillablePublic])

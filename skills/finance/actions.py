@@ -168,7 +168,7 @@ async def invoice(ctx: SkillContext, args: InvoiceCreate) -> Outcome:
 
 
 async def job_costing(ctx: SkillContext, args: ProjectRef) -> Outcome:
-    costing = await FinanceReports(ctx).job_costing(args.project)
+    costing = await FinanceReports(ctx).calculate_job_costing(args.project)
     facts = costing.model_dump(
         include={
             "project",

@@ -137,7 +137,7 @@ class FinanceReports:
         changes.sort(key=lambda c: -abs(c.change))
         return changes
 
-    async def job_costing(self, project_ref: str | uuid.UUID) -> JobCosting:
+    async def calculate_job_costing(self, project_ref: str | uuid.UUID) -> JobCosting:
         """Revenue, costs by category, margin, budget against actual, top cost drivers."""
         project = await ProjectService(self.ctx).get(project_ref)
         code = project.currency

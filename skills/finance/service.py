@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import or_
 from sqlmodel import col, select
@@ -19,6 +20,7 @@ from skills.finance.categories import (
 )
 from skills.finance.money import amount_in, currency_code
 from skills.finance.schemas import (
+    InvoiceCreate,
     TransactionCreate,
     TransactionPublic,
     TransactionQuery,
@@ -349,6 +351,24 @@ class FinanceService:
             )
             for t in items
         ]
+
+    # --- the product design's names for the rest of the money skills ---------
+    # Imported where used: those modules build on this one.
+
+    async def connect_bank(self, public_token: str, institution: str | None = None) -> Any:
+        from skills.finance.bank import BankService
+
+        return await BankService(self.ctx).connect_bank(public_token, institution)
+
+    async def generate_invoice(self, data: InvoiceCreate) -> Any:
+        from skills.finance.invoices import InvoiceService
+
+        return await InvoiceService(self.ctx).generate_invoice(data)
+
+    async def calculate_job_costing(self, project: str | uuid.UUID) -> Any:
+        from skills.finance.reports import FinanceReports
+
+        return await FinanceReports(self.ctx).calculate_job_costing(project)
 
     # --- accounts ----------------------------------------------------------
 

@@ -178,7 +178,7 @@ async def test_job_costing(ctx: SkillContext) -> None:
             project="Kitchen Remodel",
         )
     )
-    costing = await FinanceReports(ctx).job_costing("kitchen remodel")
+    costing = await finance.calculate_job_costing("kitchen remodel")  # the design's name
     assert costing.revenue == Decimal("8000")
     assert costing.costs == Decimal("4800")
     assert [(c.name, c.total) for c in costing.costs_by_category] == [
@@ -190,7 +190,7 @@ async def test_job_costing(ctx: SkillContext) -> None:
     assert costing.budget_remaining == Decimal("5200.00")
     assert costing.top_cost_drivers[0].name == "Home Depot"
     with pytest.raises(NotFound):
-        await FinanceReports(ctx).job_costing("bathroom")
+        await FinanceReports(ctx).calculate_job_costing("bathroom")
 
 
 async def test_another_users_money_is_invisible(ctx: SkillContext, other: SkillContext) -> None:

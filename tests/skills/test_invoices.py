@@ -124,14 +124,14 @@ async def test_paid_invoice_is_revenue(billing: InvoiceService, ctx: SkillContex
     )
     invoice = await billing.generate_invoice(InvoiceCreate(project="kitchen remodel"))
     await billing.mark_sent(invoice.id)
-    costing = await FinanceReports(ctx).job_costing("kitchen remodel")
+    costing = await FinanceReports(ctx).calculate_job_costing("kitchen remodel")
     assert (costing.invoiced, costing.outstanding, costing.revenue) == (
         Decimal("1700.00"),
         Decimal("1700.00"),
         Decimal(0),
     )
     await billing.mark_paid(invoice.id)
-    costing = await FinanceReports(ctx).job_costing("kitchen remodel")
+    costing = await FinanceReports(ctx).calculate_job_costing("kitchen remodel")
     assert (costing.outstanding, costing.revenue) == (Decimal(0), Decimal("1700.00"))
     with pytest.raises(SkillError, match="is paid; it cannot be marked sent"):
         await billing.mark_sent(invoice.id)
