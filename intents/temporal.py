@@ -74,6 +74,7 @@ class When:
     duration: timedelta | None = None
     text: str = ""
     part: str | None = None  # "evening" in "Friday evening": a question means 17–21
+    dated: bool = True  # False when only a time was said ("at 4"): the day is implied
 
     @property
     def is_range(self) -> bool:
@@ -514,12 +515,22 @@ def _combine(p: _Parts, r: _Resolver, text: str) -> When:
         end += timedelta(hours=12)  # "from 11 to 1": one in the afternoon
     if end <= start:
         end += timedelta(days=1)
-    return When(start, end, True, duration=end - start, text=text, part=p.part)
+    return When(
+        start, end, True, duration=end - start, text=text, part=p.part, dated=p.day is not None
+    )
 
 
 def _when(start: datetime, p: _Parts, text: str) -> When:
     end = start + p.duration if p.duration else None
-    return When(start, end, True, duration=p.duration, text=text, part=p.part)
+    return When(
+        start,
+        end,
+        True,
+        duration=p.duration,
+        text=text,
+        part=p.part,
+        dated=p.day is not None or p.offset is not None,
+    )
 
 
 def _repeating(

@@ -1,0 +1,352 @@
+"""From template wildcards to action arguments: times, amounts, titles and lists.
+
+The grammar captures spans of text; this module reads them — splitting a time off
+the end of a title ("call mom at 6"), an amount off a merchant ("$4.50 at Blue
+Bottle") — into the arguments of the skills' actions. Times become ISO strings in
+the user's zone, amounts decimal strings, so slots are plain JSON.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from intents.model import UserContext
+from intents.money import find_money
+from intents.temporal import When, as_window, find_when, parse_when, part_window
+
+Slots = dict[str, Any]
+ALL_TASK_WORDS = {"to do", "todo", "to-do", "task", "tasks", "reminder", "reminders", ""}
+PRIORITIES = {"urgent": 3, "high": 3, "medium": 2, "normal": 1, "low": 1}
+
+
+def cased(span: str, meta: dict[str, Any]) -> str:
+    """``span`` as the user wrote it: the grammar sees lower case, people see names."""
+    original = str(meta.get("_text", ""))
+    at = original.lower().find(span.lower()) if span else -1
+    return original[at : at + len(span)] if at >= 0 else span
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="minutes")
+
+
+def _strip_article(text: str) -> str:
+    return re.sub(r"^(?:a|an|the|my|our)\s+", "", text.strip()).strip()
+
+
+def _split(text: str, ctx: UserContext, *, past: bool = False) -> tuple[str, When | None]:
+    found = find_when(text, ctx.now, prefer_past=past)
+    return (found[0], found[1]) if found else (text.strip(), None)
+
+
+def _window(
+    when: When | None, ctx: UserContext, default_days: int = 1
+) -> tuple[datetime, datetime]:
+    if when is None:
+        start = ctx.now.replace(hour=0, minute=0, second=0, microsecond=0)
+        return start, start + timedelta(days=default_days)
+    if when.part and when.end is None:
+        return part_window(when.start.date(), when.part, when.start.tzinfo)
+    return as_window(when)
+
+
+def tasks_create(
+    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
+) -> tuple[Slots, list[str]]:
+    title, when = _split(e.get("item", ""), ctx)
+    if e.get("when"):
+        when = parse_when(e["when"], ctx.now) or when
+    title = cased(_strip_article(title) if meta.get("style") != "list" else title, meta)
+    slots: Slots = {"title": title}
+    if e.get("list"):
+        slots["list"] = e["list"]
+    missing: list[str] = []
+    if when is not None:
+        start = when.start if when.has_time else when.start.replace(hour=9)
+        slots["due_at"] = iso(start)
+        if meta.get("style") == "reminder" or when.has_time:
+            slots["remind_at"] = iso(start)
+        if when.rrule:
+            slots["recurrence"] = when.rrule
+    elif meta.get("style") == "reminder":
+        missing.append("when")
+    if not slots["title"]:
+        missing.append("title")
+    return slots, missing
+
+
+def tasks_query(
+    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
+) -> tuple[Slots, list[str]]:
+    slots: Slots = {}
+    name = e.get("list", "").strip()
+    if name and name not in ALL_TASK_WORDS:
+        slots["list"] = name
+    if e.get("when"):
+        when = parse_when(e["when"], ctx.now)
+        if when is not None:
+            start, end = _window(when, ctx)
+            slots["due_from"], slots["due_to"] = iso(start), iso(end)
+    return slots, []
+
+
+def tasks_complete(
+    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
+) -> tuple[Slots, list[str]]:
+    slots: Slots = {"title": _strip_article(e.get("item", ""))}
+    return slots, [] if slots["title"] else ["title"]
+
+
+def tasks_update(
+    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
+) -> tuple[Slots, list[str]]:
+    changes: Slots = {}
+    if e.get("title"):
+        changes["title"] = e["title"]
+    if e.get("priority"):
+        changes["priority"] = PRIORITIES.get(e["priority"], 2)
+    if e.get("list"):
+        changes["list"] = e["list"]
+    if e.get("when"):
+        when = parse_when(e["when"], ctx.now)
+        if when is None:
+            return {"title": _strip_article(e.get("target", ""))}, ["when"]
+        start = when.start if when.has_time else when.start.replace(hour=9)
+        changes["due_at"] = iso(start)
+        changes["remind_at"] = iso(start)
+    return {"title": _strip_article(e.get("target", "")), "changes": changes}, []
+
+
+def tasks_delete(
+    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
+) -> tuple[Slots, list[str]]:
+    slots: Slots = {}
+    name = e.get("list", "").strip()
+    if name and name not in ALL_TASK_WORDS:
+        slots["list"] = name
+    if meta.get("all"):
+        slots["all"] = True
+    else:
+        slots["title"] = _strip_article(e.get("target", ""))
+    return slots, []
+
+
+def calendar_create(
+    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
+) -> tuple[Slots, list[str]]:
+    title, when = _split(e.get("event", ""), ctx)
+    title = cased(re.sub(r"\s+(?:on|at|for|from)$", "", _strip_article(title)), meta)
+    slots: Slots = {"title": title[:1].upper() + title[1:] if title else ""}
+    missing = [] if title else ["title"]
+    if when is None or (not when.has_time and not when.rrule and when.end is None):
+        if when is not None:
+            slots["start_at"], slots["all_day"] = iso(when.start), True
+            return slots, missing
+        return slots, [*missing, "when"]
+    slots["start_at"] = iso(when.start)
+    if when.end is not None:
+        slots["end_at"] = iso(when.end)
+    if when.rrule:
+        slots["recurrence"] = when.rrule
+    if not when.has_time:
+        slots["all_day"] = True
+    return slots, missing
+
+
+def calendar_query(
+    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
+) -> tuple[Slots, list[str]]:
+    when = parse_when(e["when"], ctx.now) if e.get("when") else None
+    if e.get("event"):  # "when is my dentist appointment": look ahead for it
+        start = ctx.now.replace(hour=0, minute=0, second=0, microsecond=0)
+        return {
+            "start": iso(start),
+            "end": iso(start + timedelta(days=90)),
+            "text": _strip_article(e["event"]),
+        }, []
+    start, end = _window(when, ctx)
+    if when is None and not e.get("when"):
+        start, end = ctx.now, ctx.now + timedelta(days=7)  # "what's next"
+    return {"start": iso(start), "end": iso(end)}, []
+
+
+def calendar_update(
+    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
+) -> tuple[Slots, list[str]]:
+    when = parse_when(e.get("when", ""), ctx.now) if e.get("when") else None
+    slots: Slots = {"title": _strip_article(e.get("event", ""))}
+    if when is None:
+        return slots, ["when"]
+    slots["changes"] = {
+        "start_at": iso(when.start if when.has_time else when.start.replace(hour=9))
+    }
+    return slots, []
+
+
+def calendar_delete(
+    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
+) -> tuple[Slots, list[str]]:
+    title, _when = _split(e.get("event", ""), ctx)  # "cancel the dentist on Friday"
+    return {"title": _strip_article(title)}, []
+
+
+def calendar_free_time(
+    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
+) -> tuple[Slots, list[str]]:
+    minutes = 30
+    length = " ".join(e.get(k, "") for k in ("duration", "event", "when"))
+    found = re.search(r"(\d+(?:\.\d+)?|an?|half an?)\s*(hour|hr|minute|min)", length)
+    if found:
+        count = {"a": 1, "an": 1, "half a": 0.5, "half an": 0.5}.get(found.group(1))
+        count = count if count is not None else float(found.group(1))
+        minutes = int(count * (60 if found.group(2).startswith("h") else 1))
+    elif re.search(r"\bhour\b", length):
+        minutes = 60
+    when_text = e.get("when", "") or e.get("duration", "")
+    when = parse_when(when_text, ctx.now) if when_text else None
+    if when is not None and when.duration and when.end is not None:
+        when = replace(when, end=None)  # "for an hour" is the slot's length, not the window
+    start, end = _window(when, ctx, default_days=7)
+    if when is None:
+        start = ctx.now
+    slots: Slots = {"duration_minutes": minutes, "start": iso(start), "end": iso(end)}
+    if when is not None and when.part in ("morning", "afternoon", "evening"):
+        slots["prefer"] = when.part
+    return slots, []
+
+
+def _money_and_rest(text: str) -> tuple[Slots, str]:
+    money = find_money(text, bare=True)
+    if money is None:
+        return {}, text
+    from intents.numbers import digits_for_words
+
+    normalized = digits_for_words(text)
+    rest = (normalized[: money.start] + " " + normalized[money.end :]).strip()
+    slots: Slots = {"amount": str(money.amount)}
+    if money.currency:
+        slots["currency"] = money.currency
+    return slots, rest
+
+
+def _money(
+    e: dict[str, str], meta: dict[str, Any], ctx: UserContext, party: str
+) -> tuple[Slots, list[str]]:
+    slots, rest = _money_and_rest(e.get("amount", ""))
+    counterpart = e.get(party, "")
+    if not slots:  # "i paid the plumber 80": the amount may sit in the other span
+        slots, counterpart = _money_and_rest(counterpart)
+    text = f"{rest} {counterpart}".strip()
+    text, when = _split(text, ctx, past=True)
+    if when is not None:
+        slots["occurred_on"] = when.start.date().isoformat()
+    text = re.sub(r"^(?:at|on|in|for|to|from)\s+", "", text.strip())
+    project = re.search(r"\s+for (?:the )?(.+?) (?:job|project)$", text)
+    if project:
+        slots["project"] = project.group(1)
+        text = text[: project.start()]
+    if text:
+        text = cased(text, meta)
+        slots["merchant"] = text[:1].upper() + text[1:]
+    return slots, [] if "amount" in slots else ["amount"]
+
+
+def finance_expense(
+    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
+) -> tuple[Slots, list[str]]:
+    return _money(e, meta, ctx, "merchant")
+
+
+def finance_income(
+    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
+) -> tuple[Slots, list[str]]:
+    return _money(e, meta, ctx, "payer")
+
+
+def finance_query(
+    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
+) -> tuple[Slots, list[str]]:
+    category, when = _split(e.get("category", ""), ctx, past=True)
+    if e.get("when"):
+        when = parse_when(e["when"], ctx.now, prefer_past=True) or when
+    today = ctx.now.date()
+    if when is None:  # "how much did I spend": this month so far
+        start, end = today.replace(day=1), today + timedelta(days=1)
+    else:
+        window = _window(when, ctx)
+        start, end = window[0].date(), max(window[1].date(), window[0].date() + timedelta(days=1))
+    slots: Slots = {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "kind": meta.get("kind", "expense"),
+    }
+    if category.strip():
+        slots["category"] = _strip_article(category)
+    if meta.get("by"):
+        slots["by"] = meta["by"]
+    return slots, []
+
+
+def finance_recategorize(
+    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
+) -> tuple[Slots, list[str]]:
+    return {
+        "merchant": _strip_article(e.get("merchant", "")),
+        "category": _strip_article(e.get("category", "")),
+    }, []
+
+
+def finance_project(
+    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
+) -> tuple[Slots, list[str]]:
+    project = re.sub(r"\s+(?:project|job)$", "", _strip_article(e.get("project", "")))
+    return {"project": project}, [] if project else ["project"]
+
+
+def reference_update(
+    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
+) -> tuple[Slots, list[str]]:
+    """ "Move it to 4 pm" keeps the day; "make that Thursday" keeps the time."""
+    if e.get("title"):
+        return {"changes": {"title": e["title"]}}, []
+    when = parse_when(e.get("when", ""), ctx.now)
+    if when is None:
+        return {}, ["when"]
+    return {"when": {"at": iso(when.start), "has_time": when.has_time, "has_day": when.dated}}, []
+
+
+def no_slots(e: dict[str, str], meta: dict[str, Any], ctx: UserContext) -> tuple[Slots, list[str]]:
+    return {}, []
+
+
+RESOLVERS: dict[
+    str, Callable[[dict[str, str], dict[str, Any], UserContext], tuple[Slots, list[str]]]
+] = {
+    "tasks.create": tasks_create,
+    "tasks.query": tasks_query,
+    "tasks.complete": tasks_complete,
+    "tasks.update": tasks_update,
+    "tasks.delete": tasks_delete,
+    "calendar.create": calendar_create,
+    "calendar.query": calendar_query,
+    "calendar.update": calendar_update,
+    "calendar.delete": calendar_delete,
+    "calendar.free_time": calendar_free_time,
+    "finance.expense": finance_expense,
+    "finance.income": finance_income,
+    "finance.query": finance_query,
+    "finance.recategorize": finance_recategorize,
+    "finance.invoice": finance_project,
+    "finance.job_costing": finance_project,
+    "reference.update": reference_update,
+}
+
+
+def resolve(
+    action: str, entities: dict[str, str], meta: dict[str, Any], ctx: UserContext
+) -> tuple[Slots, list[str]]:
+    return RESOLVERS.get(action, no_slots)(entities, meta, ctx)
