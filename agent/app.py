@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from agent.api import (
     bank,
     caldav,
+    converse,
     events,
     health,
     history,
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         lists,
         events,
         caldav,
+        converse,
         transactions,
         projects,
         invoices,

@@ -11,8 +11,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agent.assistant import Assistant
 from agent.auth import TokenService, load_or_create_secret
 from agent.settings import Settings
+from intents.cascade import Cascade
+from intents.rules import RuleParser
+from skills.catalogue import build_catalogue
 from skills.files import FileStore, LocalFileStore
 from skills.finance.bank import plaid_client
 from store.database import create_engine, session_factory
@@ -27,12 +31,13 @@ class Services:
     secret_key: bytes  # encrypts credentials kept at rest (CalDAV passwords, bank tokens)
     files: FileStore
     bank: Any = None  # a PlaidApi when Plaid is configured
+    assistant: Assistant | None = None
 
     @classmethod
     def build(cls, settings: Settings, engine: AsyncEngine | None = None) -> Services:
         engine = engine or create_engine(settings.resolved_database_url)
         signing_secret = token_secret(settings)
-        return cls(
+        services = cls(
             settings=settings,
             engine=engine,
             sessions=session_factory(engine),
@@ -41,9 +46,20 @@ class Services:
             files=LocalFileStore(settings.files_dir),
             bank=bank_client(settings),
         )
+        services.assistant = build_assistant(services)
+        return services
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def build_assistant(services: Services, rules: RuleParser | None = None) -> Assistant:
+    return Assistant(
+        services.sessions,
+        build_catalogue(),
+        Cascade(rules or RuleParser()),
+        context={"files": services.files, "bank": services.bank, "secret_key": services.secret_key},
+    )
 
 
 def bank_client(settings: Settings) -> Any:

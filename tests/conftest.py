@@ -16,6 +16,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from intents.rules import RuleParser
 from store import migrate
 from store.database import create_engine, session_factory
 from store.models import metadata
@@ -124,3 +125,9 @@ async def calendar_url(caldav_base: str) -> str:
         principal = await client.get_principal()
         calendar = await principal.make_calendar(name="Work", cal_id=uuid.uuid4().hex)
         return str(calendar.url)
+
+
+@pytest.fixture(scope="session")
+def rules() -> RuleParser:
+    """The grammar (and spaCy) loaded once for the whole run."""
+    return RuleParser()

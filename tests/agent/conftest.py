@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agent.app import create_app
 from agent.auth import TokenService
-from agent.services import Services, derive_key
+from agent.services import Services, build_assistant, derive_key
 from agent.settings import Settings
+from intents.rules import RuleParser
 from skills.files import LocalFileStore
 from store.database import session_factory, session_scope
 from store.models import User, UserCreate
@@ -25,9 +26,11 @@ SECRET = secrets.token_urlsafe(48)
 
 
 @pytest.fixture
-async def services(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[Services]:
+async def services(
+    engine: AsyncEngine, tmp_path: Path, rules: RuleParser
+) -> AsyncIterator[Services]:
     settings = Settings(data_dir=tmp_path, jwt_secret=SECRET)
-    yield Services(
+    services = Services(
         settings=settings,
         engine=engine,
         sessions=session_factory(engine),
@@ -35,6 +38,8 @@ async def services(engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[Service
         secret_key=derive_key(SECRET, "credentials"),
         files=LocalFileStore(tmp_path / "files"),
     )
+    services.assistant = build_assistant(services, rules)
+    yield services
     await empty_tables(engine)
 
 

@@ -1,0 +1,52 @@
+"""/v1/converse: talk to the assistant in text."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from agent.api.deps import CurrentUser, ServicesDep
+from agent.assistant import Turn
+
+router = APIRouter(prefix="/v1", tags=["conversation"])
+
+
+class ConverseRequest(BaseModel):
+    text: str = Field(min_length=1, max_length=2000)
+    session_id: str | None = Field(default=None, max_length=100, pattern=r"^[A-Za-z0-9_\-]+$")
+
+
+class IntentPublic(BaseModel):
+    name: str
+    slots: dict[str, Any]
+    confidence: float
+    source: Literal["rules", "llm"]
+
+
+class ConverseResponse(BaseModel):
+    session_id: str
+    reply: str
+    intent: IntentPublic
+    needs: str | None = Field(description='null, "confirmation" or "slot:<name>"')
+
+
+@router.post("/converse", response_model=ConverseResponse, summary="One turn of conversation")
+async def converse(
+    body: ConverseRequest, user: CurrentUser, services: ServicesDep
+) -> ConverseResponse:
+    assert services.assistant is not None
+    reply = await services.assistant.converse(
+        Turn(text=body.text, user_id=user.id, session_id=body.session_id, channel="api")
+    )
+    intent = reply.intent
+    name = intent.action if not intent.action.startswith("reference.") else "out_of_scope"
+    return ConverseResponse(
+        session_id=reply.session_id,
+        reply=reply.text,
+        needs=reply.needs,
+        intent=IntentPublic(
+            name=name, slots=intent.slots, confidence=intent.confidence, source=intent.source
+        ),  # type: ignore[arg-type]
+    )

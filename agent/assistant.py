@@ -1,0 +1,363 @@
+"""The assistant: one turn of conversation, from what was said to what to say back.
+
+It understands (rules, then Claude), fills in what is missing by asking, asks for a
+yes before anything destructive, bulk or money-moving, runs the action as one unit
+of work, and words the result to be spoken. Who the user is comes only from the
+caller (a token, a verified phone number), never from the words.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from agent.dialogue import DialogueState, load_state, save_turns
+from agent.replies import HELP, describe, speak_when
+from intents.cascade import Cascade
+from intents.model import Intent, UserContext
+from intents.money import find_money
+from intents.temporal import parse_when
+from skills.actions import Catalogue, Outcome
+from skills.context import NotFound, SkillContext, SkillError, system_clock
+from skills.history import undo_last
+from skills.tasks.schemas import TaskQuery
+from skills.tasks.service import TaskService
+from store.database import session_scope
+from store.models import Category, Event, Project, TaskList, User
+
+QUESTIONS = {
+    ("tasks.create", "when"): "When should I remind you?",
+    ("tasks.create", "title"): "What should I add?",
+    ("calendar.create", "when"): "When is it?",
+    ("calendar.create", "title"): "What should I call it?",
+    ("calendar.update", "when"): "When should I move it to?",
+    ("tasks.update", "when"): "When should I move it to?",
+    ("finance.expense", "amount"): "How much was it?",
+    ("finance.income", "amount"): "How much was it?",
+    ("finance.invoice", "project"): "Which project should I bill?",
+    ("finance.job_costing", "project"): "Which project?",
+    ("tasks.complete", "title"): "Which task?",
+}
+OUT_OF_SCOPE = (
+    "Sorry, I can't help with that. I can manage your tasks and lists, your "
+    "calendar and your money. Say help to hear some examples."
+)
+
+
+@dataclass
+class Turn:
+    text: str
+    user_id: uuid.UUID
+    session_id: str | None = None
+    channel: str = "api"
+
+
+@dataclass
+class Reply:
+    session_id: str
+    text: str
+    intent: Intent
+    needs: str | None = None  # None, "confirmation" or "slot:<name>"
+
+
+class Assistant:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        catalogue: Catalogue,
+        parser: Cascade,
+        *,
+        clock: Callable[[], datetime] = system_clock,
+        context: dict[str, Any] | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.catalogue = catalogue
+        self.parser = parser
+        self.clock = clock
+        self.context = context or {}  # files, bank, secret_key for the skills
+
+    async def respond(self, turn: Turn) -> AsyncIterator[str]:
+        """The reply, a clause at a time, first clause first, for speech."""
+        reply = await self.converse(turn)
+        for clause in re.split(r"(?<=[.?!])\s+", reply.text):
+            if clause:
+                yield clause
+
+    async def converse(self, turn: Turn) -> Reply:
+        session_id = turn.session_id or uuid.uuid4().hex
+        async with session_scope(self.sessions) as db:
+            user = await db.get(User, turn.user_id)
+            if user is None:
+                raise NotFound("no such user")
+            ctx = SkillContext.for_user(db, user, clock=self.clock, **self.context)
+            now = ctx.local_now()
+            state = await load_state(db, user.id, session_id, now)
+            heard = await self.parser.parse(turn.text, await self._context(ctx, state))
+            intent = self._continue(heard, state, turn.text, now)
+            text, needs = await self._act(intent, ctx, state, now)
+            public = self._public(intent)
+            save_turns(db, user.id, session_id, turn.channel, turn.text, text, public, state, now)
+        return Reply(session_id, text, intent, needs)
+
+    # --- understanding in context -------------------------------------------
+
+    async def _context(self, ctx: SkillContext, state: DialogueState) -> UserContext:
+        db, uid = ctx.session, ctx.user_id
+        now = ctx.local_now()
+        lists = (await db.exec(select(TaskList.name).where(TaskList.user_id == uid))).all()
+        projects = (await db.exec(select(Project.name).where(Project.user_id == uid))).all()
+        categories = (await db.exec(select(Category.name).where(Category.user_id == uid))).all()
+        upcoming = (
+            await db.exec(
+                select(Event)
+                .where(Event.user_id == uid, col(Event.start_at) >= ctx.now())
+                .order_by(col(Event.start_at))
+                .limit(10)
+            )
+        ).all()
+        return UserContext(
+            now=now,
+            currency=ctx.settings.currency,
+            lists=list(lists),
+            projects=list(projects),
+            categories=list(categories),
+            upcoming=[{"title": e.title, "start_at": e.start_at.isoformat()} for e in upcoming],
+            recent_turns=state.history,
+        )
+
+    def _continue(self, heard: Intent, state: DialogueState, text: str, now: datetime) -> Intent:
+        """Read a reply to our own question: a yes/no, or the detail we asked for."""
+        pending = state.pending
+        if pending is None:
+            return heard
+        if pending["awaiting"] == "confirmation":
+            if heard.action == "dialog.yes":
+                return Intent(pending["action"], pending["slots"], 1.0, heard.source, text=text)
+            return heard
+        if heard.action.startswith("dialog.") or (
+            heard.confidence >= 0.9 and heard.action != "out_of_scope"
+        ):
+            return heard  # a new request, or cancel: the question is dropped
+        filled = self._fill(pending, text, now)
+        return filled or heard
+
+    def _fill(self, pending: dict[str, Any], text: str, now: datetime) -> Intent | None:
+        slot, slots = pending["awaiting"], dict(pending["slots"])
+        if slot == "when":
+            when = parse_when(text, now)
+            if when is None:
+                return None
+            start = (when.start if when.has_time else when.start.replace(hour=9)).isoformat()
+            if pending["action"] == "tasks.create":
+                slots.update(due_at=start, remind_at=start)
+                if when.rrule:
+                    slots["recurrence"] = when.rrule
+            elif pending["action"] == "calendar.create":
+                slots["start_at"] = start
+                if when.end is not None:
+                    slots["end_at"] = when.end.isoformat()
+            else:
+                slots.setdefault("changes", {})[
+                    "start_at" if pending["action"].startswith("calendar") else "due_at"
+                ] = start
+        elif slot == "amount":
+            money = find_money(text, bare=True)
+            if money is None:
+                return None
+            slots["amount"] = str(money.amount)
+        else:
+            slots[slot] = text.strip()
+        return Intent(pending["action"], slots, 0.95, "rules", text=text, missing=[])
+
+    # --- acting --------------------------------------------------------------
+
+    async def _act(
+        self, intent: Intent, ctx: SkillContext, state: DialogueState, now: datetime
+    ) -> tuple[str, str | None]:
+        confirmed = (
+            state.pending is not None
+            and state.pending["awaiting"] == "confirmation"
+            and intent.action == state.pending["action"]
+            and intent.slots == state.pending["slots"]
+        )
+        state.pending = None
+        action = intent.action
+        if action == "dialog.help":
+            return HELP, None
+        if action == "dialog.undo":
+            return await self._undo(ctx), None
+        if action in ("dialog.cancel", "dialog.no"):
+            return "Okay, never mind.", None
+        if action == "dialog.yes":
+            return "Okay.", None
+        if action == "out_of_scope":
+            return OUT_OF_SCOPE, None
+        if action.startswith("reference."):
+            intent = self._dereference(intent, state)
+            if intent.action.startswith("reference."):
+                return "Sorry, I'm not sure what you mean. Which one?", None
+            action = intent.action
+        if intent.missing:
+            slot = intent.missing[0]
+            state.pending = {"action": action, "slots": intent.slots, "awaiting": slot}
+            return QUESTIONS.get((action, slot), f"What {slot}?"), f"slot:{slot}"
+        if action not in self.catalogue:
+            return OUT_OF_SCOPE, None
+        if self.catalogue[action].confirm and not confirmed:
+            question = await self._confirmation(intent, ctx, now)
+            if question is None:
+                return "There's nothing to delete.", None
+            state.pending = {"action": action, "slots": intent.slots, "awaiting": "confirmation"}
+            return question, "confirmation"
+        return await self._run(intent, ctx, state, now), None
+
+    async def _run(
+        self, intent: Intent, ctx: SkillContext, state: DialogueState, now: datetime
+    ) -> str:
+        try:
+            async with ctx.session.begin_nested():  # a refusal undoes only this action
+                outcome = await self._dispatch(intent, ctx)
+        except SkillError as exc:
+            return _sentence(str(exc))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            return _sentence(
+                f"I didn't get that: {str(first['msg']).removeprefix('Value error, ')}"
+            )
+        state.last = _remember(outcome) or state.last
+        return describe(outcome, now)
+
+    async def _dispatch(self, intent: Intent, ctx: SkillContext) -> Outcome:
+        action, slots = intent.action, dict(intent.slots)
+        if action in ("calendar.update", "calendar.delete") and slots.get("title"):
+            # "Move the plumber to Friday" may name a task, not an event.
+            try:
+                return await self.catalogue[action].run(ctx, slots)
+            except NotFound:
+                tasks = TaskService(ctx)
+                await tasks.find_by_title(slots["title"])  # raises NotFound if neither
+                if action == "calendar.delete":
+                    return await self.catalogue["tasks.delete"].run(ctx, {"title": slots["title"]})
+                changes = {
+                    "due_at": slots["changes"]["start_at"],
+                    "remind_at": slots["changes"]["start_at"],
+                }
+                return await self.catalogue["tasks.update"].run(
+                    ctx, {"title": slots["title"], "changes": changes}
+                )
+        return await self.catalogue[action].run(ctx, slots)
+
+    async def _confirmation(self, intent: Intent, ctx: SkillContext, now: datetime) -> str | None:
+        slots = intent.slots
+        if intent.action == "tasks.delete" and slots.get("all"):
+            tasks = await TaskService(ctx).search(
+                TaskQuery(list=slots.get("list"), limit=500, status="open")
+            )
+            if not tasks:
+                return None
+            where = f" on your {slots['list']} list" if slots.get("list") else ""
+            noun = "task" if len(tasks) == 1 else "tasks"
+            return f"Delete all {len(tasks)} {noun}{where}?"
+        if intent.action == "tasks.delete":
+            return f"Delete {slots.get('title')}?"
+        if intent.action == "calendar.delete":
+            return f"Cancel {slots.get('title')}?"
+        if intent.action == "finance.invoice":
+            return f"Create an invoice for {slots.get('project')}?"
+        return "Are you sure?"
+
+    def _dereference(self, intent: Intent, state: DialogueState) -> Intent:
+        last = state.last
+        if not last:
+            return intent
+        kind = last["kind"]
+        if intent.action == "reference.delete":
+            name = {"task": "tasks.delete", "event": "calendar.delete"}.get(kind)
+            key = "task_id" if kind == "task" else "event_id"
+            return replace(intent, action=name or intent.action, slots={key: last["id"]})
+        if intent.action == "reference.complete" and kind == "task":
+            return replace(intent, action="tasks.complete", slots={"task_id": last["id"]})
+        if intent.action == "reference.update" and kind in ("task", "event"):
+            changes = dict(intent.slots.get("changes") or {})
+            said = intent.slots.get("when")
+            if said:
+                changes[("start_at" if kind == "event" else "due_at")] = _merge_time(
+                    said, last.get("start_at")
+                )
+                if kind == "task":
+                    changes["remind_at"] = changes["due_at"]
+            name = "calendar.update" if kind == "event" else "tasks.update"
+            key = "event_id" if kind == "event" else "task_id"
+            return replace(intent, action=name, slots={key: last["id"], "changes": changes})
+        return intent
+
+    async def _undo(self, ctx: SkillContext) -> str:
+        try:
+            async with ctx.session.begin_nested():
+                undone = await undo_last(ctx)
+        except SkillError as exc:
+            return _sentence(str(exc))
+        what = undone.facts.get("title") or undone.facts.get("merchant") or ""
+        return f"Undone{': ' + str(what) if what else ''}."
+
+    @staticmethod
+    def _public(intent: Intent) -> dict[str, Any]:
+        return {
+            "name": intent.action,
+            "slots": intent.slots,
+            "confidence": intent.confidence,
+            "source": intent.source,
+        }
+
+
+def _merge_time(said: dict[str, Any], previous: str | None) -> str:
+    """ "Move it to 4 PM" keeps the day; "make that Thursday" keeps the time."""
+    at = datetime.fromisoformat(said["at"])
+    if previous is None:
+        return at.isoformat()
+    before = datetime.fromisoformat(previous).astimezone(at.tzinfo)
+    if not said["has_day"]:
+        at = at.replace(year=before.year, month=before.month, day=before.day)
+    if not said["has_time"]:
+        at = at.replace(hour=before.hour, minute=before.minute)
+    return at.isoformat()
+
+
+def _remember(outcome: Outcome) -> dict[str, Any] | None:
+    if not outcome.records or not outcome.changed:
+        return None
+    record = outcome.records[0]
+    if "start_at" in record and "title" in record and "id" in record:
+        return {
+            "kind": "event",
+            "id": record["id"],
+            "title": record["title"],
+            "start_at": record["start_at"],
+        }
+    if "title" in record and "id" in record:
+        return {
+            "kind": "task",
+            "id": record["id"],
+            "title": record["title"],
+            "start_at": record.get("due_at"),
+        }
+    if "amount" in record:
+        return {"kind": "transaction", "id": record["id"], "title": record.get("merchant")}
+    return None
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return (text[:1].upper() + text[1:]).rstrip(".") + "."
+
+
+__all__ = ["Assistant", "Reply", "Turn", "speak_when"]

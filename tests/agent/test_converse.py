@@ -1,0 +1,107 @@
+"""Conversations through POST /v1/converse, as scripts: what the user says, what the
+assistant answers, and what the REST API then shows."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+
+CHICAGO = ZoneInfo("America/Chicago")  # where the test user lives
+
+
+class Chat:
+    def __init__(self, client: httpx.AsyncClient, auth: dict) -> None:
+        self.client, self.auth, self.session_id = client, auth, None
+
+    async def say(self, text: str) -> dict:
+        body = {"text": text} | ({"session_id": self.session_id} if self.session_id else {})
+        response = await self.client.post("/v1/converse", headers=self.auth, json=body)
+        assert response.status_code == 200, response.text
+        data = response.json()
+        self.session_id = data["session_id"]
+        return data
+
+
+async def test_list_items_and_reading_the_list(client: httpx.AsyncClient, auth: dict) -> None:
+    chat = Chat(client, auth)
+    added = await chat.say("Add milk to my shopping list")
+    assert added["reply"] == "Added milk to your shopping list."
+    assert added["intent"] == {
+        "name": "tasks.create",
+        "slots": {"title": "milk", "list": "shopping"},
+        "confidence": 0.95,
+        "source": "rules",
+    }
+    await chat.say("put eggs and bread on the shopping list")
+    heard = await chat.say("what's on my shopping list?")
+    assert heard["reply"] == "You have 2 things on your shopping list: milk and eggs and bread."
+    tasks = (await client.get("/v1/tasks", headers=auth, params={"list": "shopping"})).json()
+    assert [t["title"] for t in tasks] == ["milk", "eggs and bread"]
+
+
+async def test_slot_filling_then_reference(client: httpx.AsyncClient, auth: dict) -> None:
+    chat = Chat(client, auth)
+    asked = await chat.say("remind me to call mom")
+    assert (asked["reply"], asked["needs"]) == ("When should I remind you?", "slot:when")
+    done = await chat.say("tomorrow at six")
+    assert done["reply"].startswith("Okay, I'll remind you to call mom tomorrow at 6 PM")
+    moved = await chat.say("actually make that 7")
+    assert "7 PM" in moved["reply"]
+    [task] = (await client.get("/v1/tasks", headers=auth)).json()
+    assert task["title"] == "call mom"
+    assert task["remind_at"].endswith(":00Z")
+
+
+async def test_delete_all_asks_first(client: httpx.AsyncClient, auth: dict) -> None:
+    chat = Chat(client, auth)
+    for item in ("milk", "eggs", "bread"):
+        await chat.say(f"add {item} to my shopping list")
+    asked = await chat.say("delete all my tasks")
+    assert (asked["reply"], asked["needs"]) == ("Delete all 3 tasks?", "confirmation")
+    assert len((await client.get("/v1/tasks", headers=auth)).json()) == 3
+    declined = await chat.say("no")
+    assert declined["reply"] == "Okay, never mind."
+    assert len((await client.get("/v1/tasks", headers=auth)).json()) == 3
+    await chat.say("delete all my tasks")
+    done = await chat.say("yes")
+    assert done["reply"] == "Deleted 3 tasks."
+    assert (await client.get("/v1/tasks", headers=auth)).json() == []
+    back = await chat.say("undo that")
+    assert back["reply"].startswith("Undone")
+    assert len((await client.get("/v1/tasks", headers=auth)).json()) == 3
+
+
+async def test_calendar_and_money_by_voice(client: httpx.AsyncClient, auth: dict) -> None:
+    chat = Chat(client, auth)
+    made = await chat.say("schedule a dentist appointment next friday at 3")
+    assert made["intent"]["name"] == "calendar.create"
+    assert made["reply"].startswith("Added Dentist appointment")
+    moved = await chat.say("move it to 4 pm")
+    assert "4 PM" in moved["reply"]
+    start = datetime.fromisoformat(made["intent"]["slots"]["start_at"])
+    window = {
+        "start": start.date().isoformat() + "T00:00:00Z",
+        "end": (start.date() + timedelta(days=2)).isoformat() + "T00:00:00Z",
+    }
+    found = (await client.get("/v1/events", headers=auth, params=window)).json()
+    assert [
+        (e["title"], datetime.fromisoformat(e["start_at"]).astimezone(CHICAGO).hour) for e in found
+    ] == [("Dentist appointment", 16)]
+    spent = await chat.say("I spent $42.50 at Home Depot")
+    assert spent["reply"] == "Logged $42.50 at Home Depot under Materials."
+    [money] = (await client.get("/v1/transactions", headers=auth)).json()
+    assert (money["amount"], money["merchant"]) == ("42.50", "Home Depot")
+    asked = await chat.say("how much did I spend this month?")
+    assert asked["reply"].startswith("You spent $42.50")
+
+
+async def test_out_of_scope_changes_nothing(client: httpx.AsyncClient, auth: dict) -> None:
+    chat = Chat(client, auth)
+    for text in ("what's the weather like", "tell me a joke", "play some jazz"):
+        heard = await chat.say(text)
+        assert heard["intent"]["name"] == "out_of_scope"
+        assert "I can manage your tasks" in heard["reply"]
+    assert (await client.get("/v1/tasks", headers=auth)).json() == []
+    assert (await client.get("/v1/transactions", headers=auth)).json() == []
