@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator
 from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent.bootstrap import prepare_database
 from agent.services import token_service
@@ -173,6 +175,76 @@ def user_list() -> None:
             str(user.id),
         )
     out.print(table)
+
+
+@app.command()
+def say(
+    text: Annotated[str, typer.Argument(help="What you would say, in quotes.")],
+    email: Annotated[str | None, typer.Option(help="Whose assistant (default: the owner).")] = None,
+    session: Annotated[str | None, typer.Option(help="Continue this conversation.")] = None,
+) -> None:
+    """Say one thing to the assistant and print its answer."""
+    settings = load_settings()
+    run(_talk(settings, email, [text], session, interactive=False))
+
+
+@app.command()
+def chat(
+    email: Annotated[str | None, typer.Option(help="Whose assistant (default: the owner).")] = None,
+) -> None:
+    """Talk to the assistant in the terminal (an empty line or Ctrl-D ends)."""
+    settings = load_settings()
+    run(_talk(settings, email, None, None, interactive=True))
+
+
+async def _talk(
+    settings: Settings,
+    email: str | None,
+    lines: list[str] | None,
+    session_id: str | None,
+    *,
+    interactive: bool,
+) -> None:
+    from agent.assistant import Turn
+    from agent.services import Services
+
+    engine = await _ready_engine(settings)
+    services = Services.build(settings, engine)
+    try:
+        async with session_factory(engine)() as db:
+            user = await (get_user_by_email(db, email) if email else _owner(db))
+        if user is None:
+            raise DatabaseError(f"no user {email or 'owner'}; create one with lifeos user create")
+        assert services.assistant is not None
+        if interactive:
+            out.print(f"Talking as {user.email}. An empty line ends.", style="dim")
+        source = lines if lines is not None else _prompt_lines()
+        for line in source:
+            reply = await services.assistant.converse(
+                Turn(text=line, user_id=user.id, session_id=session_id, channel="cli")
+            )
+            session_id = reply.session_id
+            out.print(reply.text, highlight=False)
+        if not interactive:
+            err.print(f"session {session_id}", style="dim")
+    finally:
+        await services.close()
+
+
+def _prompt_lines() -> Iterator[str]:
+    while True:
+        try:
+            line = input("you> ").strip()
+        except EOFError:
+            return
+        if not line:
+            return
+        yield line
+
+
+async def _owner(db: AsyncSession) -> User | None:
+    result = await db.exec(select(User).where(User.is_owner == True).limit(1))  # noqa: E712
+    return result.first()
 
 
 @app.command()

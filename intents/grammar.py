@@ -65,7 +65,9 @@ class Grammar:
 
     def match(self, text: str) -> tuple[str, dict[str, str], dict[str, Any]] | None:
         """(intent name, wildcard texts, template metadata) for normalized ``text``."""
-        result = recognize_best(text, self.intents, language="en")
+        # Templates marked "best" win a tie with looser ones ("remove milk from my
+        # shopping list" is about a list, not a calendar).
+        result = recognize_best(text, self.intents, language="en", best_metadata_key="best")
         if result is None or result.intent is None:
             return None
         entities = {

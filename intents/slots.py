@@ -58,6 +58,8 @@ def tasks_create(
     e: dict[str, str], meta: dict[str, Any], ctx: UserContext
 ) -> tuple[Slots, list[str]]:
     title, when = _split(e.get("item", ""), ctx)
+    if meta.get("style") == "reminder":  # "remind me tomorrow at 9 to email Sarah"
+        title = re.sub(r"^(?:to|about)\s+", "", title)
     if e.get("when"):
         when = parse_when(e["when"], ctx.now) or when
     title = cased(_strip_article(title) if meta.get("style") != "list" else title, meta)
@@ -97,7 +99,8 @@ def tasks_query(
 def tasks_complete(
     e: dict[str, str], meta: dict[str, Any], ctx: UserContext
 ) -> tuple[Slots, list[str]]:
-    slots: Slots = {"title": _strip_article(e.get("item", ""))}
+    item = re.sub(r"\s+(?:from|off|on)\s+(?:my|the|our)\s+.+$", "", e.get("item", ""))
+    slots: Slots = {"title": _strip_article(item)}
     return slots, [] if slots["title"] else ["title"]
 
 
@@ -113,8 +116,9 @@ def tasks_update(
         changes["list"] = e["list"]
     if e.get("when"):
         when = parse_when(e["when"], ctx.now)
-        if when is None:
-            return {"title": _strip_article(e.get("target", ""))}, ["when"]
+        if when is None:  # "change the task order tile to order grout": a new title
+            changes["title"] = e["when"]
+            return {"title": _strip_article(e.get("target", "")), "changes": changes}, []
         start = when.start if when.has_time else when.start.replace(hour=9)
         changes["due_at"] = iso(start)
         changes["remind_at"] = iso(start)
@@ -128,17 +132,27 @@ def tasks_delete(
     name = e.get("list", "").strip()
     if name and name not in ALL_TASK_WORDS:
         slots["list"] = name
-    if meta.get("all"):
+    target = _strip_article(e.get("target", ""))
+    if meta.get("all") or re.fullmatch(
+        r"(?:all|everything)(?: of)?(?: the)?(?: items| things| tasks)?", target
+    ):
         slots["all"] = True
     else:
-        slots["title"] = _strip_article(e.get("target", ""))
+        slots["title"] = target
     return slots, []
+
+
+EVENING = re.compile(r"\b(dinner|supper|drinks|party|date night|concert|movie|show|game night)\b")
 
 
 def calendar_create(
     e: dict[str, str], meta: dict[str, Any], ctx: UserContext
 ) -> tuple[Slots, list[str]]:
-    title, when = _split(e.get("event", ""), ctx)
+    said = f"{e.get('event', '')} {e.get('when', '')}".strip()
+    title, when = _split(said, ctx)
+    if when is not None and EVENING.search(title) and when.part is None:
+        # "dinner on Saturday at 7" is in the evening, unless "7 am" was said
+        title, when = _split(f"{said} in the evening", ctx)
     title = cased(re.sub(r"\s+(?:on|at|for|from)$", "", _strip_article(title)), meta)
     slots: Slots = {"title": title[:1].upper() + title[1:] if title else ""}
     missing = [] if title else ["title"]
@@ -177,8 +191,11 @@ def calendar_query(
 def calendar_update(
     e: dict[str, str], meta: dict[str, Any], ctx: UserContext
 ) -> tuple[Slots, list[str]]:
+    event = e.get("event", "")
     when = parse_when(e.get("when", ""), ctx.now) if e.get("when") else None
-    slots: Slots = {"title": _strip_article(e.get("event", ""))}
+    if when is None:  # "make the dinner saturday at 8 instead"
+        event, when = _split(event, ctx)
+    slots: Slots = {"title": _strip_article(event)}
     if when is None:
         return slots, ["when"]
     slots["changes"] = {
@@ -244,7 +261,16 @@ def _money(
     text, when = _split(text, ctx, past=True)
     if when is not None:
         slots["occurred_on"] = when.start.date().isoformat()
-    text = re.sub(r"^(?:at|on|in|for|to|from)\s+", "", text.strip())
+    connector = re.match(r"^(at|on|in|for|to|from)\s+", text.strip())
+    text = text.strip()[connector.end() :] if connector else text.strip()
+    if (
+        connector
+        and connector.group(1) in ("on", "for")
+        and not re.search(r"[A-Z]", cased(text, meta))
+    ):
+        # "spent 12 on lunch": what it was for, not where; the category follows from it
+        slots["description"] = text
+        text = ""
     project = re.search(r"\s+for (?:the )?(.+?) (?:job|project)$", text)
     if project:
         slots["project"] = project.group(1)
