@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -37,6 +38,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         owned = services is None
         if owned:
             app.state.services = Services.build(settings or Settings())
+            assistant = app.state.services.assistant
+            if assistant is not None:  # grammar, spaCy and dateparser: ready before anyone speaks
+                await asyncio.to_thread(assistant.parser.rules.warm_up_all)
         try:
             yield
         finally:

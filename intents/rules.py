@@ -28,6 +28,16 @@ class RuleParser:
         confidence = MATCHED if not missing else INCOMPLETE
         return Intent(action, slots, confidence, "rules", text=text, missing=missing)
 
+    def warm_up_all(self) -> None:
+        """Load the grammar, spaCy and dateparser before the first user speaks."""
+        from datetime import UTC, datetime
+
+        from intents.temporal import warm_up as warm_temporal
+
+        warm_temporal()
+        self.entities.warm_up()
+        self.warm_up(UserContext(now=datetime.now(UTC)))
+
     def warm_up(self, context: UserContext) -> None:
         for sample in (
             "add milk to my shopping list",
