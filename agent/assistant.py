@@ -47,6 +47,10 @@ QUESTIONS = {
     ("finance.job_costing", "project"): "Which project?",
     ("tasks.complete", "title"): "Which task?",
 }
+UNAVAILABLE = (
+    "Sorry, I couldn't work that out just now. Try saying it another way, like: "
+    "add milk to my shopping list."
+)
 OUT_OF_SCOPE = (
     "Sorry, I can't help with that. I can manage your tasks and lists, your "
     "calendar and your money. Say help to hear some examples."
@@ -201,6 +205,8 @@ class Assistant:
         if action == "dialog.yes":
             return "Okay.", None
         if action == "out_of_scope":
+            if intent.slots.get("reason") == "unavailable":
+                return UNAVAILABLE, None
             return OUT_OF_SCOPE, None
         if action.startswith("reference."):
             intent = self._dereference(intent, state)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import anthropic
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,7 +16,9 @@ from agent.assistant import Assistant
 from agent.auth import TokenService, load_or_create_secret
 from agent.settings import Settings
 from intents.cascade import Cascade
+from intents.claude import ClaudeParser, tools_for
 from intents.rules import RuleParser
+from skills.actions import Catalogue
 from skills.catalogue import build_catalogue
 from skills.files import FileStore, LocalFileStore
 from skills.finance.bank import plaid_client
@@ -53,12 +56,29 @@ class Services:
         await self.engine.dispose()
 
 
-def build_assistant(services: Services, rules: RuleParser | None = None) -> Assistant:
+def build_assistant(
+    services: Services, rules: RuleParser | None = None, llm: ClaudeParser | None = None
+) -> Assistant:
+    catalogue = build_catalogue()
     return Assistant(
         services.sessions,
-        build_catalogue(),
-        Cascade(rules or RuleParser()),
+        catalogue,
+        Cascade(rules or RuleParser(), llm or claude_parser(services.settings, catalogue)),
         context={"files": services.files, "bank": services.bank, "secret_key": services.secret_key},
+    )
+
+
+def claude_parser(settings: Settings, catalogue: Catalogue) -> ClaudeParser | None:
+    if settings.anthropic_api_key is None:
+        return None
+    client = anthropic.AsyncAnthropic(
+        api_key=settings.anthropic_api_key.get_secret_value(),
+        base_url=settings.anthropic_base_url,
+        timeout=settings.llm_timeout_seconds,
+        max_retries=0,  # a spoken answer cannot wait for retries; we fall back instead
+    )
+    return ClaudeParser(
+        client, tools_for(catalogue), settings.anthropic_model, settings.llm_timeout_seconds
     )
 
 

@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     token_ttl_days: int = Field(default=30, ge=1, le=3650)
     owner_email: str = "owner@example.com"
     default_timezone: str = "UTC"
+    # Claude for what the local grammar does not understand. Without a key, such an
+    # utterance gets a clarifying answer instead.
+    anthropic_api_key: SecretStr | None = None
+    anthropic_model: str = "claude-haiku-4-5"
+    anthropic_base_url: str | None = None  # another address for the Messages API (a proxy)
+    llm_timeout_seconds: float = Field(default=4.0, gt=0, le=30)
     # Bank feeds (Plaid). Without a client id and secret, bank linking answers 503.
     plaid_client_id: str | None = None
     plaid_secret: SecretStr | None = None

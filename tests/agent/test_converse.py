@@ -105,3 +105,33 @@ async def test_out_of_scope_changes_nothing(client: httpx.AsyncClient, auth: dic
         assert "I can manage your tasks" in heard["reply"]
     assert (await client.get("/v1/tasks", headers=auth)).json() == []
     assert (await client.get("/v1/transactions", headers=auth)).json() == []
+
+
+async def test_claude_handles_the_long_tail_but_never_skips_a_confirmation(
+    client: httpx.AsyncClient, auth: dict, services
+) -> None:
+    import anthropic
+
+    from agent.services import build_assistant
+    from intents.claude import ClaudeParser, tools_for
+    from skills.catalogue import build_catalogue
+    from tests.anthropic_server import Script, anthropic_server
+
+    def answer(text: str) -> tuple[str, dict]:
+        if "dave" in text.lower():
+            return "tasks_create", {"title": "Pay Dave back for the pizza", "list": "money"}
+        return "tasks_delete", {"all": True}
+
+    async with anthropic_server(Script(answer)) as url:
+        claude = ClaudeParser(
+            anthropic.AsyncAnthropic(api_key="k", base_url=url, max_retries=0),
+            tools_for(build_catalogue()),
+        )
+        services.assistant = build_assistant(services, services.assistant.parser.rules, claude)
+        chat = Chat(client, auth)
+        noted = await chat.say("jot down somewhere that I owe Dave for the pizza")
+        assert noted["intent"]["source"] == "llm"
+        assert noted["reply"] == "Added Pay Dave back for the pizza to your money list."
+        wiped = await chat.say("make all the stuff go away please")
+        assert (wiped["needs"], wiped["reply"]) == ("confirmation", "Delete all 1 task?")
+        assert len((await client.get("/v1/tasks", headers=auth)).json()) == 1
