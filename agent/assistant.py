@@ -290,9 +290,17 @@ class Assistant:
         if intent.action == "reference.delete":
             name = {"task": "tasks.delete", "event": "calendar.delete"}.get(kind)
             key = "task_id" if kind == "task" else "event_id"
-            return replace(intent, action=name or intent.action, slots={key: last["id"]})
+            return replace(
+                intent,
+                action=name or intent.action,
+                slots={key: last["id"], "title": last["title"]},
+            )
         if intent.action == "reference.complete" and kind == "task":
-            return replace(intent, action="tasks.complete", slots={"task_id": last["id"]})
+            return replace(
+                intent,
+                action="tasks.complete",
+                slots={"task_id": last["id"], "title": last["title"]},
+            )
         if intent.action == "reference.update" and kind in ("task", "event"):
             changes = dict(intent.slots.get("changes") or {})
             said = intent.slots.get("when")

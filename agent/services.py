@@ -6,9 +6,8 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anthropic
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,13 +15,15 @@ from agent.assistant import Assistant
 from agent.auth import TokenService, load_or_create_secret
 from agent.settings import Settings
 from intents.cascade import Cascade
-from intents.claude import ClaudeParser, tools_for
 from intents.rules import RuleParser
 from skills.actions import Catalogue
 from skills.catalogue import build_catalogue
 from skills.files import FileStore, LocalFileStore
 from skills.finance.bank import plaid_client
 from store.database import create_engine, session_factory
+
+if TYPE_CHECKING:  # the anthropic SDK takes ~2 s to import: only with a key
+    from intents.claude import ClaudeParser
 
 
 @dataclass
@@ -71,6 +72,10 @@ def build_assistant(
 def claude_parser(settings: Settings, catalogue: Catalogue) -> ClaudeParser | None:
     if settings.anthropic_api_key is None:
         return None
+    import anthropic
+
+    from intents.claude import ClaudeParser, tools_for
+
     client = anthropic.AsyncAnthropic(
         api_key=settings.anthropic_api_key.get_secret_value(),
         base_url=settings.anthropic_base_url,

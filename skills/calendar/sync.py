@@ -13,18 +13,28 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
 from skills.calendar.ical import ParsedEvent, parse_calendar, to_calendar
-from skills.calendar.remote import RemoteCalendar, RemoteObject
 from skills.context import NotFound, SkillContext, SkillError
 from skills.history import ChangeSet, record_action, snapshot
 from skills.sealing import seal, unseal
 from store.models import CalendarAccount, CalendarTombstone, Event
 from store.repositories import audit
 
-RemoteFactory = Callable[[str, str, str], RemoteCalendar]
+if TYPE_CHECKING:
+    from skills.calendar.remote import RemoteCalendar, RemoteObject
+
+RemoteFactory = Callable[[str, str, str], "RemoteCalendar"]
+
+
+def caldav_calendar(url: str, username: str, password: str) -> RemoteCalendar:
+    # Imported on first use: the caldav client costs ~0.4 s to import.
+    from skills.calendar.remote import RemoteCalendar
+
+    return RemoteCalendar(url, username, password)
 
 
 @dataclass
@@ -39,7 +49,7 @@ class SyncReport:
 
 
 class CalendarSync:
-    def __init__(self, ctx: SkillContext, remote: RemoteFactory = RemoteCalendar) -> None:
+    def __init__(self, ctx: SkillContext, remote: RemoteFactory = caldav_calendar) -> None:
         self.ctx = ctx
         self.session = ctx.session
         self._remote = remote

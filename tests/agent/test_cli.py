@@ -183,3 +183,17 @@ async def poll_health(client: httpx.AsyncClient) -> httpx.Response:
         except httpx.TransportError:
             await asyncio.sleep(0.1)
     raise AssertionError("server never answered /healthz")
+
+
+async def test_say_and_continue_a_conversation(env: dict) -> None:
+    await lifeos(env, "db", "upgrade")
+    await lifeos(env, "user", "create", "--email", "ann@example.com", "--tz", "Europe/Paris")
+    asked = await lifeos(env, "say", "remind me to call mom", "--email", "ann@example.com")
+    assert asked.out.strip() == "When should I remind you?"
+    session = asked.err.strip().split()[-1]
+    done = await lifeos(
+        env, "say", "tomorrow at 6", "--email", "ann@example.com", "--session", session
+    )
+    assert done.out.strip() == "Okay, I'll remind you to call mom tomorrow at 6 PM."
+    listed = await lifeos(env, "say", "what are my tasks", "--email", "ann@example.com")
+    assert listed.out.strip() == "You have 1 thing on your tasks: call mom."

@@ -135,3 +135,53 @@ async def test_claude_handles_the_long_tail_but_never_skips_a_confirmation(
         wiped = await chat.say("make all the stuff go away please")
         assert (wiped["needs"], wiped["reply"]) == ("confirmation", "Delete all 1 task?")
         assert len((await client.get("/v1/tasks", headers=auth)).json()) == 1
+
+
+async def test_delete_that_asks_and_never_mind_drops_it(
+    client: httpx.AsyncClient, auth: dict
+) -> None:
+    chat = Chat(client, auth)
+    await chat.say("remind me to call the bank on friday at 10")
+    asked = await chat.say("delete that")
+    assert (asked["needs"], asked["reply"]) == ("confirmation", "Delete call the bank?")
+    dropped = await chat.say("never mind")
+    assert dropped["reply"] == "Okay, never mind."
+    assert len((await client.get("/v1/tasks", headers=auth)).json()) == 1
+    asked = await chat.say("remind me to water the plants")
+    assert asked["needs"] == "slot:when"
+    await chat.say("cancel")
+    assert len((await client.get("/v1/tasks", headers=auth)).json()) == 1
+
+
+async def test_conversations_are_per_user(
+    client: httpx.AsyncClient, auth: dict, intruder: dict
+) -> None:
+    await Chat(client, auth).say("add caviar to my shopping list")
+    theirs = await Chat(client, intruder).say("what's on my shopping list")
+    assert theirs["reply"] == "There's nothing on your shopping list."
+    # Another user's session id carries none of the first user's context.
+    mine = Chat(client, auth)
+    await mine.say("remind me to call mom")
+    stolen = Chat(client, intruder)
+    stolen.session_id = mine.session_id
+    reply = await stolen.say("tomorrow at 6")
+    assert reply["intent"]["name"] != "tasks.create"
+    assert (await client.get("/v1/tasks", headers=intruder)).json() == []
+
+
+async def test_reply_streams_first_clause_first(services, user) -> None:
+    from agent.assistant import Turn
+
+    clauses = [
+        c
+        async for c in services.assistant.respond(
+            Turn("schedule lunch with Sarah tomorrow at noon", user.id)
+        )
+    ]
+    assert clauses[0].startswith("Added Lunch with Sarah tomorrow at noon")
+
+
+async def test_bad_converse_input(client: httpx.AsyncClient, auth: dict) -> None:
+    for body in ({"text": ""}, {"text": "x" * 2001}, {"text": "hi", "session_id": "../../etc"}):
+        assert (await client.post("/v1/converse", headers=auth, json=body)).status_code == 422
+    assert (await client.post("/v1/converse", json={"text": "hi"})).status_code == 401
