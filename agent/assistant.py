@@ -12,7 +12,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,7 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent.dialogue import DialogueState, load_state, save_turns
-from agent.replies import HELP, describe, speak_when
+from agent.replies import HELP, describe, speak_list, speak_when
 from intents.cascade import Cascade
 from intents.model import Intent, UserContext
 from intents.money import find_money
@@ -321,7 +321,9 @@ class Assistant:
                 undone = await undo_last(ctx)
         except SkillError as exc:
             return _sentence(str(exc))
-        what = undone.facts.get("title") or undone.facts.get("merchant") or ""
+        facts = undone.facts
+        what = facts.get("title") or speak_list(facts.get("titles") or []) or facts.get("merchant")
+        what = what or ""
         return f"Undone{': ' + str(what) if what else ''}."
 
     @staticmethod
@@ -342,6 +344,11 @@ def _merge_time(said: dict[str, Any], previous: str | None) -> str:
     before = datetime.fromisoformat(previous).astimezone(at.tzinfo)
     if not said["has_day"]:
         at = at.replace(year=before.year, month=before.month, day=before.day)
+        if said["has_time"] and not said.get("meridiem") and at.hour < 12:
+            # "make that 7" after 6 PM means 7 PM: the reading nearest the old time
+            later = at + timedelta(hours=12)
+            if abs(later - before) < abs(at - before):
+                at = later
     if not said["has_time"]:
         at = at.replace(hour=before.hour, minute=before.minute)
     return at.isoformat()

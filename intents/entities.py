@@ -28,11 +28,29 @@ class Entities:
     def organisations(self, text: str) -> list[str]:
         return [e.text for e in self.nlp(text).ents if e.label_ == "ORG"]
 
-    def enrich(self, action: str, text: str, slots: dict[str, Any]) -> None:
+    def money(self, text: str) -> list[str]:
+        return [e.text for e in self.nlp(text).ents if e.label_ == "MONEY"]
+
+    def enrich(self, action: str, text: str, slots: dict[str, Any], missing: list[str]) -> None:
+        """Fill what the templates left open from the named entities in ``text``."""
         if action == "calendar.create" and " with " in text.lower():
             people = self.people(text)
             if people:
                 slots["attendees"] = people
+        if action in ("finance.expense", "finance.income"):
+            if "amount" in missing:  # "the invoice from Acme came to three hundred"
+                from intents.money import find_money
+
+                for said in self.money(text):
+                    found = find_money(said, bare=True)
+                    if found is not None:
+                        slots["amount"] = str(found.amount)
+                        missing.remove("amount")
+                        break
+            if "merchant" not in slots:
+                organisations = self.organisations(text)
+                if organisations:
+                    slots["merchant"] = organisations[0]
 
     def warm_up(self) -> None:
         self.people("Lunch with Sarah at Acme on Friday")

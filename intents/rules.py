@@ -24,7 +24,7 @@ class RuleParser:
             return None
         action, spans, meta = found
         slots, missing = resolve(action, spans, {**meta, "_text": text}, context)
-        self.entities.enrich(action, text, slots)
+        self.entities.enrich(action, text, slots, missing)
         confidence = MATCHED if not missing else INCOMPLETE
         return Intent(action, slots, confidence, "rules", text=text, missing=missing)
 

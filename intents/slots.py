@@ -342,7 +342,13 @@ def reference_update(
     when = parse_when(e.get("when", ""), ctx.now)
     if when is None:
         return {}, ["when"]
-    return {"when": {"at": iso(when.start), "has_time": when.has_time, "has_day": when.dated}}, []
+    said = {
+        "at": iso(when.start),
+        "has_time": when.has_time,
+        "has_day": when.dated,
+        "meridiem": bool(re.search(r"\b(?:am|pm|a\.m\.|p\.m\.|noon|midnight)\b", when.text)),
+    }
+    return {"when": said}, []
 
 
 def no_slots(e: dict[str, str], meta: dict[str, Any], ctx: UserContext) -> tuple[Slots, list[str]]:

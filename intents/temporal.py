@@ -563,9 +563,13 @@ def parse_when(text: str, now: datetime, *, prefer_past: bool = False) -> When |
     None when it names no time. Machine-written times (ISO 8601, from the Claude
     path) are read as they are; what the grammar does not know goes to dateparser."""
     stripped = text.strip()
+    if re.fullmatch(r"\d{1,2}(?::\d{2})?", stripped):
+        stripped = f"at {stripped}"  # a bare "7" answering "when?" is a time of day
     found = find_when(stripped, now, prefer_past=prefer_past)
     if found is not None:
         return found[1]
+    if not re.search(r"[a-z]{3,}|\d+[./]\d+", stripped.lower()):
+        return None  # nothing dateparser would read better than the grammar did
     return _dateparser(stripped, now, prefer_past)
 
 

@@ -115,7 +115,15 @@ class TaskService:
             changes.deleted(task)
             await self.session.delete(task)
         await self.session.flush()
-        record_action(self.ctx, "tasks.delete", "task", None, changes, count=len(tasks))
+        record_action(
+            self.ctx,
+            "tasks.delete",
+            "task",
+            None,
+            changes,
+            count=len(tasks),
+            titles=[task.title for task in tasks[:20]],
+        )
         return len(tasks)
 
     async def complete(self, task_id: uuid.UUID) -> Completion:
