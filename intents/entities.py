@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
+from intents.money import find_money
+
 
 class Entities:
     """Loaded once (about a second); then ~3 ms a sentence. Used to name the people in
@@ -33,21 +35,23 @@ class Entities:
 
     def enrich(self, action: str, text: str, slots: dict[str, Any], missing: list[str]) -> None:
         """Fill what the templates left open from the named entities in ``text``."""
-        if action == "calendar.create" and " with " in text.lower():
-            people = self.people(text)
-            if people:
-                slots["attendees"] = people
+        lowered = text.lower()
+        if action == "calendar.create" and " with " in lowered:
+            named = text[lowered.index(" with ") + 6 :]
+            if any(word[:1].isupper() for word in named.split()):  # names are capitalised
+                people = self.people(text)
+                if people:
+                    slots["attendees"] = people
         if action in ("finance.expense", "finance.income"):
             if "amount" in missing:  # "the invoice from Acme came to three hundred"
-                from intents.money import find_money
-
                 for said in self.money(text):
                     found = find_money(said, bare=True)
                     if found is not None:
                         slots["amount"] = str(found.amount)
                         missing.remove("amount")
                         break
-            if "merchant" not in slots:
+            if "merchant" not in slots and any(w[:1].isupper() for w in text.split()[1:]):
+                # Organisation names are capitalised; skip the model when nothing is.
                 organisations = self.organisations(text)
                 if organisations:
                     slots["merchant"] = organisations[0]

@@ -39,11 +39,14 @@ class FinanceService:
     def __init__(self, ctx: SkillContext) -> None:
         self.ctx = ctx
         self.session = ctx.session
+        self._categories: list[Category] | None = None  # read once per operation
 
     # --- categories --------------------------------------------------------
 
     async def categories(self) -> list[Category]:
         """The user's categories, starting them on the default set the first time."""
+        if self._categories is not None:
+            return self._categories
         found = list(
             await self.session.exec(
                 select(Category)
@@ -52,6 +55,7 @@ class FinanceService:
             )
         )
         if found:
+            self._categories = found
             return found
         for name in EXPENSE_CATEGORIES:
             self.session.add(Category(user_id=self.ctx.user_id, name=name))
@@ -76,6 +80,7 @@ class FinanceService:
         category = Category(user_id=self.ctx.user_id, name=name.strip().capitalize(), kind=kind)
         self.session.add(category)
         await self.session.flush()
+        self._categories = None
         return category
 
     async def categorize_transaction(self, transaction_id: uuid.UUID) -> Choice:
