@@ -14,7 +14,6 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent.bootstrap import prepare_database
-from agent.services import token_service
 from agent.settings import Settings
 from store import migrate
 from store.database import (
@@ -263,6 +262,8 @@ def token(email: str) -> None:
     user = run(find())
     if user is None:
         raise fail(f"no user with email {email}; create one with: lifeos user create --email …")
+    from agent.services import token_service  # the whole service stack: only when needed
+
     # Plain print: the token is meant to be piped or copied whole.
     print(token_service(settings).issue(user.id))
 
