@@ -81,13 +81,16 @@ def tasks_create(
     return slots, missing
 
 
+def _named_list(e: dict[str, str]) -> Slots:
+    """The list a sentence names, unless it names all tasks ("my to do list")."""
+    name = e.get("list", "").strip()
+    return {"list": name} if name and name not in ALL_TASK_WORDS else {}
+
+
 def tasks_query(
     e: dict[str, str], meta: dict[str, Any], ctx: UserContext
 ) -> tuple[Slots, list[str]]:
-    slots: Slots = {}
-    name = e.get("list", "").strip()
-    if name and name not in ALL_TASK_WORDS:
-        slots["list"] = name
+    slots: Slots = _named_list(e)
     if e.get("when"):
         when = parse_when(e["when"], ctx.now)
         if when is not None:
@@ -128,10 +131,7 @@ def tasks_update(
 def tasks_delete(
     e: dict[str, str], meta: dict[str, Any], ctx: UserContext
 ) -> tuple[Slots, list[str]]:
-    slots: Slots = {}
-    name = e.get("list", "").strip()
-    if name and name not in ALL_TASK_WORDS:
-        slots["list"] = name
+    slots: Slots = _named_list(e)
     target = _strip_article(e.get("target", ""))
     if meta.get("all") or re.fullmatch(
         r"(?:all|everything)(?: of)?(?: the)?(?: items| things| tasks)?", target

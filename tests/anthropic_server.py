@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+
+from tests.local_server import serve
 
 
 @dataclass
@@ -24,6 +24,7 @@ class Script:
     requests: list[dict[str, Any]] = field(default_factory=list)
     delay: float = 0.0
     fail_with: int | None = None
+    answered: int = 0  # requests that got an answer (a timed-out client never sees one)
 
 
 def _message(tool: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -100,6 +101,7 @@ def build_app(script: Script) -> FastAPI:
                     "error": {"type": "overloaded_error", "message": "Overloaded"},
                 },
             )
+        script.answered += 1
         said = body["messages"][-1]["content"]
         tool, args = script.answer(said if isinstance(said, str) else said[0]["text"])
         if not body.get("stream"):
@@ -114,25 +116,5 @@ def build_app(script: Script) -> FastAPI:
     return app
 
 
-@asynccontextmanager
-async def anthropic_server(script: Script) -> AsyncIterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            build_app(script), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    else:
-        raise RuntimeError("the local Messages API server did not start")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+def anthropic_server(script: Script) -> AbstractAsyncContextManager[str]:
+    return serve(build_app(script))

@@ -3,16 +3,14 @@ plaid-python client is pointed at it. Its transaction feed is scripted by the te
 
 from __future__ import annotations
 
-import asyncio
-import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+from tests.local_server import serve
 
 CLIENT_ID, SECRET = "test-client", "test-secret"
 GOOD_PUBLIC_TOKEN = "public-sandbox-good"
@@ -172,25 +170,5 @@ def build_app(feed: PlaidFeed) -> FastAPI:
     return app
 
 
-@asynccontextmanager
-async def plaid_server(feed: PlaidFeed) -> AsyncIterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            build_app(feed), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):  # uvicorn offers a flag, not an event, for "listening"
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    else:
-        raise RuntimeError("the local Plaid server did not start")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+def plaid_server(feed: PlaidFeed) -> AbstractAsyncContextManager[str]:
+    return serve(build_app(feed))

@@ -24,6 +24,7 @@ from skills.calendar.slots import Interval, rank_slots, working_windows
 from skills.calendar.sync import CalendarSync, SyncReport
 from skills.context import NotFound, SkillContext, SkillError
 from skills.history import ChangeSet, record_action, snapshot
+from skills.records import owned
 from skills.recurrence import normalize_rule
 from store.models import CalendarTombstone, Event
 from store.models.users import validate_timezone
@@ -85,10 +86,7 @@ class CalendarService:
         return event
 
     async def get(self, event_id: uuid.UUID) -> Event:
-        event = await self.session.get(Event, event_id)
-        if event is None or event.user_id != self.ctx.user_id:
-            raise NotFound("no such event")
-        return event
+        return await owned(self.ctx, Event, event_id, "event")
 
     async def update_event(self, event_id: uuid.UUID, data: EventUpdate) -> Event:
         event = await self.get(event_id)

@@ -25,11 +25,12 @@ from plaid.model.products import Products
 from plaid.model.transactions_sync_request import TransactionsSyncRequest
 from sqlmodel import col, select
 
-from skills.context import NotFound, SkillContext, SkillError, Unavailable
+from skills.context import SkillContext, SkillError, Unavailable
 from skills.finance.money import amount_in
 from skills.finance.schemas import TransactionCreate
 from skills.finance.service import FinanceService
 from skills.history import ChangeSet, record_action, snapshot
+from skills.records import owned
 from skills.sealing import seal, unseal
 from store.models import Account, BankLink, Transaction, TransactionKind
 
@@ -246,10 +247,7 @@ class BankService:
         return found
 
     async def _link(self, link_id: Any) -> BankLink:
-        link = await self.session.get(BankLink, link_id)
-        if link is None or link.user_id != self.ctx.user_id:
-            raise NotFound("no such bank link")
-        return link
+        return await owned(self.ctx, BankLink, link_id, "bank link")
 
     async def _call(self, method: Callable[[Any], T], request: Any) -> T:
         try:

@@ -28,6 +28,7 @@ from skills.finance.schemas import (
 from skills.finance.service import FinanceService
 from skills.history import ChangeSet, record_action, snapshot
 from skills.projects import ProjectService
+from skills.records import owned
 from store.models import (
     BillableItem,
     Invoice,
@@ -158,10 +159,7 @@ class InvoiceService:
         return invoice
 
     async def get(self, invoice_id: uuid.UUID) -> Invoice:
-        invoice = await self.session.get(Invoice, invoice_id)
-        if invoice is None or invoice.user_id != self.ctx.user_id:
-            raise NotFound("no such invoice")
-        return invoice
+        return await owned(self.ctx, Invoice, invoice_id, "invoice")
 
     async def list(self) -> list[Invoice]:
         rows = await self.session.exec(

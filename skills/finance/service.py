@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlmodel import col, select
 
 from skills.context import NotFound, SkillContext, SkillError
@@ -28,11 +28,8 @@ from skills.finance.schemas import (
 )
 from skills.history import ChangeSet, record_action, snapshot
 from skills.projects import find_or_start_project, find_project, project_names
+from skills.records import like_pattern, owned
 from store.models import Account, Category, CategoryRule, Transaction, TransactionKind
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class FinanceService:
@@ -236,10 +233,7 @@ class FinanceService:
         return transaction
 
     async def get(self, transaction_id: uuid.UUID) -> Transaction:
-        found = await self.session.get(Transaction, transaction_id)
-        if found is None or found.user_id != self.ctx.user_id:
-            raise NotFound("no such transaction")
-        return found
+        return await owned(self.ctx, Transaction, transaction_id, "transaction")
 
     async def update(self, transaction_id: uuid.UUID, data: TransactionUpdate) -> Transaction:
         transaction = await self.get(transaction_id)
@@ -319,7 +313,7 @@ class FinanceService:
             (query.text, (Transaction.merchant, Transaction.description)),
         ):
             if text:
-                pattern = f"%{_escape_like(text.strip())}%"
+                pattern = like_pattern(text)
                 statement = statement.where(
                     or_(*(col(c).ilike(pattern, escape="\\") for c in columns))
                 )
@@ -382,7 +376,7 @@ class FinanceService:
             await self.session.exec(
                 select(Account).where(
                     Account.user_id == self.ctx.user_id,
-                    col(Account.name).ilike(_escape_like(name.strip()), escape="\\"),
+                    func.lower(Account.name) == name.strip().lower(),
                 )
             )
         ).first()

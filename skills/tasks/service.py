@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from skills.context import NotFound, SkillContext, SkillError
 from skills.history import ChangeSet, record_action, snapshot
 from skills.projects import find_or_start_project, find_project, project_names
+from skills.records import like_pattern, owned
 from skills.recurrence import next_after, normalize_rule
 from skills.tasks.lists import best_match, display_name
 from skills.tasks.schemas import ListPublic, TaskCreate, TaskPublic, TaskQuery, TaskUpdate
@@ -23,10 +24,6 @@ from store.models import Task, TaskList, TaskStatus
 class Completion:
     task: Task
     next_due: datetime | None  # set when a repeating task rolled forward instead of closing
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class TaskService:
@@ -59,10 +56,7 @@ class TaskService:
         return task
 
     async def get(self, task_id: uuid.UUID) -> Task:
-        task = await self.session.get(Task, task_id)
-        if task is None or task.user_id != self.ctx.user_id:
-            raise NotFound("no such task")
-        return task
+        return await owned(self.ctx, Task, task_id, "task")
 
     async def update(self, task_id: uuid.UUID, data: TaskUpdate) -> Task:
         task = await self.get(task_id)
@@ -171,7 +165,7 @@ class TaskService:
     async def search(self, query: TaskQuery) -> list[Task]:
         statement = select(Task).where(Task.user_id == self.ctx.user_id)
         if query.text:
-            pattern = f"%{_escape_like(query.text.strip())}%"
+            pattern = like_pattern(query.text)
             statement = statement.where(
                 or_(
                     col(Task.title).ilike(pattern, escape="\\"),
@@ -259,9 +253,7 @@ class TaskService:
 
     async def delete_list(self, list_id: uuid.UUID) -> TaskList:
         """Delete a list and the tasks on it, as one undoable action."""
-        found = await self.session.get(TaskList, list_id)
-        if found is None or found.user_id != self.ctx.user_id:
-            raise NotFound("no such list")
+        found = await owned(self.ctx, TaskList, list_id, "list")
         changes = ChangeSet()
         tasks = await self.session.exec(
             select(Task).where(Task.user_id == self.ctx.user_id, Task.list_id == list_id)

@@ -88,6 +88,7 @@ async def test_timeout_and_errors_fall_back(script: tuple[Script, str]) -> None:
     fake.delay = 1.0
     slow = await parser(url, timeout=0.2).parse("get the accountant in", CONTEXT)
     assert slow is not None and slow.slots == {"reason": "unavailable"}
+    assert (len(fake.requests), fake.answered) == (1, 0)  # given up on before the answer came
     fake.delay, fake.fail_with = 0.0, 529
     failed = await parser(url).parse("get the accountant in", CONTEXT)
     assert failed is not None and failed.slots == {"reason": "unavailable"}
