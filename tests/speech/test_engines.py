@@ -1,0 +1,101 @@
+"""Speech engines on real audio: Piper speaks, Whisper listens."""
+
+from __future__ import annotations
+
+import io
+import re
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from speech.audio import Audio, AudioError, mulaw_decode, mulaw_encode, read_wav, write_wav
+from speech.models import whisper_path
+from speech.stt import WhisperSTT
+from speech.tts import PiperTTS, clauses
+
+
+def words(text: str) -> str:
+    return re.sub(r"[^a-z0-9 ]", "", text.lower())
+
+
+async def test_what_piper_says_whisper_hears(piper: PiperTTS, whisper: WhisperSTT) -> None:
+    spoken = piper.synthesize_now("Remind me to call mom tomorrow at six.")
+    assert spoken.rate == 22050 and 1.0 < spoken.seconds < 4.0
+    heard = await whisper.transcribe(spoken)
+    assert "call mom tomorrow at 6" in words(heard.text)
+
+
+async def test_reply_audio_streams_clause_by_clause(piper: PiperTTS) -> None:
+    pieces = [audio async for audio in piper.stream("Added milk. You have 3 things on your list.")]
+    assert len(pieces) == 2
+    assert all(piece.peak() > 0.05 for piece in pieces)  # real sound, not silence
+
+
+def test_a_long_first_sentence_is_cut_at_its_comma() -> None:
+    said = "Okay, I'll remind you to call mom tomorrow at 6 PM. Anything else?"
+    assert list(clauses(said)) == [
+        "Okay,",
+        "I'll remind you to call mom tomorrow at 6 PM.",
+        "Anything else?",
+    ]
+    assert list(clauses("Deleted 3 tasks.")) == ["Deleted 3 tasks."]
+
+
+def test_resampling_keeps_the_length_in_time() -> None:
+    tone = np.sin(np.linspace(0, 440 * 2 * np.pi, 22050)).astype(np.float32) * 0.5
+    audio = Audio((tone * 32767).astype("<i2").tobytes(), 22050)
+    down = audio.resampled(16000)
+    assert down.rate == 16000 and abs(down.seconds - 1.0) < 0.01
+    assert 0.45 < down.peak() < 0.55
+
+
+def test_mulaw_round_trip() -> None:
+    ramp = np.linspace(-20000, 20000, 8000).astype("<i2")
+    back = np.frombuffer(mulaw_decode(mulaw_encode(ramp.tobytes())), dtype="<i2")
+    assert mulaw_encode(np.zeros(1, dtype="<i2").tobytes()) == b"\xff"
+    error = np.abs(back.astype(np.int32) - ramp.astype(np.int32))
+    assert error.max() < 700  # μ-law keeps ~1 part in 30 at the top of its range
+
+
+def _wav(
+    channels: int = 1, width: int = 2, rate: int = 16000, frames: bytes = b"\x00\x00" * 160
+) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as writer:
+        writer.setnchannels(channels)
+        writer.setsampwidth(width)
+        writer.setframerate(rate)
+        writer.writeframes(frames)
+    return buffer.getvalue()
+
+
+def test_wav_files_in_and_out() -> None:
+    audio = Audio(b"\x10\x00\x20\x00", 8000)
+    assert read_wav(write_wav(audio)) == audio
+    stereo = read_wav(_wav(channels=2, frames=np.array([100, 300] * 80, dtype="<i2").tobytes()))
+    assert set(stereo.samples()) == {200}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"not a wav file at all", "not a WAV file"),
+        (_wav(width=1, frames=b"\x80" * 160), "8-bit samples"),
+        (_wav(rate=96000), "96000 Hz is not supported"),
+        (_wav()[:30], "not a WAV file"),
+    ],
+)
+def test_bad_audio_is_refused_by_name(data: bytes, message: str) -> None:
+    with pytest.raises(AudioError, match=message):
+        read_wav(data)
+
+
+def test_base_model_is_assembled_once_from_its_two_packages(tmp_path: Path) -> None:
+    first = whisper_path("base", tmp_path)
+    assert (first / "model.bin").stat().st_size > 100_000_000
+    assert {p.name for p in first.iterdir()} >= {"model.bin", "config.json", "tokenizer.json"}
+    assert whisper_path("base", tmp_path) == first
+    with pytest.raises(ValueError, match="unknown Whisper model"):
+        whisper_path("large-v3")
