@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Iterator
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -185,6 +186,59 @@ def say(
     """Say one thing to the assistant and print its answer."""
     settings = load_settings()
     run(_talk(settings, email, [text], session, interactive=False))
+
+
+@app.command()
+def talk(
+    wav: Annotated[Path, typer.Argument(help="A WAV file of one spoken command.")],
+    out: Annotated[Path, typer.Option(help="Where to write the spoken reply.")] = Path("reply.wav"),
+    email: Annotated[str | None, typer.Option(help="Whose assistant (default: the owner).")] = None,
+    session: Annotated[str | None, typer.Option(help="Continue this conversation.")] = None,
+) -> None:
+    """Say one thing from a WAV file; write the spoken reply as a WAV file."""
+    from speech.audio import AudioError, read_wav
+
+    settings = load_settings()
+    try:
+        audio = read_wav(wav.read_bytes())
+    except (OSError, AudioError) as exc:
+        raise fail(f"{wav}: {exc}") from None
+    run(_talk_voice(settings, audio, out, email, session))
+
+
+async def _talk_voice(
+    settings: Settings, audio: Any, out: Path, email: str | None, session_id: str | None
+) -> None:
+    from agent.assistant import Turn
+    from agent.services import Services
+    from speech.audio import Audio, write_wav
+    from speech.stt import WhisperSTT
+    from speech.tts import PiperTTS
+    from speech.turn import answer
+
+    engine = await _ready_engine(settings)
+    services = Services.build(settings, engine)
+    try:
+        async with session_factory(engine)() as db:
+            user = await (get_user_by_email(db, email) if email else _owner(db))
+        if user is None:
+            raise DatabaseError(f"no user {email or 'owner'}; create one with lifeos user create")
+        assistant = services.assistant
+        assert assistant is not None
+        stt, tts = await asyncio.to_thread(WhisperSTT), await asyncio.to_thread(PiperTTS)
+
+        def respond(text: str):
+            return assistant.respond(Turn(text, user.id, session_id, channel="voice"))
+
+        reply = await answer(audio, stt, tts, respond)
+        pcm = b"".join(piece.pcm for piece in reply.audio)
+        await asyncio.to_thread(out.write_bytes, write_wav(Audio(pcm, tts.rate)))
+        print(f"heard: {reply.heard or '(nothing)'}")
+        print(f"said:  {reply.said}")
+        timing = "  ".join(f"{k} {v:.0f} ms" for k, v in reply.timings.items())
+        err.print(f"wrote {out}  ({timing})", style="dim", highlight=False)
+    finally:
+        await services.close()
 
 
 @app.command()

@@ -62,7 +62,8 @@ def read_wav(data: bytes) -> Audio:
                 raise AudioError(f"the recording is longer than {MAX_SECONDS // 60} minutes")
             raw = reader.readframes(frames)
     except (wave.Error, EOFError) as exc:
-        raise AudioError(f"that is not a WAV file I can read: {exc}") from exc
+        detail = str(exc) or "it does not start with a RIFF/WAVE header"
+        raise AudioError(f"that is not a WAV file I can read: {detail}") from exc
     if width != 2:
         raise AudioError(f"the WAV file has {width * 8}-bit samples; send 16-bit PCM")
     if not 8000 <= rate <= 48000:

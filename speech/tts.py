@@ -8,6 +8,7 @@ import re
 from collections.abc import AsyncIterator, Iterator
 
 import numpy as np
+from piper.config import SynthesisConfig
 
 from speech.audio import Audio, from_float
 from speech.models import piper_voice
@@ -33,8 +34,11 @@ class PiperTTS:
         self.voice = PiperVoice.load(model, config_path=config)
         self.rate = self.voice.config.sample_rate
 
-    def synthesize_now(self, text: str) -> Audio:
-        chunks = [chunk.audio_float_array for chunk in self.voice.synthesize(text)]
+    def synthesize_now(self, text: str, *, steady: bool = False) -> Audio:
+        """``steady`` turns off the voice's random variation: the same text then gives
+        the same audio, which test and evaluation corpora need."""
+        config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0) if steady else None
+        chunks = [chunk.audio_float_array for chunk in self.voice.synthesize(text, config)]
         samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
         return Audio(from_float(samples), self.rate)
 

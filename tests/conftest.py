@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intents.rules import RuleParser
+from speech.stt import WhisperSTT
+from speech.tts import PiperTTS
 from store import migrate
 from store.database import create_engine, session_factory
 from store.models import metadata
@@ -131,3 +133,15 @@ async def calendar_url(caldav_base: str) -> str:
 def rules() -> RuleParser:
     """The grammar (and spaCy) loaded once for the whole run."""
     return RuleParser()
+
+
+@pytest.fixture(scope="session")
+def piper() -> PiperTTS:
+    """Piper and its voice, loaded once for the whole run."""
+    return PiperTTS()
+
+
+@pytest.fixture(scope="session")
+def whisper() -> WhisperSTT:
+    """Whisper tiny.en, loaded once for the whole run."""
+    return WhisperSTT("tiny.en")
