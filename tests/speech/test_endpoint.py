@@ -1,0 +1,97 @@
+"""End of turn on live audio: a pause to start speech-to-text early, an end to
+answer, a resume when the speaker goes on, nothing for silence or hiss."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from speech.audio import Audio
+from speech.endpoint import Endpointer, StreamingVAD
+from speech.tts import PiperTTS
+
+CHUNK = 640  # bytes: 20 ms of 16 kHz PCM16, how clients send audio
+
+
+@pytest.fixture(scope="module")
+def vad() -> StreamingVAD:
+    return StreamingVAD()
+
+
+def silence(seconds: float) -> bytes:
+    return np.zeros(int(16000 * seconds), dtype="<i2").tobytes()
+
+
+def feed(endpointer: Endpointer, pcm: bytes) -> list[tuple[str, float]]:
+    events = []
+    for i in range(0, len(pcm), CHUNK):
+        events += [(e.kind, e.at) for e in endpointer.feed(pcm[i : i + CHUNK])]
+    return events
+
+
+def spoken(piper: PiperTTS, text: str) -> Audio:
+    return piper.synthesize_now(text, steady=True).resampled(16000)
+
+
+def test_a_command_then_silence(vad: StreamingVAD, piper: PiperTTS) -> None:
+    vad.reset()
+    speech = spoken(piper, "Add milk to my shopping list.")
+    lead = 0.5
+    events = feed(Endpointer(vad), silence(lead) + speech.pcm + silence(1.5))
+    kinds = [kind for kind, _ in events]
+    assert kinds[:3] == ["start", "pause", "end"]
+    start, pause, end = (at for _, at in events[:3])
+    last_word = lead + speech.seconds
+    assert lead - 0.1 <= start <= lead + 0.4
+    # Piper's own trailing silence is part of the wait; both fire soon after the words end.
+    assert last_word - 0.3 <= pause <= last_word + 0.5
+    assert pause < end <= last_word + 0.8
+
+
+def test_a_pause_mid_sentence_resumes_the_turn(vad: StreamingVAD, piper: PiperTTS) -> None:
+    vad.reset()
+    first = spoken(piper, "Remind me to call mom")
+    second = spoken(piper, "tomorrow at six.")
+    endpointer = Endpointer(vad)
+    events = feed(endpointer, first.pcm + silence(0.3) + second.pcm + silence(1.0))
+    kinds = [kind for kind, _ in events]
+    assert kinds.count("end") == 1 and kinds[-1] == "end"
+    assert "resume" in kinds  # the early transcript would have been dropped
+    assert endpointer.turn_audio().seconds > first.seconds + second.seconds - 0.6
+
+
+@pytest.mark.parametrize("noise", ["silence", "hiss"])
+def test_no_turn_without_speech(vad: StreamingVAD, noise: str) -> None:
+    vad.reset()
+    rng = np.random.default_rng(7)
+    if noise == "silence":
+        pcm = silence(3)
+    else:
+        pcm = (rng.normal(0, 0.01, 48000) * 32767).astype("<i2").tobytes()
+    endpointer = Endpointer(vad)
+    assert feed(endpointer, pcm) == []
+    assert endpointer.turn_audio().seconds == 0
+
+
+def test_a_monologue_is_cut(vad: StreamingVAD, piper: PiperTTS) -> None:
+    vad.reset()
+    talk = spoken(
+        piper, "And then we went to the market and bought apples, pears, bread, cheese and wine."
+    )
+    events = feed(Endpointer(vad, max_turn_s=2.0), talk.pcm)
+    assert "too_long" in [kind for kind, _ in events]
+
+
+def test_two_turns_in_one_stream(vad: StreamingVAD, piper: PiperTTS) -> None:
+    vad.reset()
+    endpointer = Endpointer(vad)
+    speech = spoken(piper, "What's on my calendar?")
+    first = feed(endpointer, speech.pcm + silence(1.0))
+    assert first[-1][0] == "end"
+    taken = endpointer.turn_audio()
+    endpointer.next_turn()
+    assert endpointer.turn_audio().seconds == 0
+    second = feed(endpointer, speech.pcm + silence(1.0))
+    assert second[0][0] == "start"
+    assert second[0][1] > first[-1][1]  # times count from the start of the stream
+    assert abs(endpointer.turn_audio().seconds - taken.seconds) < 0.1
