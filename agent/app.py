@@ -23,6 +23,7 @@ from agent.api import (
     projects,
     tasks,
     transactions,
+    voice,
 )
 from agent.services import Services
 from agent.settings import Settings
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         imports,
         bank,
         history,
+        voice,
     ):
         app.include_router(module.router)
     app.add_exception_handler(SkillError, skill_error)

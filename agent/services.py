@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -36,6 +37,19 @@ class Services:
     files: FileStore
     bank: Any = None  # a PlaidApi when Plaid is configured
     assistant: Assistant | None = None
+    _voice: Any = None  # (WhisperSTT, PiperTTS), loaded on first use and shared
+
+    async def voice_models(self) -> Any:
+        """Whisper and Piper, loaded once (in a worker thread) for every connection."""
+        if self._voice is None:
+            from speech.stt import WhisperSTT
+            from speech.tts import PiperTTS
+
+            stt, tts = await asyncio.gather(
+                asyncio.to_thread(WhisperSTT), asyncio.to_thread(PiperTTS)
+            )
+            self._voice = (stt, tts)
+        return self._voice
 
     @classmethod
     def build(cls, settings: Settings, engine: AsyncEngine | None = None) -> Services:
