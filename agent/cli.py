@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -210,22 +211,13 @@ async def _talk_voice(
     settings: Settings, audio: Any, out: Path, email: str | None, session_id: str | None
 ) -> None:
     from agent.assistant import Turn
-    from agent.services import Services
     from speech.audio import Audio, write_wav
-    from speech.stt import WhisperSTT
-    from speech.tts import PiperTTS
     from speech.turn import answer
 
-    engine = await _ready_engine(settings)
-    services = Services.build(settings, engine)
-    try:
-        async with session_factory(engine)() as db:
-            user = await (get_user_by_email(db, email) if email else _owner(db))
-        if user is None:
-            raise DatabaseError(f"no user {email or 'owner'}; create one with lifeos user create")
+    async with _signed_in(settings, email) as (services, user):
         assistant = services.assistant
         assert assistant is not None
-        stt, tts = await asyncio.to_thread(WhisperSTT), await asyncio.to_thread(PiperTTS)
+        stt, tts = await services.voice_models()
 
         def respond(text: str):
             return assistant.respond(Turn(text, user.id, session_id, channel="voice"))
@@ -237,6 +229,21 @@ async def _talk_voice(
         print(f"said:  {reply.said}")
         timing = "  ".join(f"{k} {v:.0f} ms" for k, v in reply.timings.items())
         err.print(f"wrote {out}  ({timing})", style="dim", highlight=False)
+
+
+@asynccontextmanager
+async def _signed_in(settings: Settings, email: str | None) -> AsyncIterator[tuple[Any, User]]:
+    """The service stack and the user the command acts for (the owner by default)."""
+    from agent.services import Services
+
+    engine = await _ready_engine(settings)
+    services = Services.build(settings, engine)
+    try:
+        async with session_factory(engine)() as db:
+            user = await (get_user_by_email(db, email) if email else _owner(db))
+        if user is None:
+            raise DatabaseError(f"no user {email or 'owner'}; create one with lifeos user create")
+        yield services, user
     finally:
         await services.close()
 
@@ -259,15 +266,8 @@ async def _talk(
     interactive: bool,
 ) -> None:
     from agent.assistant import Turn
-    from agent.services import Services
 
-    engine = await _ready_engine(settings)
-    services = Services.build(settings, engine)
-    try:
-        async with session_factory(engine)() as db:
-            user = await (get_user_by_email(db, email) if email else _owner(db))
-        if user is None:
-            raise DatabaseError(f"no user {email or 'owner'}; create one with lifeos user create")
+    async with _signed_in(settings, email) as (services, user):
         assert services.assistant is not None
         if interactive:
             out.print(f"Talking as {user.email}. An empty line ends.", style="dim")
@@ -280,8 +280,6 @@ async def _talk(
             out.print(reply.text, highlight=False)
         if not interactive:
             err.print(f"session {session_id}", style="dim")
-    finally:
-        await services.close()
 
 
 def _prompt_lines() -> Iterator[str]:
