@@ -12,7 +12,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent.bootstrap import prepare_database
@@ -294,7 +294,7 @@ def _prompt_lines() -> Iterator[str]:
 
 
 async def _owner(db: AsyncSession) -> User | None:
-    result = await db.exec(select(User).where(User.is_owner == True).limit(1))  # noqa: E712
+    result = await db.exec(select(User).where(col(User.is_owner).is_(True)).limit(1))
     return result.first()
 
 

