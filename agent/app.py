@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from agent.api import (
     bank,
@@ -28,6 +29,7 @@ from agent.api import (
 from agent.services import Services
 from agent.settings import Settings
 from skills.context import SkillError
+from speech.web import WEB_PAGE
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -74,6 +76,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     ):
         app.include_router(module.router)
     app.add_exception_handler(SkillError, skill_error)
+    app.mount("/web", StaticFiles(directory=WEB_PAGE), name="web")
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(WEB_PAGE / "index.html")
+
     return app
 
 

@@ -1,0 +1,132 @@
+// The voice button: microphone → /v1/voice WebSocket → reply audio, plus the lists
+// that change as you talk. Add ?raw=1 to turn off the browser's echo cancellation,
+// noise suppression and gain (tests play a file as the microphone).
+const $ = (id) => document.getElementById(id);
+const raw = new URLSearchParams(location.search).has("raw");
+let token = localStorage.getItem("lifeos-token") || "";
+let socket = null, context = null, sending = false, playAt = 0, outRate = 16000;
+window.lifeos = { events: [], audioSamples: 0, level: 0 };  // what a test can inspect
+
+async function api(path) {
+  const response = await fetch(path, { headers: { Authorization: `Bearer ${token}` } });
+  if (!response.ok) throw new Error((await response.json()).detail || response.statusText);
+  return response.json();
+}
+
+async function signIn(event) {
+  event?.preventDefault();
+  token = $("token").value.trim() || token;
+  try {
+    const me = await api("/v1/me");
+    localStorage.setItem("lifeos-token", token);
+    $("who").textContent = me.email;
+    for (const id of ["voice", "handsfree", "text"]) $(id).disabled = false;
+    $("typed").querySelector("button").disabled = false;
+    $("status").textContent = "Hold the button and speak.";
+    refresh();
+  } catch (error) {
+    $("who").textContent = `Sign-in failed: ${error.message}`;
+  }
+}
+
+function list(id, items) {
+  $(id).replaceChildren(...items.map((text) => Object.assign(document.createElement("li"), { textContent: text })));
+}
+
+async function refresh() {
+  const now = new Date(), week = new Date(Date.now() + 7 * 864e5);
+  const monthStart = new Date(now.getFullYear(), now.getMonth(), 1).toISOString().slice(0, 10);
+  const tomorrow = new Date(Date.now() + 864e5).toISOString().slice(0, 10);
+  const [tasks, events, spending] = await Promise.all([
+    api("/v1/tasks?status=open"),
+    api(`/v1/events?start=${now.toISOString()}&end=${week.toISOString()}`),
+    api(`/v1/transactions/summary?start=${monthStart}&end=${tomorrow}`),
+  ]);
+  list("tasks", tasks.map((t) => (t.list ? `${t.title} (${t.list})` : t.title)));
+  list("events", events.map((e) => `${new Date(e.start_at).toLocaleString()} — ${e.title}`));
+  list("spending", spending.rows.map((r) => `${r.key}: ${r.total} ${spending.currency}`));
+}
+
+async function connect() {
+  if (socket && socket.readyState <= 1) return;
+  context = new AudioContext({ sampleRate: 16000 });
+  await context.audioWorklet.addModule("/web/capture-worklet.js");
+  const stream = await navigator.mediaDevices.getUserMedia({
+    audio: { echoCancellation: !raw, noiseSuppression: !raw, autoGainControl: !raw, channelCount: 1 },
+  });
+  const microphone = context.createMediaStreamSource(stream);
+  const capture = new AudioWorkletNode(context, "capture");
+  capture.port.onmessage = (message) => { if (sending && socket?.readyState === 1) socket.send(message.data); };
+  microphone.connect(capture);
+  socket = new WebSocket(`${location.origin.replace("http", "ws")}/v1/voice?token=${encodeURIComponent(token)}`);
+  socket.binaryType = "arraybuffer";
+  socket.onmessage = (message) => (typeof message.data === "string" ? onEvent(JSON.parse(message.data)) : play(message.data));
+  socket.onclose = (close) => { $("status").textContent = close.reason ? `Disconnected: ${close.reason}` : "Disconnected."; };
+  await new Promise((resolve) => socket.addEventListener("open", resolve, { once: true }));
+}
+
+function onEvent(event) {
+  window.lifeos.events.push(event);
+  if (event.type === "speech_started") $("status").textContent = "Listening…";
+  if (event.type === "transcript") $("heard").textContent = event.text || "(nothing)";
+  if (event.type === "audio_start") { outRate = event.rate; $("status").textContent = "Answering…"; }
+  if (event.type === "reply") $("said").textContent = event.text;
+  if (event.type === "audio_end") { $("status").textContent = "Hold the button and speak."; refresh(); }
+  if (event.type === "interrupted") stopPlayback();
+  if (event.type === "error") $("status").textContent = event.message;
+}
+
+let sources = [];
+function play(buffer) {
+  const samples = new Int16Array(buffer);
+  const audio = context.createBuffer(1, samples.length, outRate);
+  const channel = audio.getChannelData(0);
+  for (let i = 0; i < samples.length; i++) channel[i] = samples[i] / 32768;
+  const source = context.createBufferSource();
+  const analyser = context.createAnalyser();
+  source.buffer = audio;
+  source.connect(analyser).connect(context.destination);
+  playAt = Math.max(playAt, context.currentTime);
+  source.start(playAt);
+  playAt += audio.duration;
+  sources.push(source);
+  source.onended = () => { sources = sources.filter((s) => s !== source); };
+  window.lifeos.audioSamples += samples.length;
+  const level = new Float32Array(analyser.fftSize);
+  setTimeout(() => { analyser.getFloatTimeDomainData(level); window.lifeos.level = Math.max(window.lifeos.level, ...level.map(Math.abs)); }, 50);
+}
+
+function stopPlayback() {
+  for (const source of sources) source.stop();
+  sources = [];
+  playAt = 0;
+}
+
+async function talk(on) {
+  await connect();
+  if (on) stopPlayback();
+  sending = on || $("handsfree").checked;
+  $("voice").setAttribute("aria-pressed", String(sending));
+  if (!on && !$("handsfree").checked && socket.readyState === 1) {
+    socket.send(new Int16Array(16000 * 0.7).buffer);  // release = silence: the turn ends now
+  }
+}
+
+$("signin").addEventListener("submit", signIn);
+$("voice").addEventListener("pointerdown", () => talk(true));
+$("voice").addEventListener("pointerup", () => talk(false));
+$("handsfree").addEventListener("change", () => talk($("handsfree").checked));
+$("typed").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const response = await fetch("/v1/converse", {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ text: $("text").value }),
+  });
+  const reply = await response.json();
+  $("heard").textContent = $("text").value;
+  $("said").textContent = reply.reply || reply.detail;
+  $("text").value = "";
+  refresh();
+});
+if (token) { $("token").value = token; signIn(); }
