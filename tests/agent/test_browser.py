@@ -1,0 +1,89 @@
+"""The voice button in a real browser: headless Chromium plays a WAV file as the
+microphone, and the spoken command ends up as a task, answered out loud."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from playwright.async_api import async_playwright
+
+from agent.app import create_app
+from agent.services import Services
+from speech.audio import Audio, write_wav
+from speech.stt import WhisperSTT
+from speech.tts import PiperTTS
+from tests.local_server import serve
+
+CHROMIUM = shutil.which("chromium")
+# On CI the browser is installed by .ci/run, so a missing one is a failure, not a skip.
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None and not os.environ.get("CI"), reason="Debian's chromium is not installed"
+)
+
+
+@pytest.fixture
+async def base_url(services: Services, piper: PiperTTS, whisper: WhisperSTT) -> AsyncIterator[str]:
+    services._voice = (whisper, piper)
+    async with serve(create_app(services=services)) as url:
+        yield url
+
+
+def microphone_file(piper: PiperTTS, folder: Path) -> Path:
+    speech = piper.synthesize_now("Add milk to my shopping list.", steady=True).resampled(16000)
+    quiet = np.zeros(16000, dtype="<i2").tobytes()
+    path = folder / "microphone.wav"
+    path.write_bytes(write_wav(Audio(quiet + speech.pcm + quiet * 4, 16000)))
+    return path
+
+
+async def test_speaking_into_the_page_creates_the_task(
+    base_url: str, auth: dict, piper: PiperTTS, tmp_path: Path
+) -> None:
+    wav = microphone_file(piper, tmp_path)
+    token = auth["Authorization"].split()[1]
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-sync",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-quic",
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-audio-capture={wav}%noloop",
+                "--autoplay-policy=no-user-gesture-required",
+            ],
+        )
+        try:
+            page = await browser.new_page()
+            await page.goto(f"{base_url}/?raw=1")
+            await page.fill("#token", token)
+            await page.click("#signin button")
+            await page.wait_for_function("document.getElementById('who').textContent.includes('@')")
+            await page.check("#handsfree")  # streams the microphone from now on
+            await page.wait_for_function(
+                "window.lifeos.events.some(e => e.type === 'audio_end')", timeout=45_000
+            )
+            said = await page.text_content("#said")
+            samples = await page.evaluate("window.lifeos.audioSamples")
+            await page.wait_for_function(
+                "document.getElementById('tasks').textContent.includes('milk')"
+            )
+        finally:
+            await browser.close()
+    assert said == "Added milk to your shopping list."
+    assert samples > 8000  # the reply audio reached the page
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        tasks = (await client.get("/v1/tasks", headers=auth)).json()
+    assert [(t["title"], t["list"]) for t in tasks] == [("milk", "shopping")]
