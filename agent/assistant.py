@@ -161,7 +161,7 @@ class Assistant:
             when = parse_when(text, now)
             if when is None:
                 return None
-            start = (when.start if when.has_time else when.start.replace(hour=9)).isoformat()
+            start = when.moment.isoformat()
             if pending["action"] == "tasks.create":
                 slots.update(due_at=start, remind_at=start)
                 if when.rrule:

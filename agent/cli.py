@@ -22,6 +22,7 @@ from store.database import (
     DatabaseError,
     check_connection,
     create_engine,
+    parse_database_url,
     session_factory,
     session_scope,
 )
@@ -333,7 +334,7 @@ async def _ready_engine(settings: Settings):
 
 
 def _where(settings: Settings) -> str:
-    return create_engine(settings.resolved_database_url).url.render_as_string(hide_password=True)
+    return parse_database_url(settings.resolved_database_url).render_as_string(hide_password=True)
 
 
 def _first_error(exc: ValidationError) -> str:

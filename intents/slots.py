@@ -16,6 +16,7 @@ from typing import Any
 
 from intents.model import UserContext
 from intents.money import find_money
+from intents.numbers import digits_for_words
 from intents.temporal import When, as_window, find_when, parse_when, part_window
 
 Slots = dict[str, Any]
@@ -68,7 +69,7 @@ def tasks_create(
         slots["list"] = e["list"]
     missing: list[str] = []
     if when is not None:
-        start = when.start if when.has_time else when.start.replace(hour=9)
+        start = when.moment
         slots["due_at"] = iso(start)
         if meta.get("style") == "reminder" or when.has_time:
             slots["remind_at"] = iso(start)
@@ -122,7 +123,7 @@ def tasks_update(
         if when is None:  # "change the task order tile to order grout": a new title
             changes["title"] = e["when"]
             return {"title": _strip_article(e.get("target", "")), "changes": changes}, []
-        start = when.start if when.has_time else when.start.replace(hour=9)
+        start = when.moment
         changes["due_at"] = iso(start)
         changes["remind_at"] = iso(start)
     return {"title": _strip_article(e.get("target", "")), "changes": changes}, []
@@ -198,9 +199,7 @@ def calendar_update(
     slots: Slots = {"title": _strip_article(event)}
     if when is None:
         return slots, ["when"]
-    slots["changes"] = {
-        "start_at": iso(when.start if when.has_time else when.start.replace(hour=9))
-    }
+    slots["changes"] = {"start_at": iso(when.moment)}
     return slots, []
 
 
@@ -240,8 +239,6 @@ def _money_and_rest(text: str) -> tuple[Slots, str]:
     money = find_money(text, bare=True)
     if money is None:
         return {}, text
-    from intents.numbers import digits_for_words
-
     normalized = digits_for_words(text)
     rest = (normalized[: money.start] + " " + normalized[money.end :]).strip()
     slots: Slots = {"amount": str(money.amount)}

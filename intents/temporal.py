@@ -80,6 +80,11 @@ class When:
     def is_range(self) -> bool:
         return self.end is not None
 
+    @property
+    def moment(self) -> datetime:
+        """When to remind or start: the time said, or 9 in the morning of a whole day."""
+        return self.start if self.has_time else self.start.replace(hour=9)
+
 
 @dataclass
 class _Parts:

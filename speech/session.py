@@ -54,10 +54,7 @@ class VoiceSession:
     async def close(self) -> None:
         """Stop everything this session started; nothing is left running."""
         for task in (self._speculative, self._replying):
-            if task is not None and not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            await _stop(task)
 
     async def _on(self, event: TurnEvent) -> None:
         if event.kind == "start":
@@ -117,15 +114,19 @@ class VoiceSession:
 
     async def _barge_in(self) -> None:
         if self._replying is not None and not self._replying.done():
-            self._replying.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._replying
+            await _stop(self._replying)
             await self.send_event({"type": "interrupted"})
         self._replying = None
 
     async def _drop_speculative(self) -> None:
-        if self._speculative is not None:
-            self._speculative.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._speculative
-            self._speculative = None
+        await _stop(self._speculative)
+        self._speculative = None
+
+
+async def _stop(task: asyncio.Task[Any] | None) -> None:
+    """Cancel a task and wait until it has really finished."""
+    if task is None or task.done():
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task

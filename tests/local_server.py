@@ -11,12 +11,16 @@ import uvicorn
 from fastapi import FastAPI
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @asynccontextmanager
 async def serve(app: FastAPI) -> AsyncIterator[str]:
     """Yield the base URL while ``app`` answers on 127.0.0.1; stop it afterwards."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )

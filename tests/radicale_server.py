@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from tests.local_server import free_port
+
 USERS = {"ann": "ann-secret", "bob": "bob-secret"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @asynccontextmanager
@@ -23,7 +18,7 @@ async def radicale(folder: Path) -> AsyncIterator[str]:
     """Run Radicale with plain htpasswd users; yield its base URL."""
     users = folder / "users"
     users.write_text("".join(f"{name}:{secret}\n" for name, secret in USERS.items()))
-    port = _free_port()
+    port = free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

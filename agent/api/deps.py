@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from agent.auth import TokenError
 from agent.services import Services
 from skills.context import SkillContext
+from store.database import session_scope
 from store.models.users import User
 from store.repositories.users import get_user
 
@@ -25,13 +26,8 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
     """One session per request; commits when the handler returns, rolls back if it raises."""
-    async with services.sessions() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+    async with session_scope(services.sessions) as session:
+        yield session
 
 
 # scope="function": commit before the response goes out, so a 2xx means it is stored.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import BACKENDS, DatabaseFactory
+from tests.local_server import free_port
 
 LIFEOS = str(Path(sys.executable).parent / "lifeos")
 
@@ -124,12 +124,6 @@ async def test_bad_database_url_is_one_clear_line(
     assert message in result.err
     assert result.err.strip().count("\n") == 0, result.err
     assert "Traceback" not in result.err
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def test_first_serve_creates_the_owner_and_answers(env: dict) -> None:
