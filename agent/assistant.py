@@ -9,6 +9,7 @@ caller (a token, a verified phone number), never from the words.
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agent.dialogue import DialogueState, load_state, save_turns
+from agent.dialogue import DialogueState, cut_short_reply, load_state, save_turns
 from agent.replies import HELP, describe, speak_list, speak_when
 from intents.cascade import Cascade
 from intents.model import Intent, UserContext
@@ -89,15 +90,21 @@ class Assistant:
         self.clock = clock
         self.context = context or {}  # files, bank, secret_key for the skills
 
-    async def respond(self, turn: Turn) -> AsyncIterator[str]:
+    async def respond(
+        self, turn: Turn, stages: dict[str, float] | None = None
+    ) -> AsyncIterator[str]:
         """The reply, a clause at a time, first clause first, for speech."""
-        reply = await self.converse(turn)
+        reply = await self.converse(turn, stages)
         for clause in re.split(r"(?<=[.?!])\s+", reply.text):
             if clause:
                 yield clause
 
-    async def converse(self, turn: Turn) -> Reply:
+    async def converse(self, turn: Turn, stages: dict[str, float] | None = None) -> Reply:
+        """One turn. ``stages`` receives how long understanding ("intent") and acting
+        ("action", through the commit) took, in milliseconds."""
+        stages = {} if stages is None else stages
         session_id = turn.session_id or uuid.uuid4().hex
+        started = time.perf_counter()
         async with session_scope(self.sessions) as db:
             user = await db.get(User, turn.user_id)
             if user is None:
@@ -108,10 +115,18 @@ class Assistant:
             basic = UserContext(now=now, currency=ctx.settings.currency, recent_turns=state.history)
             heard = await self.parser.parse(turn.text, basic, lambda c: self._context(ctx, state))
             intent = self._continue(heard, state, turn.text, now)
+            understood = time.perf_counter()
+            stages["intent"] = (understood - started) * 1000
             text, needs = await self._act(intent, ctx, state, now)
             public = self._public(intent)
             save_turns(db, user.id, session_id, turn.channel, turn.text, text, public, state, now)
+        stages["action"] = (time.perf_counter() - understood) * 1000
         return Reply(session_id, text, intent, needs)
+
+    async def cut_short(self, user_id: uuid.UUID, session_id: str, heard: str) -> None:
+        """The user heard only ``heard`` of the last reply (they talked over it)."""
+        async with session_scope(self.sessions) as db:
+            await cut_short_reply(db, user_id, session_id, heard)
 
     # --- understanding in context -------------------------------------------
 

@@ -211,19 +211,17 @@ def talk(
 async def _talk_voice(
     settings: Settings, audio: Any, out: Path, email: str | None, session_id: str | None
 ) -> None:
-    from agent.assistant import Turn
+    from agent.voice import VoiceResponder
     from speech.audio import Audio, write_wav
     from speech.turn import answer
 
     async with _signed_in(settings, email) as (services, user):
         assistant = services.assistant
         assert assistant is not None
-        stt, tts = await services.voice_models()
+        stt, tts, _phrases = await services.voice_models()
 
-        def respond(text: str):
-            return assistant.respond(Turn(text, user.id, session_id, channel="voice"))
-
-        reply = await answer(audio, stt, tts, respond)
+        responder = VoiceResponder(assistant, user.id, session_id=session_id)
+        reply = await answer(audio, stt, tts, responder)
         pcm = b"".join(piece.pcm for piece in reply.audio)
         await asyncio.to_thread(out.write_bytes, write_wav(Audio(pcm, tts.rate)))
         print(f"heard: {reply.heard or '(nothing)'}")

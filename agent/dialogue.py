@@ -82,5 +82,28 @@ def save_turns(
     )
 
 
+async def cut_short_reply(
+    session: AsyncSession, user_id: uuid.UUID, session_id: str, heard: str
+) -> None:
+    """Keep in the history only the part of the last reply the user heard before
+    talking over it: what they never heard was not said."""
+    latest = (
+        await session.exec(
+            select(ConversationTurn)
+            .where(
+                ConversationTurn.user_id == user_id,
+                ConversationTurn.session_id == session_id,
+                ConversationTurn.role == "assistant",
+            )
+            .order_by(col(ConversationTurn.created_at).desc())
+            .limit(1)
+        )
+    ).first()
+    if latest is not None:
+        latest.text = heard
+        latest.intent = {**latest.intent, "interrupted": True}
+        session.add(latest)
+
+
 def as_dict(state: DialogueState) -> dict[str, Any]:
     return asdict(state)

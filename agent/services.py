@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -37,18 +38,22 @@ class Services:
     files: FileStore
     bank: Any = None  # a PlaidApi when Plaid is configured
     assistant: Assistant | None = None
-    _voice: Any = None  # (WhisperSTT, PiperTTS), loaded on first use and shared
+    _voice: Any = None  # (WhisperSTT, PiperTTS, fixed phrases), loaded once and shared
+    voice_connections: dict[uuid.UUID, Any] = field(default_factory=dict)  # user → live one
 
     async def voice_models(self) -> Any:
-        """Whisper and Piper, loaded once (in a worker thread) for every connection."""
+        """Whisper, Piper and the fixed phrases' audio, loaded once (in worker threads)
+        for every connection."""
         if self._voice is None:
+            from speech.pipeline import phrase_cache, quiet_pipecat
             from speech.stt import WhisperSTT
             from speech.tts import PiperTTS
 
+            quiet_pipecat()
             stt, tts = await asyncio.gather(
                 asyncio.to_thread(WhisperSTT), asyncio.to_thread(PiperTTS)
             )
-            self._voice = (stt, tts)
+            self._voice = (stt, tts, await asyncio.to_thread(phrase_cache, tts))
         return self._voice
 
     @classmethod

@@ -85,10 +85,22 @@ class Endpointer:
         self._voiced_run = 0
         self._paused = False
         self._closed = False  # after "end": quiet until next_turn()
+        self._skipping = False  # after "too_long": ignore speech until the speaker stops
 
     @property
     def in_turn(self) -> bool:
         return self._turn_start is not None
+
+    @property
+    def speech_seen(self) -> int:
+        """How many frames into the stream the last speech was (grows as speech comes)."""
+        return self._dropped + self._last_speech
+
+    def skip_until_silence(self) -> None:
+        """Forget the turn and start no new one until the speaker pauses: a monologue
+        is not chopped into a string of 30-second commands."""
+        self.next_turn()
+        self._skipping = True
 
     def feed(self, pcm: bytes) -> list[TurnEvent]:
         """Add 16 kHz PCM16 of any length; get the events it caused, in order."""
@@ -114,9 +126,10 @@ class Endpointer:
         """Forget the finished turn (keep listening)."""
         self._turn_start, self._paused, self._voiced_run = None, False, 0
         keep = self._frames[-self.pad_frames :] if self.pad_frames else []
-        self._dropped += len(self._frames) - len(keep)
+        dropped = len(self._frames) - len(keep)
+        self._dropped += dropped
         self._frames = keep
-        self._last_speech = -1
+        self._last_speech -= dropped  # may go negative: it only marks where speech was
         self._closed = False
 
     def _step(self, voiced: bool) -> list[TurnEvent]:
@@ -126,6 +139,10 @@ class Endpointer:
         if voiced:
             self._last_speech = index
         if self._closed:
+            return []
+        if self._skipping:
+            if index - self._last_speech >= self.end_frames:
+                self._skipping = False
             return []
         if self._turn_start is None:
             if self._voiced_run >= self.start_frames:

@@ -145,3 +145,12 @@ def piper() -> PiperTTS:
 def whisper() -> WhisperSTT:
     """Whisper tiny.en, loaded once for the whole run."""
     return WhisperSTT("tiny.en")
+
+
+@pytest.fixture(scope="session")
+def voice_models(whisper: WhisperSTT, piper: PiperTTS) -> tuple[WhisperSTT, PiperTTS, dict]:
+    """What the service loads for voice, made once for the run."""
+    from speech.pipeline import phrase_cache, quiet_pipecat
+
+    quiet_pipecat()
+    return whisper, piper, phrase_cache(piper)

@@ -1,28 +1,35 @@
 """/v1/voice: the voice button's WebSocket.
 
-Client → server: binary frames of 16 kHz mono PCM16 (any length, 20 ms is usual).
-Server → client: binary frames of reply audio (PCM16 mono at the rate announced in
-"audio_start"), and JSON text events: ready, speech_started, transcript, audio_start,
-reply, audio_end, timings, interrupted, notice, error.
-Sign in with ?token=<bearer token>.
+Client → server: binary frames of mono audio — 16-bit little-endian PCM, or 8-bit
+μ-law with ?encoding=mulaw — at ?rate= Hz (16000 by default; 8000, 24000, 44100 and
+48000 are taken too). Server → client: binary frames of reply audio in the same
+encoding at the rate announced in "audio_start", and JSON text events: ready,
+speech_started, transcript, audio_start, reply, audio_end, timings, interrupted,
+notice, error. Sign in with ?token=<bearer token>. A second connection for the same
+user takes over: the first is told so and closed.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
+import uuid
 
-from agent.assistant import Turn
+from fastapi import APIRouter, WebSocket, status
+
 from agent.auth import TokenError
 from agent.services import Services
-from speech.session import VoiceSession
+from agent.voice import VoiceResponder
 from store.models import User
 
 router = APIRouter(tags=["voice"])
-MAX_FRAME_BYTES = 64_000  # 2 s of audio in one frame is more than any client sends
+REPLACED = 4000  # close code: the same user opened voice somewhere else
 
 
 @router.websocket("/v1/voice")
-async def voice(socket: WebSocket, token: str = "") -> None:
+async def voice(
+    socket: WebSocket, token: str = "", rate: int = 16000, encoding: str = "pcm16"
+) -> None:
+    from speech.pipeline import INPUT_RATES, VoiceConnection
+
     services: Services = socket.app.state.services
     await socket.accept()  # accepted first, so a refusal can say why in its close reason
     try:
@@ -35,31 +42,44 @@ async def voice(socket: WebSocket, token: str = "") -> None:
     if user is None:
         await socket.close(code=status.WS_1008_POLICY_VIOLATION, reason="unknown user")
         return
-    stt, tts = await services.voice_models()
+    if rate not in INPUT_RATES or encoding not in ("pcm16", "mulaw"):
+        reason = f"rate must be one of {', '.join(map(str, INPUT_RATES))}; encoding pcm16|mulaw"
+        await socket.close(code=status.WS_1003_UNSUPPORTED_DATA, reason=reason)
+        return
+    stt, tts, phrases = await services.voice_models()
     assistant = services.assistant
     assert assistant is not None
-    conversation = f"voice-{user.id.hex[:8]}-{id(socket):x}"
-
-    def respond(text: str):
-        return assistant.respond(Turn(text, user.id, conversation, channel="voice"))
-
-    session = VoiceSession(stt, tts, respond, socket.send_bytes, socket.send_json)
-    await socket.send_json({"type": "ready", "input_rate": 16000, "output_rate": 16000})
+    out_rate = 8000 if encoding == "mulaw" else 16000
+    connection = VoiceConnection(
+        socket,
+        stt,
+        tts,
+        VoiceResponder(assistant, user.id),
+        phrases=phrases,
+        in_rate=rate,
+        out_rate=out_rate,
+        encoding="mulaw" if encoding == "mulaw" else "pcm16",
+    )
+    await _take_over(services, user.id, connection)
+    await socket.send_json({"type": "ready", "input_rate": rate, "output_rate": out_rate})
     try:
-        while True:
-            message = await socket.receive()
-            if message["type"] == "websocket.disconnect":
-                break
-            data = message.get("bytes")
-            if data is None:
-                continue  # text messages are reserved for control; none are needed yet
-            if len(data) % 2 or len(data) > MAX_FRAME_BYTES:
-                await socket.send_json(
-                    {"type": "error", "message": "send 16-bit PCM in frames of at most 2 seconds"}
-                )
-                continue
-            await session.hear(data)
-    except WebSocketDisconnect:
-        pass
+        await connection.run()
     finally:
-        await session.close()
+        if services.voice_connections.get(user.id) is connection:
+            del services.voice_connections[user.id]
+
+
+async def _take_over(services: Services, user_id: uuid.UUID, connection: object) -> None:
+    """One live voice connection per user: the newest wins, the older one is told."""
+    from speech.pipeline import VoiceConnection
+
+    previous = services.voice_connections.get(user_id)
+    services.voice_connections[user_id] = connection
+    if isinstance(previous, VoiceConnection):
+        message = "Voice was opened in another window; this one is closed."
+        try:
+            await previous.socket.send_json({"type": "notice", "message": message})
+            await previous.socket.close(code=REPLACED, reason="opened elsewhere")
+        except RuntimeError:
+            pass  # it was closing anyway
+        await previous.stop("replaced by a newer connection")

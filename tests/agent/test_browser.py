@@ -16,7 +16,6 @@ from playwright.async_api import async_playwright
 from agent.app import create_app
 from agent.services import Services
 from speech.audio import Audio, write_wav
-from speech.stt import WhisperSTT
 from speech.tts import PiperTTS
 from tests.local_server import serve
 
@@ -28,8 +27,8 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-async def base_url(services: Services, piper: PiperTTS, whisper: WhisperSTT) -> AsyncIterator[str]:
-    services._voice = (whisper, piper)
+async def base_url(services: Services, voice_models: tuple) -> AsyncIterator[str]:
+    services._voice = voice_models  # the run's models, not a second copy
     async with serve(create_app(services=services)) as url:
         yield url
 

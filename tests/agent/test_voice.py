@@ -14,7 +14,6 @@ from websockets.exceptions import ConnectionClosed
 
 from agent.app import create_app
 from agent.services import Services
-from speech.stt import WhisperSTT
 from speech.tts import PiperTTS
 from tests.local_server import serve
 
@@ -22,8 +21,8 @@ FRAME = 640  # 20 ms of 16 kHz PCM16
 
 
 @pytest.fixture
-async def base_url(services: Services, piper: PiperTTS, whisper: WhisperSTT) -> AsyncIterator[str]:
-    services._voice = (whisper, piper)  # the run's models, not a second copy
+async def base_url(services: Services, voice_models: tuple) -> AsyncIterator[str]:
+    services._voice = voice_models  # the run's models, not a second copy
     async with serve(create_app(services=services)) as url:
         yield url
 
@@ -59,6 +58,10 @@ async def test_spoken_command_over_the_socket(base_url: str, auth: dict, piper: 
     reply = next(e for e in events if e["type"] == "reply")
     assert reply["text"] == "Added milk to your shopping list."
     assert len(audio) / 2 / 16000 > 0.8  # the spoken reply arrived
+    timings = events[-1]
+    print(timings)
+    stages = ("endpoint_wait", "stt", "intent", "action", "tts_first_chunk", "send", "first_audio")
+    assert all(timings[stage] >= 0 for stage in stages)
     async with httpx.AsyncClient(base_url=base_url) as client:
         tasks = (await client.get("/v1/tasks", headers=auth, params={"list": "shopping"})).json()
     assert [t["title"] for t in tasks] == ["milk"]

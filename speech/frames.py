@@ -1,0 +1,120 @@
+"""The frames our pipeline passes between its stages, and the record of one turn
+that travels with them so each stage can note what it did and when."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipecat.frames.frames import DataFrame, OutputTransportMessageFrame, SystemFrame
+
+from speech.audio import Audio
+
+
+@dataclass(eq=False)
+class TurnRecord:
+    """One user turn and the reply to it. Times are `time.perf_counter()` values."""
+
+    last_speech: float  # when the last frame with speech in it arrived
+    ended: float  # when the end of the turn was decided
+    stages: dict[str, float] = field(default_factory=dict)  # milliseconds
+    clauses: list[tuple[str, float]] = field(default_factory=list)  # text, seconds of audio
+    audio_made: float | None = None  # first reply audio synthesized
+    audio_sent: float | None = None  # first reply audio written to the client
+    sent_seconds: float = 0.0  # reply audio written so far
+    finished: bool = False  # the whole reply was written
+    agent_replied: bool = False  # the agent answered (and keeps the reply in its history)
+
+    def heard(self) -> str:
+        """The words of the reply the user has heard: whole clauses, then the share
+        of the clause being played, rounded down to whole words."""
+        left = self.sent_seconds
+        words: list[str] = []
+        for text, seconds in self.clauses:
+            if left >= seconds:
+                words.extend(text.split())
+                left -= seconds
+                continue
+            share = text.split()
+            words.extend(share[: int(len(share) * left / seconds)] if seconds else [])
+            break
+        return " ".join(words)
+
+    def timings(self) -> dict[str, Any]:
+        marks = dict(self.stages)
+        marks["endpoint_wait"] = (self.ended - self.last_speech) * 1000
+        if self.audio_made is not None and self.audio_sent is not None:
+            marks["send"] = (self.audio_sent - self.audio_made) * 1000
+            marks["first_audio"] = (self.audio_sent - self.last_speech) * 1000
+        return {"type": "timings", **{name: round(ms, 1) for name, ms in marks.items()}}
+
+
+def now() -> float:
+    return time.perf_counter()
+
+
+@dataclass
+class BadInput(SystemFrame):
+    """The client sent something that is not audio we can take."""
+
+    message: str
+
+
+@dataclass
+class TurnPaused(SystemFrame):
+    """A short silence inside a turn: the moment to start speech-to-text early."""
+
+    audio: Audio
+
+
+@dataclass
+class TurnResumed(SystemFrame):
+    """Speech again after a pause: the early transcript is stale."""
+
+
+@dataclass
+class TurnEnded(DataFrame):
+    audio: Audio
+    record: TurnRecord
+    too_long: bool = False
+
+
+@dataclass
+class Heard(DataFrame):
+    text: str
+    record: TurnRecord
+    too_long: bool = False
+
+
+@dataclass
+class Clause(DataFrame):
+    """A piece of the reply to speak."""
+
+    text: str
+    record: TurnRecord
+
+
+@dataclass
+class ReplyDone(DataFrame):
+    text: str
+    record: TurnRecord
+
+
+@dataclass
+class AudioStart(OutputTransportMessageFrame):
+    """Tells the client reply audio follows; marks the record's audio as started."""
+
+    record: TurnRecord | None = None
+
+
+@dataclass
+class AudioEnd(OutputTransportMessageFrame):
+    record: TurnRecord | None = None
+
+
+@dataclass
+class Timings(OutputTransportMessageFrame):
+    """Stage timings, filled in when written (the send time is known only then)."""
+
+    record: TurnRecord | None = None

@@ -1,0 +1,101 @@
+"""A live voice conversation over one WebSocket, as a pipecat pipeline:
+
+    FastAPI WebSocket (speech/protocol.py) → TurnDetector → Transcriber → Replier
+    → Speaker → FastAPI WebSocket
+
+The output transport writes reply audio at playback speed, so a barge-in stops the
+sound within one 40 ms chunk and the words never sent are known to be unheard.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+
+from fastapi import WebSocket
+from loguru import logger
+from pipecat.pipeline.pipeline import Pipeline
+from pipecat.pipeline.worker import PipelineParams, PipelineWorker
+from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
+from pipecat.workers.runner import WorkerRunner
+
+from speech.audio import Audio
+from speech.endpoint import Endpointer, StreamingVAD
+from speech.processors import FIXED_PHRASES, Replier, Speaker, Transcriber, TurnDetector
+from speech.protocol import Encoding, VoiceProtocol
+from speech.stt import WhisperSTT
+from speech.tts import PiperTTS
+from speech.turn import Responder
+
+INPUT_RATES = (8000, 16000, 24000, 44100, 48000)
+
+
+def quiet_pipecat() -> None:
+    """pipecat logs every frame decision at DEBUG through loguru; keep warnings."""
+    logger.remove()
+    logger.add(sys.stderr, level="WARNING")
+
+
+def phrase_cache(tts: PiperTTS, phrases: Iterable[str] = FIXED_PHRASES) -> dict[str, Audio]:
+    """Audio for the phrases said without the agent, made once (blocking: at start-up)."""
+    return {text: tts.synthesize_now(text) for text in phrases}
+
+
+class VoiceConnection:
+    """One client's pipeline; `run()` returns when the client leaves or `stop()`."""
+
+    def __init__(
+        self,
+        socket: WebSocket,
+        stt: WhisperSTT,
+        tts: PiperTTS,
+        responder: Responder,
+        *,
+        phrases: dict[str, Audio],
+        in_rate: int = 16000,
+        out_rate: int = 16000,
+        encoding: Encoding = "pcm16",
+        endpointer: Endpointer | None = None,
+    ) -> None:
+        self.socket = socket
+        serializer = VoiceProtocol(in_rate=in_rate, out_rate=out_rate, encoding=encoding)
+        transport = FastAPIWebsocketTransport(
+            socket,
+            FastAPIWebsocketParams(
+                audio_in_enabled=True,
+                audio_in_sample_rate=in_rate,
+                audio_out_enabled=True,
+                audio_out_sample_rate=out_rate,
+                serializer=serializer,
+                allowed_origins=[],  # the token, not the page's origin, admits a client
+            ),
+        )
+        pipeline = Pipeline(
+            [
+                transport.input(),
+                TurnDetector(endpointer or Endpointer(StreamingVAD())),
+                Transcriber(stt),
+                Replier(responder),
+                Speaker(tts, phrases, out_rate=out_rate),
+                transport.output(),
+            ]
+        )
+        self.worker = PipelineWorker(
+            pipeline,
+            params=PipelineParams(audio_in_sample_rate=in_rate, audio_out_sample_rate=out_rate),
+            enable_rtvi=False,
+            enable_turn_tracking=False,
+            idle_timeout_secs=None,  # a quiet open page is not a stalled bot
+        )
+
+        @transport.event_handler("on_client_disconnected")
+        async def _gone(_transport: object, _socket: WebSocket) -> None:
+            await self.worker.cancel(reason="client left")
+
+    async def run(self) -> None:
+        runner = WorkerRunner(handle_sigint=False)
+        await runner.add_workers(self.worker)
+        await runner.run()
+
+    async def stop(self, reason: str) -> None:
+        await self.worker.cancel(reason=reason)

@@ -1,0 +1,252 @@
+"""The stages of our voice pipeline, as pipecat frame processors:
+
+    transport in → TurnDetector → Transcriber → Replier → Speaker → transport out
+
+TurnDetector finds turns in the audio (Silero VAD, speech/endpoint.py) and starts an
+interruption when the user speaks; Transcriber runs Whisper, early on a short pause;
+Replier asks the agent (a `Responder`) and trims what the user did not hear when
+they talk over the reply; Speaker turns clauses into audio with Piper, the first
+clause first, fixed phrases from a cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from pipecat.audio.utils import create_stream_resampler
+from pipecat.frames.frames import (
+    Frame,
+    InputAudioRawFrame,
+    InterruptionFrame,
+    OutputTransportMessageFrame,
+    OutputTransportMessageUrgentFrame,
+    TTSAudioRawFrame,
+    TTSStartedFrame,
+    TTSStoppedFrame,
+)
+from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+
+from speech.audio import SPEECH_RATE, Audio
+from speech.endpoint import Endpointer, TurnEvent
+from speech.frames import (
+    AudioEnd,
+    AudioStart,
+    BadInput,
+    Clause,
+    Heard,
+    ReplyDone,
+    Timings,
+    TurnEnded,
+    TurnPaused,
+    TurnRecord,
+    TurnResumed,
+    now,
+)
+from speech.stt import Transcript, WhisperSTT
+from speech.tts import PiperTTS
+from speech.turn import Responder
+
+NOT_CAUGHT = "Sorry, I didn't catch that."
+TOO_LONG = "That was a lot at once. Please tell me one thing at a time."
+FIXED_PHRASES = (NOT_CAUGHT, TOO_LONG)
+
+
+async def tell(processor: FrameProcessor, message: dict[str, Any], *, now: bool = True) -> None:
+    """Send a JSON event to the client: at once, or (now=False) in order with the
+    reply audio ahead of it."""
+    frame_type = OutputTransportMessageUrgentFrame if now else OutputTransportMessageFrame
+    await processor.push_frame(frame_type(message=message))
+
+
+async def stop_task(task: asyncio.Task[Any] | None) -> None:
+    """Cancel a task and wait until it has really finished."""
+    if task is None or task.done():
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
+
+
+class TurnDetector(FrameProcessor):
+    def __init__(self, endpointer: Endpointer) -> None:
+        super().__init__()
+        self.endpointer = endpointer
+        self._resampler = create_stream_resampler()
+        self._last_speech = now()
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if isinstance(frame, InputAudioRawFrame):
+            await self._hear(frame)
+        elif isinstance(frame, BadInput):
+            await tell(self, {"type": "error", "message": frame.message})
+        else:
+            await self.push_frame(frame, direction)
+
+    async def _hear(self, frame: InputAudioRawFrame) -> None:
+        pcm = frame.audio
+        if frame.sample_rate != SPEECH_RATE:
+            pcm = await self._resampler.resample(pcm, frame.sample_rate, SPEECH_RATE)
+        seen = self.endpointer.speech_seen
+        events = self.endpointer.feed(pcm)
+        if self.endpointer.speech_seen != seen:
+            self._last_speech = now()
+        for event in events:
+            await self._on(event)
+
+    async def _on(self, event: TurnEvent) -> None:
+        if event.kind == "start":
+            # The user talks: whatever the assistant was doing for them stops.
+            await self.broadcast_interruption()
+            await tell(self, {"type": "speech_started", "at": round(event.at, 3)})
+        elif event.kind == "pause":
+            await self.push_frame(TurnPaused(audio=self.endpointer.turn_audio()))
+        elif event.kind == "resume":
+            await self.push_frame(TurnResumed())
+        else:
+            record = TurnRecord(last_speech=self._last_speech, ended=now())
+            audio = self.endpointer.turn_audio()
+            if event.kind == "too_long":
+                self.endpointer.skip_until_silence()
+                await tell(self, {"type": "notice", "message": "turn too long: not listening"})
+            else:
+                self.endpointer.next_turn()
+            too_long = event.kind == "too_long"
+            await self.push_frame(TurnEnded(audio=audio, record=record, too_long=too_long))
+
+
+class Transcriber(FrameProcessor):
+    def __init__(self, stt: WhisperSTT) -> None:
+        super().__init__()
+        self.stt = stt
+        self._early: asyncio.Task[Transcript] | None = None
+        self._early_bytes = 0
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if isinstance(frame, TurnPaused):
+            await stop_task(self._early)
+            self._early = asyncio.create_task(self.stt.transcribe(frame.audio))
+            self._early_bytes = len(frame.audio.pcm)
+        elif isinstance(frame, TurnResumed):
+            await self._forget_early()
+        elif isinstance(frame, TurnEnded):
+            await self._transcribe(frame)
+        else:
+            if isinstance(frame, InterruptionFrame):
+                await self._forget_early()
+            await self.push_frame(frame, direction)
+
+    async def _transcribe(self, frame: TurnEnded) -> None:
+        record = frame.record
+        if frame.too_long:
+            await self._forget_early()
+            await self.push_frame(Heard(text="", record=record, too_long=True))
+            return
+        early, self._early = self._early, None
+        if early is not None and self._early_bytes == len(frame.audio.pcm):
+            transcript = await early  # the pause held: the early transcript is the turn's
+        else:
+            await stop_task(early)
+            transcript = await self.stt.transcribe(frame.audio)
+        record.stages["stt"] = transcript.seconds * 1000
+        record.stages["stt_wait"] = (now() - record.ended) * 1000
+        text = transcript.text.strip()
+        await tell(self, {"type": "transcript", "text": text})
+        await self.push_frame(Heard(text=text, record=record))
+
+    async def _forget_early(self) -> None:
+        await stop_task(self._early)
+        self._early = None
+
+    async def cleanup(self) -> None:
+        await self._forget_early()
+        await super().cleanup()
+
+
+class Replier(FrameProcessor):
+    def __init__(self, responder: Responder) -> None:
+        super().__init__()
+        self.responder = responder
+        self._current: TurnRecord | None = None  # the turn being answered or played
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if isinstance(frame, Heard):
+            await self._answer(frame)
+            return
+        await self.push_frame(frame, direction)
+        if isinstance(frame, InterruptionFrame) and direction == FrameDirection.DOWNSTREAM:
+            await self._talked_over()
+
+    async def _answer(self, frame: Heard) -> None:
+        record = self._current = frame.record
+        if frame.too_long:
+            said = [TOO_LONG]
+        elif not frame.text:
+            said = [NOT_CAUGHT]
+        else:
+            started = now()
+            said = []
+            async for clause in self.responder.reply(frame.text, record.stages):
+                said.append(clause)
+                await self.push_frame(Clause(text=clause, record=record))
+            record.stages["respond"] = (now() - started) * 1000
+            record.agent_replied = True
+        if not record.agent_replied:
+            for clause in said:
+                await self.push_frame(Clause(text=clause, record=record))
+        await self.push_frame(ReplyDone(text=" ".join(said), record=record))
+
+    async def _talked_over(self) -> None:
+        record, self._current = self._current, None
+        if record is None or record.finished:
+            return  # the reply was all heard, or none was made: nothing to take back
+        heard = record.heard()
+        if record.agent_replied:
+            await self.responder.cut_short(heard)
+        if record.audio_sent is not None:
+            await tell(self, {"type": "interrupted", "heard": heard})
+
+
+class Speaker(FrameProcessor):
+    def __init__(self, tts: PiperTTS, cache: dict[str, Audio], *, out_rate: int) -> None:
+        super().__init__()
+        self.tts = tts
+        self.cache = cache  # fixed phrases, made once at start-up
+        self.out_rate = out_rate  # the transport resamples to it
+
+    async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
+        await super().process_frame(frame, direction)
+        if isinstance(frame, Clause):
+            await self._speak(frame)
+        elif isinstance(frame, ReplyDone):
+            await self._finish(frame)
+        else:
+            await self.push_frame(frame, direction)
+
+    async def _speak(self, frame: Clause) -> None:
+        record = frame.record
+        started = now()
+        audio = self.cache.get(frame.text)
+        if audio is None:
+            audio = await asyncio.to_thread(self.tts.synthesize_now, frame.text)
+        if record.audio_made is None:
+            record.audio_made = now()
+            record.stages["tts_first_chunk"] = (record.audio_made - started) * 1000
+            await self.push_frame(TTSStartedFrame())
+            start = {"type": "audio_start", "rate": self.out_rate}
+            await self.push_frame(AudioStart(message=start, record=record))
+        record.clauses.append((frame.text, audio.seconds))
+        await self.push_frame(
+            TTSAudioRawFrame(audio=audio.pcm, sample_rate=audio.rate, num_channels=1)
+        )
+
+    async def _finish(self, frame: ReplyDone) -> None:
+        record = frame.record
+        await self.push_frame(TTSStoppedFrame())
+        await tell(self, {"type": "reply", "text": frame.text}, now=False)
+        await self.push_frame(AudioEnd(message={"type": "audio_end"}, record=record))
+        await self.push_frame(Timings(message={"type": "timings"}, record=record))

@@ -1,0 +1,69 @@
+"""The voice socket's wire format, as a pipecat serializer.
+
+In: binary frames of mono audio, 16-bit little-endian PCM (or 8-bit μ-law for phone
+audio) at the rate the client declared. Out: binary frames of reply audio in the
+same format at the output rate, and JSON text events.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from pipecat.frames.frames import (
+    Frame,
+    InputAudioRawFrame,
+    OutputAudioRawFrame,
+    OutputTransportMessageFrame,
+    OutputTransportMessageUrgentFrame,
+)
+from pipecat.serializers.base_serializer import FrameSerializer
+
+from speech.audio import mulaw_decode, mulaw_encode
+from speech.frames import AudioEnd, AudioStart, BadInput, Timings, TurnRecord, now
+
+Encoding = Literal["pcm16", "mulaw"]
+MAX_FRAME_SECONDS = 2.0  # no client sends more in one frame; more is a mistake or abuse
+
+
+class VoiceProtocol(FrameSerializer):
+    def __init__(self, *, in_rate: int, out_rate: int, encoding: Encoding = "pcm16") -> None:
+        super().__init__()
+        self.in_rate, self.out_rate, self.encoding = in_rate, out_rate, encoding
+        self._width = 2 if encoding == "pcm16" else 1
+        self._max_bytes = int(in_rate * MAX_FRAME_SECONDS) * self._width
+        self._record: TurnRecord | None = None  # the reply being written
+
+    async def deserialize(self, data: str | bytes) -> Frame | None:
+        if isinstance(data, str):
+            return None  # text is reserved for control messages; none are needed yet
+        if len(data) % self._width or len(data) > self._max_bytes:
+            return BadInput(
+                f"send {'16-bit PCM' if self._width == 2 else 'μ-law'} at {self.in_rate} Hz "
+                f"in frames of at most {MAX_FRAME_SECONDS:g} seconds"
+            )
+        pcm = data if self.encoding == "pcm16" else mulaw_decode(data)
+        return InputAudioRawFrame(audio=pcm, sample_rate=self.in_rate, num_channels=1)
+
+    async def serialize(self, frame: Frame) -> str | bytes | None:
+        if isinstance(frame, OutputAudioRawFrame):
+            self._note_audio(frame)
+            return frame.audio if self.encoding == "pcm16" else mulaw_encode(frame.audio)
+        if isinstance(frame, AudioStart):
+            self._record = frame.record
+        elif isinstance(frame, AudioEnd) and frame.record is not None:
+            frame.record.finished = True
+            self._record = None
+        if isinstance(frame, Timings) and frame.record is not None:
+            return json.dumps(frame.record.timings())
+        if isinstance(frame, (OutputTransportMessageFrame, OutputTransportMessageUrgentFrame)):
+            return json.dumps(frame.message)
+        return None
+
+    def _note_audio(self, frame: OutputAudioRawFrame) -> None:
+        record = self._record
+        if record is None:
+            return
+        if record.audio_sent is None:
+            record.audio_sent = now()
+        record.sent_seconds += len(frame.audio) / 2 / frame.sample_rate
