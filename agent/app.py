@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -39,14 +40,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
+        warming: asyncio.Task[None] | None = None
         if owned:
             app.state.services = Services.build(settings or Settings())
-            assistant = app.state.services.assistant
-            if assistant is not None:  # grammar, spaCy and dateparser: ready before anyone speaks
-                await asyncio.to_thread(assistant.parser.rules.warm_up_all)
+            # The port opens at once; models load meanwhile and /readyz says when done.
+            warming = asyncio.create_task(app.state.services.warm_up())
         try:
             yield
         finally:
+            if warming is not None and not warming.done():
+                warming.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await warming
             if owned:
                 await app.state.services.close()
 

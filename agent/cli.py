@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -39,8 +41,10 @@ T = TypeVar("T")
 app = typer.Typer(help="Life OS: a voice-first assistant for tasks, calendar and money.")
 db_app = typer.Typer(help="Database schema.")
 user_app = typer.Typer(help="User accounts.")
+eval_app = typer.Typer(help="Measure the assistant (the eval harness).")
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+app.add_typer(eval_app, name="eval")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -87,6 +91,18 @@ def serve(
         out.print(f"Get an API token with:  [bold]lifeos token {email}[/]")
     out.print(f"Serving on http://{host}:{port}  (API docs at /docs)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@eval_app.command(
+    "latency", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def eval_latency(ctx: typer.Context) -> None:
+    """Voice-to-voice latency and accuracy against stock pipecat (see --help of the
+    harness: --quick, --full, --out, --only, --compare A.json B.json)."""
+    # The harness is a tool the CLI starts, not a library it imports: nothing in the
+    # service depends on eval/ (an import-linter contract keeps it so).
+    command = [sys.executable, "-m", "eval.latency", *ctx.args]
+    raise typer.Exit(subprocess.run(command, check=False).returncode)  # noqa: S603
 
 
 @db_app.command("upgrade")

@@ -41,20 +41,25 @@ class Services:
     _voice: Any = None  # (WhisperSTT, PiperTTS, fixed phrases), loaded once and shared
     voice_connections: dict[uuid.UUID, Any] = field(default_factory=dict)  # user → live one
 
-    async def voice_models(self) -> Any:
-        """Whisper, Piper and the fixed phrases' audio, loaded once (in worker threads)
-        for every connection."""
-        if self._voice is None:
-            from speech.pipeline import phrase_cache, quiet_pipecat
-            from speech.stt import WhisperSTT
-            from speech.tts import PiperTTS
+    _voice_loading: asyncio.Lock = field(default_factory=asyncio.Lock)
+    ready: bool = False  # every model loaded and warmed
 
-            quiet_pipecat()
-            stt, tts = await asyncio.gather(
-                asyncio.to_thread(WhisperSTT), asyncio.to_thread(PiperTTS)
-            )
-            self._voice = (stt, tts, await asyncio.to_thread(phrase_cache, tts))
+    async def voice_models(self) -> Any:
+        """Whisper, Piper and the fixed phrases' audio, loaded once (in a worker thread)
+        for every connection."""
+        async with self._voice_loading:
+            if self._voice is None:
+                self._voice = await asyncio.to_thread(load_voice_models)
         return self._voice
+
+    async def warm_up(self) -> None:
+        """Load and exercise every model off the event loop, so the first user does
+        not wait: grammar, spaCy and dateparser beside Whisper and Piper."""
+        jobs = [self.voice_models()]
+        if self.assistant is not None:
+            jobs.append(asyncio.to_thread(self.assistant.parser.rules.warm_up_all))
+        await asyncio.gather(*jobs)
+        self.ready = True
 
     @classmethod
     def build(cls, settings: Settings, engine: AsyncEngine | None = None) -> Services:
@@ -127,3 +132,17 @@ def token_service(settings: Settings) -> TokenService:
 def derive_key(secret: str, purpose: str) -> bytes:
     """A separate 32-byte key per purpose, so one key never serves two jobs."""
     return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).digest()
+
+
+def load_voice_models() -> tuple[Any, Any, Any]:
+    """Whisper, Piper and the fixed phrases, each run once so first use is fast."""
+    from speech.audio import Audio
+    from speech.pipeline import phrase_cache, quiet_pipecat
+    from speech.stt import WhisperSTT
+    from speech.tts import PiperTTS
+
+    quiet_pipecat()
+    stt, tts = WhisperSTT(), PiperTTS()
+    phrases = phrase_cache(tts)
+    stt.transcribe_now(Audio(next(iter(phrases.values())).resampled(16000).pcm, 16000))
+    return stt, tts, phrases

@@ -7,7 +7,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipecat.frames.frames import DataFrame, OutputTransportMessageFrame, SystemFrame
+from pipecat.frames.frames import (
+    DataFrame,
+    OutputTransportMessageFrame,
+    OutputTransportMessageUrgentFrame,
+    SystemFrame,
+)
 
 from speech.audio import Audio
 
@@ -42,12 +47,25 @@ class TurnRecord:
         return " ".join(words)
 
     def timings(self) -> dict[str, Any]:
+        """The stages up to the first reply audio, sent as that audio goes out."""
         marks = dict(self.stages)
         marks["endpoint_wait"] = (self.ended - self.last_speech) * 1000
+        if self.audio_made is not None:
+            marks["audio_ready"] = (self.audio_made - self.last_speech) * 1000
+        event: dict[str, Any] = {"type": "timings"}
+        event.update({name: round(ms, 1) for name, ms in marks.items()})
+        # Moments on this machine's monotonic clock, for a client on the same machine
+        # (the eval harness) to split its own measurement by.
+        event["clock"] = {"ended": self.ended, "audio_ready": self.audio_made}
+        return event
+
+    def delivery(self) -> dict[str, Any]:
+        """How the reply went out, sent after its last audio."""
+        event: dict[str, Any] = {"type": "audio_end", "seconds": round(self.sent_seconds, 2)}
         if self.audio_made is not None and self.audio_sent is not None:
-            marks["send"] = (self.audio_sent - self.audio_made) * 1000
-            marks["first_audio"] = (self.audio_sent - self.last_speech) * 1000
-        return {"type": "timings", **{name: round(ms, 1) for name, ms in marks.items()}}
+            event["send"] = round((self.audio_sent - self.audio_made) * 1000, 1)
+            event["first_audio"] = round((self.audio_sent - self.last_speech) * 1000, 1)
+        return event
 
 
 def now() -> float:
@@ -110,11 +128,13 @@ class AudioStart(OutputTransportMessageFrame):
 
 @dataclass
 class AudioEnd(OutputTransportMessageFrame):
+    """After the reply's last audio; says when its first audio went out."""
+
     record: TurnRecord | None = None
 
 
 @dataclass
-class Timings(OutputTransportMessageFrame):
-    """Stage timings, filled in when written (the send time is known only then)."""
+class Timings(OutputTransportMessageUrgentFrame):
+    """Stage timings, sent at once when the first reply audio is ready."""
 
     record: TurnRecord | None = None

@@ -236,6 +236,7 @@ class Speaker(FrameProcessor):
         if record.audio_made is None:
             record.audio_made = now()
             record.stages["tts_first_chunk"] = (record.audio_made - started) * 1000
+            await self.push_frame(Timings(message={"type": "timings"}, record=record))
             await self.push_frame(TTSStartedFrame())
             start = {"type": "audio_start", "rate": self.out_rate}
             await self.push_frame(AudioStart(message=start, record=record))
@@ -249,4 +250,3 @@ class Speaker(FrameProcessor):
         await self.push_frame(TTSStoppedFrame())
         await tell(self, {"type": "reply", "text": frame.text}, now=False)
         await self.push_frame(AudioEnd(message={"type": "audio_end"}, record=record))
-        await self.push_frame(Timings(message={"type": "timings"}, record=record))

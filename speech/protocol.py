@@ -54,6 +54,7 @@ class VoiceProtocol(FrameSerializer):
         elif isinstance(frame, AudioEnd) and frame.record is not None:
             frame.record.finished = True
             self._record = None
+            return json.dumps(frame.record.delivery())
         if isinstance(frame, Timings) and frame.record is not None:
             return json.dumps(frame.record.timings())
         if isinstance(frame, (OutputTransportMessageFrame, OutputTransportMessageUrgentFrame)):

@@ -10,6 +10,7 @@ encoder's time by two thirds. The eval harness checks that words are not lost.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,4 +98,12 @@ class WhisperSTT:
             suppress_blank=True,
             suppress_tokens=self._suppress,
         )[0]
-        return self._tokenizer.decode(result.sequences_ids[0]).strip()
+        return without_echo(self._tokenizer.decode(result.sequences_ids[0]).strip())
+
+
+def without_echo(text: str) -> str:
+    """Whisper sometimes says a short clip twice over ("What can you do? What can
+    you do?"); a command does not repeat a whole sentence, so the copy goes."""
+    sentences = re.split(r"(?<=[.?!])\s+", text)
+    kept = [s for i, s in enumerate(sentences) if i == 0 or s.lower() != sentences[i - 1].lower()]
+    return " ".join(kept)

@@ -1,4 +1,4 @@
-"""Liveness and readiness: is the database answering?"""
+"""Liveness and readiness: is the database answering, are the models loaded?"""
 
 from __future__ import annotations
 
@@ -19,4 +19,14 @@ async def healthz(services: ServicesDep) -> JSONResponse:
         return JSONResponse(
             status_code=503, content={"status": "unavailable", "database": str(exc)}
         )
-    return JSONResponse({"status": "ok", "database": "ok"})
+    return JSONResponse(
+        {"status": "ok", "database": "ok", "models": "ready" if services.ready else "loading"}
+    )
+
+
+@router.get("/readyz", summary="Ready to answer: database up and every model loaded")
+async def readyz(services: ServicesDep) -> JSONResponse:
+    response = await healthz(services)
+    if response.status_code == 200 and not services.ready:
+        return JSONResponse(status_code=503, content={"status": "loading"})
+    return response

@@ -11,9 +11,10 @@ user takes over: the first is told so and closed.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
-from fastapi import APIRouter, WebSocket, status
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 
 from agent.auth import TokenError
 from agent.services import Services
@@ -77,9 +78,7 @@ async def _take_over(services: Services, user_id: uuid.UUID, connection: object)
     services.voice_connections[user_id] = connection
     if isinstance(previous, VoiceConnection):
         message = "Voice was opened in another window; this one is closed."
-        try:
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):  # it may be gone already
             await previous.socket.send_json({"type": "notice", "message": message})
             await previous.socket.close(code=REPLACED, reason="opened elsewhere")
-        except RuntimeError:
-            pass  # it was closing anyway
         await previous.stop("replaced by a newer connection")

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-import ofxparse
 from pydantic import BaseModel
 
 from skills.context import SkillError
@@ -111,6 +110,8 @@ def parse_ofx(data: bytes) -> Statement:
             "so it looks cut short"
         )
     try:
+        import ofxparse  # with BeautifulSoup: a quarter second of start-up, only for OFX
+
         parsed = ofxparse.OfxParser.parse(io.BytesIO(data))
         account = parsed.account
         statement = account.statement

@@ -14,6 +14,7 @@ from websockets.exceptions import ConnectionClosed
 
 from agent.app import create_app
 from agent.services import Services
+from speech.audio import mulaw_encode
 from speech.tts import PiperTTS
 from tests.local_server import serve
 
@@ -35,7 +36,7 @@ async def converse(url: str, token: str, pcm: bytes) -> tuple[list[dict], bytes]
         events.append(json.loads(await socket.recv()))
         for i in range(0, len(pcm), FRAME):
             await socket.send(pcm[i : i + FRAME])
-        while not events or events[-1].get("type") != "timings":
+        while not events or events[-1].get("type") != "audio_end":
             message = await asyncio.wait_for(socket.recv(), timeout=30)
             if isinstance(message, bytes):
                 audio += message
@@ -58,10 +59,11 @@ async def test_spoken_command_over_the_socket(base_url: str, auth: dict, piper: 
     reply = next(e for e in events if e["type"] == "reply")
     assert reply["text"] == "Added milk to your shopping list."
     assert len(audio) / 2 / 16000 > 0.8  # the spoken reply arrived
-    timings = events[-1]
-    print(timings)
-    stages = ("endpoint_wait", "stt", "intent", "action", "tts_first_chunk", "send", "first_audio")
+    timings = next(e for e in events if e["type"] == "timings")
+    stages = ("endpoint_wait", "stt", "intent", "action", "tts_first_chunk", "audio_ready")
     assert all(timings[stage] >= 0 for stage in stages)
+    assert kinds.index("timings") < kinds.index("audio_end")
+    assert events[-1]["send"] >= 0 and events[-1]["first_audio"] >= timings["audio_ready"]
     async with httpx.AsyncClient(base_url=base_url) as client:
         tasks = (await client.get("/v1/tasks", headers=auth, params={"list": "shopping"})).json()
     assert [t["title"] for t in tasks] == ["milk"]
@@ -83,3 +85,29 @@ async def test_bad_token_and_bad_frames(base_url: str, auth: dict) -> None:
         await socket.send(silence(0.5))  # silence alone starts no turn: nothing comes back
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(socket.recv(), timeout=0.5)
+
+
+async def test_phone_audio_mulaw_at_8khz(base_url: str, auth: dict, piper: PiperTTS) -> None:
+    token = auth["Authorization"].split()[1]
+    command = piper.synthesize_now("Add stamps to my errands list.", steady=True).resampled(8000)
+    quiet = np.zeros(8000, dtype="<i2").tobytes()
+    mulaw = mulaw_encode(quiet[:4800] + command.pcm + quiet)
+    events: list[dict] = []
+    audio = bytearray()
+    url = base_url.replace("http://", "ws://") + f"/v1/voice?token={token}&rate=8000&encoding=mulaw"
+    async with connect(url) as socket:
+        events.append(json.loads(await socket.recv()))
+        for i in range(0, len(mulaw), 160):  # 20 ms of 8 kHz μ-law
+            await socket.send(mulaw[i : i + 160])
+        while events[-1].get("type") != "audio_end":
+            message = await asyncio.wait_for(socket.recv(), timeout=30)
+            if isinstance(message, bytes):
+                audio += message
+            else:
+                events.append(json.loads(message))
+    assert events[0] == {"type": "ready", "input_rate": 8000, "output_rate": 8000}
+    start = next(e for e in events if e["type"] == "audio_start")
+    assert start["rate"] == 8000
+    reply = next(e for e in events if e["type"] == "reply")
+    assert reply["text"].startswith("Added stamps to your errand")  # "errands" on a good line
+    assert len(audio) / 8000 > 0.8  # one byte per sample: a second of reply audio

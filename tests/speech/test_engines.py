@@ -100,3 +100,10 @@ def test_base_model_is_assembled_once_from_its_two_packages(tmp_path: Path) -> N
     assert whisper_path("base", tmp_path) == first
     with pytest.raises(ValueError, match="unknown Whisper model"):
         whisper_path("large-v3")
+
+
+def test_a_sentence_whisper_says_twice_is_kept_once() -> None:
+    from speech.stt import without_echo
+
+    assert without_echo("What can you do? What can you do?") == "What can you do?"
+    assert without_echo("Add milk. Add eggs.") == "Add milk. Add eggs."

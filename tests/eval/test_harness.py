@@ -1,0 +1,52 @@
+"""The latency harness end to end, as CI runs it: `lifeos eval latency --quick`
+starts our server and the stock pipecat one, streams real speech in real time over
+their WebSockets and writes the table, the JSON and the plots. Timings are not
+asserted (they belong to the harness's report), only that every part worked."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+LIFEOS = shutil.which("lifeos")
+
+
+@pytest.mark.skipif(LIFEOS is None, reason="the lifeos command is not installed")
+def test_quick_run_produces_table_json_and_plots(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}  # corpus made afresh
+    env.pop("LIFEOS_DATABASE_URL", None)
+    done = subprocess.run(  # noqa: S603 - our own CLI
+        [str(LIFEOS), "eval", "latency", "--quick", "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads((out / "latency.json").read_text())
+    assert set(result["configs"]) == {"ours", "stock pipecat"}
+    for name, summary in result["configs"].items():
+        assert summary["answered"] >= 3, (name, result["turns"][name])
+        assert summary["latency_ms"]["p50"] > 0
+    ours = result["configs"]["ours"]
+    assert ours["stages_p50_ms"]["stt_wait"] is not None
+    assert ours["barge_in_stop_ms"]["p50"] is not None  # the talked-over reply stopped
+    table = (out / "latency.md").read_text()
+    assert "| latency p50 |" in table and "×" in table  # ours, the baseline and the ratio
+    for plot in ("latency_cdf.png", "stages.png"):
+        assert (out / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    compared = subprocess.run(  # noqa: S603
+        [str(LIFEOS), "eval", "latency", "--compare", str(out / "latency.json")] * 1
+        + [str(out / "latency.json")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "latency p50" in compared.stdout
