@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             if owned:
                 await app.state.services.close()
 
+    redact_tokens_in_logs()
     app = FastAPI(
         title="Life OS",
         summary="A voice-first assistant for tasks, calendar and money.",
@@ -94,3 +97,25 @@ async def skill_error(request: Request, exc: Exception) -> JSONResponse:
     """A refusal from a skill, with the status it carries and its message."""
     status = getattr(exc, "status", 422)
     return JSONResponse(status_code=status, content={"detail": str(exc)})
+
+
+class _RedactTokens(logging.Filter):
+    """The voice socket signs in with ?token= (browsers cannot set its headers):
+    the server's own log lines must not keep the token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _TOKEN.sub("token=[redacted]", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
+
+
+_TOKEN = re.compile(r"token=[^&\s\"]+")
+
+
+def redact_tokens_in_logs() -> None:
+    for name in ("uvicorn.access", "uvicorn.error"):
+        log = logging.getLogger(name)
+        if not any(isinstance(f, _RedactTokens) for f in log.filters):
+            log.addFilter(_RedactTokens())

@@ -227,22 +227,23 @@ def talk(
 async def _talk_voice(
     settings: Settings, audio: Any, out: Path, email: str | None, session_id: str | None
 ) -> None:
-    from agent.voice import VoiceResponder
-    from speech.audio import Audio, write_wav
-    from speech.turn import answer
+    from agent.app import create_app
+    from agent.talk import talk
+    from speech.audio import write_wav
+    from speech.turn import NOTHING_HEARD
 
     async with _signed_in(settings, email) as (services, user):
-        assistant = services.assistant
-        assert assistant is not None
-        stt, tts, _phrases = await services.voice_models()
-
-        responder = VoiceResponder(assistant, user.id, session_id=session_id)
-        reply = await answer(audio, stt, tts, responder)
-        pcm = b"".join(piece.pcm for piece in reply.audio)
-        await asyncio.to_thread(out.write_bytes, write_wav(Audio(pcm, tts.rate)))
-        print(f"heard: {reply.heard or '(nothing)'}")
-        print(f"said:  {reply.said}")
-        timing = "  ".join(f"{k} {v:.0f} ms" for k, v in reply.timings.items())
+        _stt, tts, _phrases = await services.voice_models()
+        token = services.tokens.issue(user.id)
+        result = await talk(create_app(services=services), token, audio, session=session_id)
+        reply, said = result.audio, result.said
+        if reply is None:  # no speech in the recording: no turn, so say so here
+            reply, said = tts.synthesize_now(NOTHING_HEARD), NOTHING_HEARD
+        await asyncio.to_thread(out.write_bytes, write_wav(reply))
+        print(f"heard: {result.heard or '(nothing)'}")
+        print(f"said:  {said}")
+        stages = ("endpoint_wait", "stt", "intent", "action", "tts_first_chunk", "audio_ready")
+        timing = "  ".join(f"{k} {result.timings[k]:.0f} ms" for k in stages if k in result.timings)
         err.print(f"wrote {out}  ({timing})", style="dim", highlight=False)
 
 

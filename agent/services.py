@@ -49,7 +49,11 @@ class Services:
         for every connection."""
         async with self._voice_loading:
             if self._voice is None:
-                self._voice = await asyncio.to_thread(load_voice_models)
+                self._voice = await asyncio.to_thread(
+                    load_voice_models,
+                    self.settings.whisper_model,
+                    self.settings.whisper_window_seconds,
+                )
         return self._voice
 
     async def warm_up(self) -> None:
@@ -134,7 +138,7 @@ def derive_key(secret: str, purpose: str) -> bytes:
     return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).digest()
 
 
-def load_voice_models() -> tuple[Any, Any, Any]:
+def load_voice_models(model: str = "tiny.en", window: int = 10) -> tuple[Any, Any, Any]:
     """Whisper, Piper and the fixed phrases, each run once so first use is fast."""
     from speech.audio import Audio
     from speech.pipeline import phrase_cache, quiet_pipecat
@@ -142,7 +146,7 @@ def load_voice_models() -> tuple[Any, Any, Any]:
     from speech.tts import PiperTTS
 
     quiet_pipecat()
-    stt, tts = WhisperSTT(), PiperTTS()
+    stt, tts = WhisperSTT(model, window=window if window < 30 else None), PiperTTS()
     phrases = phrase_cache(tts)
     stt.transcribe_now(Audio(next(iter(phrases.values())).resampled(16000).pcm, 16000))
     return stt, tts, phrases

@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     anthropic_model: str = "claude-haiku-4-5"
     anthropic_base_url: str | None = None  # another address for the Messages API (a proxy)
     llm_timeout_seconds: float = Field(default=4.0, gt=0, le=30)
+    # Speech-to-text: tiny.en is the default (measured: eval.stt); base is more accurate
+    # and slower. The encoder window (seconds) for short turns; 30 is Whisper's own.
+    whisper_model: Literal["tiny.en", "base"] = "tiny.en"
+    whisper_window_seconds: int = Field(default=10, ge=6, le=30)
     # Bank feeds (Plaid). Without a client id and secret, bank linking answers 503.
     plaid_client_id: str | None = None
     plaid_secret: SecretStr | None = None

@@ -3,10 +3,47 @@ conversation (a voice connection, a phone call, a `lifeos talk` run)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 from agent.assistant import Assistant, Turn
+from intents.model import UserContext
+
+# Words a request does not end on: after them the speaker has more to say.
+DANGLING = frozenset(
+    {
+        "a",
+        "an",
+        "the",
+        "my",
+        "our",
+        "your",
+        "to",
+        "for",
+        "at",
+        "on",
+        "in",
+        "of",
+        "with",
+        "and",
+        "or",
+        "but",
+        "by",
+        "from",
+        "about",
+        "into",
+        "remind",
+        "add",
+        "put",
+        "schedule",
+        "move",
+        "set",
+        "is",
+        "are",
+    }
+)
 
 
 class VoiceResponder:
@@ -26,6 +63,15 @@ class VoiceResponder:
     def reply(self, text: str, stages: dict[str, float]) -> AsyncIterator[str]:
         turn = Turn(text, self.user_id, self.session_id, channel=self.channel)
         return self.assistant.respond(turn, stages)
+
+    async def complete(self, text: str) -> bool:
+        words = text.lower().strip(" .,!?").split()
+        if not words or words[-1] in DANGLING:
+            return False  # "add milk to my" … the rest is still coming
+        rules = self.assistant.parser.rules
+        context = UserContext(now=datetime.now(UTC))
+        found = await asyncio.to_thread(rules.parse, text, context)
+        return found is not None and not found.missing
 
     async def cut_short(self, heard: str) -> None:
         await self.assistant.cut_short(self.user_id, self.session_id, heard)

@@ -70,7 +70,9 @@ async def run_script(url: str, token: str, script: Script) -> list[TurnResult]:
                 result, answered_at = await _speak(socket, listener, sound, turn, phone)
                 results.append(result)
                 following = script.turns[n + 1] if n + 1 < len(script.turns) else None
-                if following is not None and following.barge_in and answered_at is not None:
+                if following is None:
+                    break  # measured: the rest of the reply need not be heard out
+                if following.barge_in and answered_at is not None:
                     # talk over the reply once a little of it has played
                     await asyncio.sleep(
                         max(0.0, answered_at + BARGE_IN_AFTER - time.perf_counter())

@@ -1,7 +1,8 @@
-"""Which Whisper model should be the default? Word error rate and time per command
-for each packaged model, on commands from the intent dev set spoken by Piper.
+"""Which Whisper model, and which encoder window? Word error rate and time per
+command for each packaged model, with Whisper's 30-second window and with our
+shorter one, on dev-set commands spoken by every corpus voice (Piper and espeak-ng).
 
-    uv run python -m eval.stt [--count 40]
+    uv run python -m eval.stt [--count 20]
 """
 
 from __future__ import annotations
@@ -9,17 +10,20 @@ from __future__ import annotations
 import argparse
 import re
 import statistics
-import time
 
 import jiwer
 from rich.console import Console
+from rich.progress import track
 from rich.table import Table
 
+from eval.corpus import RATE, VOICES, Turn, speech
 from eval.intents import load_dev_set
 from intents.numbers import digits_for_words
+from speech.audio import Audio
 from speech.models import WHISPER_MODELS
 from speech.stt import WhisperSTT
-from speech.tts import PiperTTS
+
+WINDOWS = (None, 10)  # None: Whisper's own 30 s
 
 
 def normalized(text: str) -> str:
@@ -30,31 +34,41 @@ def normalized(text: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--count", type=int, default=40)
+    parser.add_argument("--count", type=int, default=20, help="commands per voice")
     args = parser.parse_args()
     _now, cases = load_dev_set()
-    texts = [c["text"] for c in cases if c["intent"] != "out_of_scope"][::3][: args.count]
-    piper = PiperTTS()
-    audio = [piper.synthesize_now(text, steady=True) for text in texts]
+    texts = [c["text"] for c in cases if c["intent"] != "out_of_scope"][::7][: args.count]
+    clips = [
+        (text, Audio((speech(Turn(text, voice=voice)) * 32767).astype("<i2").tobytes(), RATE))
+        for text in track(texts, description="speaking")
+        for voice in VOICES
+    ]
     table = Table(
-        "model", "WER", "median ms", "p95 ms", title=f"Whisper on {len(texts)} spoken commands"
+        "model",
+        "window",
+        "WER",
+        "median ms",
+        "p95 ms",
+        title=f"Whisper on {len(clips)} spoken commands ({len(texts)} × {len(VOICES)} voices)",
     )
     for name in WHISPER_MODELS:
-        stt = WhisperSTT(name)
-        stt.transcribe_now(audio[0])  # warm
-        heard, times = [], []
-        for clip in audio:
-            started = time.perf_counter()
-            heard.append(stt.transcribe_now(clip).text)
-            times.append((time.perf_counter() - started) * 1000)
-        error = jiwer.wer([normalized(t) for t in texts], [normalized(h) for h in heard])
-        ordered = sorted(times)
-        table.add_row(
-            name,
-            f"{error:.1%}",
-            f"{statistics.median(times):.0f}",
-            f"{ordered[round(0.95 * (len(ordered) - 1))]:.0f}",
-        )
+        for window in WINDOWS:
+            stt = WhisperSTT(name, window=window)
+            stt.transcribe_now(clips[0][1])  # warm
+            heard, times = [], []
+            for _text, audio in track(clips, description=f"{name}, {window or 30} s"):
+                result = stt.transcribe_now(audio)
+                heard.append(result.text)
+                times.append(result.seconds * 1000)
+            error = jiwer.wer([normalized(t) for t, _ in clips], [normalized(h) for h in heard])
+            ordered = sorted(times)
+            table.add_row(
+                name,
+                f"{window or 30} s",
+                f"{error:.1%}",
+                f"{statistics.median(times):.0f}",
+                f"{ordered[round(0.95 * (len(ordered) - 1))]:.0f}",
+            )
     Console().print(table)
 
 

@@ -9,8 +9,9 @@ so both thresholds are settings the latency harness tunes.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -21,18 +22,24 @@ FRAME = 512  # samples: 32 ms at 16 kHz, what Silero expects
 CONTEXT = 64  # samples of the previous frame Silero reads with each frame
 
 
+@functools.cache
+def _silero_session() -> Any:
+    """One ONNX session for every stream: the model is shared, the state is not."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.inter_op_num_threads = options.intra_op_num_threads = 1
+    options.log_severity_level = 4
+    return onnxruntime.InferenceSession(
+        str(silero_vad_path()), providers=["CPUExecutionProvider"], sess_options=options
+    )
+
+
 class StreamingVAD:
     """Silero VAD with its recurrent state kept between frames."""
 
     def __init__(self) -> None:
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.inter_op_num_threads = options.intra_op_num_threads = 1
-        options.log_severity_level = 4
-        self.session = onnxruntime.InferenceSession(
-            str(silero_vad_path()), providers=["CPUExecutionProvider"], sess_options=options
-        )
+        self.session = _silero_session()
         self.reset()
 
     def reset(self) -> None:
@@ -65,7 +72,7 @@ class Endpointer:
         *,
         threshold: float = 0.5,
         start_ms: int = 96,
-        pause_ms: int = 192,
+        pause_ms: int = 128,
         end_ms: int = 480,
         max_turn_s: float = 30.0,
         pad_ms: int = 160,
@@ -122,6 +129,13 @@ class Endpointer:
         joined = np.concatenate(self._frames[first:last]) if last > first else np.zeros(0)
         return Audio((np.clip(joined, -1, 1) * 32767).astype("<i2").tobytes(), SPEECH_RATE)
 
+    def _forget_old_frames(self) -> None:
+        keep = self.pad_frames + self.start_frames
+        dropped = len(self._frames) - keep
+        self._frames = self._frames[-keep:]
+        self._dropped += dropped
+        self._last_speech -= dropped
+
     def next_turn(self) -> None:
         """Forget the finished turn (keep listening)."""
         self._turn_start, self._paused, self._voiced_run = None, False, 0
@@ -133,6 +147,8 @@ class Endpointer:
         self._closed = False
 
     def _step(self, voiced: bool) -> list[TurnEvent]:
+        if self._turn_start is None and len(self._frames) > 4 * self.pad_frames + 8:
+            self._forget_old_frames()  # between turns (or skipping) keep only the recent past
         index = len(self._frames) - 1
         at = (self._dropped + index + 1) * FRAME / SPEECH_RATE
         self._voiced_run = self._voiced_run + 1 if voiced else 0

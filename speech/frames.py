@@ -84,6 +84,15 @@ class TurnPaused(SystemFrame):
     """A short silence inside a turn: the moment to start speech-to-text early."""
 
     audio: Audio
+    pause: int = 0  # which pause of the stream this is
+
+
+@dataclass
+class EndTurnNow(SystemFrame):
+    """Upstream, from speech-to-text: the words so far are a whole request, so the
+    pause that followed them ends the turn (the pause is named by its number)."""
+
+    pause: int
 
 
 @dataclass

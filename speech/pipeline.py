@@ -9,6 +9,8 @@ sound within one 40 ms chunk and the words never sent are known to be unheard.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import sys
 from collections.abc import Iterable
 
@@ -19,8 +21,9 @@ from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
 from pipecat.workers.runner import WorkerRunner
 
-from speech.audio import Audio
+from speech.audio import Audio, AudioError, read_wav, write_wav
 from speech.endpoint import Endpointer, StreamingVAD
+from speech.models import cache_dir
 from speech.processors import FIXED_PHRASES, Replier, Speaker, Transcriber, TurnDetector
 from speech.protocol import Encoding, VoiceProtocol
 from speech.stt import WhisperSTT
@@ -37,8 +40,24 @@ def quiet_pipecat() -> None:
 
 
 def phrase_cache(tts: PiperTTS, phrases: Iterable[str] = FIXED_PHRASES) -> dict[str, Audio]:
-    """Audio for the phrases said without the agent, made once (blocking: at start-up)."""
-    return {text: tts.synthesize_now(text) for text in phrases}
+    """Audio for the phrases said without the agent (blocking: at start-up), kept on
+    disk so a restart does not make them again."""
+    folder = cache_dir() / "phrases"
+    cache: dict[str, Audio] = {}
+    for text in phrases:
+        key = hashlib.blake2b(f"{tts.voice_name}|{text}".encode(), digest_size=8).hexdigest()
+        path = folder / f"{key}.wav"
+        try:
+            cache[text] = read_wav(path.read_bytes())
+            continue
+        except (OSError, AudioError):
+            pass
+        cache[text] = tts.synthesize_now(text)
+        folder.mkdir(parents=True, exist_ok=True)
+        staging = path.with_suffix(f".{os.getpid()}.tmp")
+        staging.write_bytes(write_wav(cache[text]))
+        staging.replace(path)  # atomic: a half-written file is never read
+    return cache
 
 
 class VoiceConnection:
@@ -74,7 +93,7 @@ class VoiceConnection:
             [
                 transport.input(),
                 TurnDetector(endpointer or Endpointer(StreamingVAD())),
-                Transcriber(stt),
+                Transcriber(stt, responder),
                 Replier(responder),
                 Speaker(tts, phrases, out_rate=out_rate),
                 transport.output(),

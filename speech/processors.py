@@ -35,6 +35,7 @@ from speech.frames import (
     AudioStart,
     BadInput,
     Clause,
+    EndTurnNow,
     Heard,
     ReplyDone,
     Timings,
@@ -75,6 +76,8 @@ class TurnDetector(FrameProcessor):
         self.endpointer = endpointer
         self._resampler = create_stream_resampler()
         self._last_speech = now()
+        self._pauses = 0  # pauses so far; the last one may end its turn early
+        self._paused = False
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
@@ -82,6 +85,9 @@ class TurnDetector(FrameProcessor):
             await self._hear(frame)
         elif isinstance(frame, BadInput):
             await tell(self, {"type": "error", "message": frame.message})
+        elif isinstance(frame, EndTurnNow):
+            if self._paused and frame.pause == self._pauses and self.endpointer.in_turn:
+                await self._end_turn("end")
         else:
             await self.push_frame(frame, direction)
 
@@ -102,25 +108,34 @@ class TurnDetector(FrameProcessor):
             await self.broadcast_interruption()
             await tell(self, {"type": "speech_started", "at": round(event.at, 3)})
         elif event.kind == "pause":
-            await self.push_frame(TurnPaused(audio=self.endpointer.turn_audio()))
+            self._pauses += 1
+            self._paused = True
+            audio = self.endpointer.turn_audio()
+            await self.push_frame(TurnPaused(audio=audio, pause=self._pauses))
         elif event.kind == "resume":
+            self._paused = False
             await self.push_frame(TurnResumed())
         else:
-            record = TurnRecord(last_speech=self._last_speech, ended=now())
-            audio = self.endpointer.turn_audio()
-            if event.kind == "too_long":
-                self.endpointer.skip_until_silence()
-                await tell(self, {"type": "notice", "message": "turn too long: not listening"})
-            else:
-                self.endpointer.next_turn()
-            too_long = event.kind == "too_long"
-            await self.push_frame(TurnEnded(audio=audio, record=record, too_long=too_long))
+            await self._end_turn(event.kind)
+
+    async def _end_turn(self, kind: str) -> None:
+        self._paused = False
+        record = TurnRecord(last_speech=self._last_speech, ended=now())
+        audio = self.endpointer.turn_audio()
+        if kind == "too_long":
+            self.endpointer.skip_until_silence()
+            await tell(self, {"type": "notice", "message": "turn too long: not listening"})
+        else:
+            self.endpointer.next_turn()
+        too_long = kind == "too_long"
+        await self.push_frame(TurnEnded(audio=audio, record=record, too_long=too_long))
 
 
 class Transcriber(FrameProcessor):
-    def __init__(self, stt: WhisperSTT) -> None:
+    def __init__(self, stt: WhisperSTT, responder: Responder) -> None:
         super().__init__()
         self.stt = stt
+        self.responder = responder  # asked whether the words so far are a whole request
         self._early: asyncio.Task[Transcript] | None = None
         self._early_bytes = 0
 
@@ -128,7 +143,7 @@ class Transcriber(FrameProcessor):
         await super().process_frame(frame, direction)
         if isinstance(frame, TurnPaused):
             await stop_task(self._early)
-            self._early = asyncio.create_task(self.stt.transcribe(frame.audio))
+            self._early = asyncio.create_task(self._transcribe_early(frame))
             self._early_bytes = len(frame.audio.pcm)
         elif isinstance(frame, TurnResumed):
             await self._forget_early()
@@ -156,6 +171,14 @@ class Transcriber(FrameProcessor):
         text = transcript.text.strip()
         await tell(self, {"type": "transcript", "text": text})
         await self.push_frame(Heard(text=text, record=record))
+
+    async def _transcribe_early(self, frame: TurnPaused) -> Transcript:
+        """Speech-to-text on a pause; if the words already make a whole request, the
+        turn ends now instead of after the long silence."""
+        transcript = await self.stt.transcribe(frame.audio)
+        if transcript.text.strip() and await self.responder.complete(transcript.text):
+            await self.push_frame(EndTurnNow(pause=frame.pause), FrameDirection.UPSTREAM)
+        return transcript
 
     async def _forget_early(self) -> None:
         await stop_task(self._early)

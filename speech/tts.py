@@ -31,6 +31,7 @@ class PiperTTS:
         from piper import PiperVoice
 
         model, config = piper_voice()
+        self.voice_name = model.stem  # en_US-joe-medium
         self.voice = PiperVoice.load(model, config_path=config)
         self.rate = self.voice.config.sample_rate
 

@@ -5,13 +5,15 @@ Client → server: binary frames of mono audio — 16-bit little-endian PCM, or 
 48000 are taken too). Server → client: binary frames of reply audio in the same
 encoding at the rate announced in "audio_start", and JSON text events: ready,
 speech_started, transcript, audio_start, reply, audio_end, timings, interrupted,
-notice, error. Sign in with ?token=<bearer token>. A second connection for the same
-user takes over: the first is told so and closed.
+notice, error. Sign in with ?token=<bearer token>; ?session= continues a
+conversation. A second connection for the same user takes over: the first is told
+so and closed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import uuid
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
@@ -23,11 +25,16 @@ from store.models import User
 
 router = APIRouter(tags=["voice"])
 REPLACED = 4000  # close code: the same user opened voice somewhere else
+SESSION_ID = re.compile(r"[A-Za-z0-9_\-]{1,100}")  # as /v1/converse takes it
 
 
 @router.websocket("/v1/voice")
 async def voice(
-    socket: WebSocket, token: str = "", rate: int = 16000, encoding: str = "pcm16"
+    socket: WebSocket,
+    token: str = "",
+    rate: int = 16000,
+    encoding: str = "pcm16",
+    session: str = "",
 ) -> None:
     from speech.pipeline import INPUT_RATES, VoiceConnection
 
@@ -47,6 +54,10 @@ async def voice(
         reason = f"rate must be one of {', '.join(map(str, INPUT_RATES))}; encoding pcm16|mulaw"
         await socket.close(code=status.WS_1003_UNSUPPORTED_DATA, reason=reason)
         return
+    if session and not SESSION_ID.fullmatch(session):
+        reason = "session must be 1-100 letters, digits, - or _"
+        await socket.close(code=status.WS_1008_POLICY_VIOLATION, reason=reason)
+        return
     stt, tts, phrases = await services.voice_models()
     assistant = services.assistant
     assert assistant is not None
@@ -55,7 +66,7 @@ async def voice(
         socket,
         stt,
         tts,
-        VoiceResponder(assistant, user.id),
+        VoiceResponder(assistant, user.id, session_id=session or None),
         phrases=phrases,
         in_rate=rate,
         out_rate=out_rate,

@@ -185,3 +185,16 @@ async def test_bad_converse_input(client: httpx.AsyncClient, auth: dict) -> None
     for body in ({"text": ""}, {"text": "x" * 2001}, {"text": "hi", "session_id": "../../etc"}):
         assert (await client.post("/v1/converse", headers=auth, json=body)).status_code == 422
     assert (await client.post("/v1/converse", json={"text": "hi"})).status_code == 401
+
+
+async def test_voice_knows_when_a_request_is_whole(services, user) -> None:
+    """A short pause ends the turn only after a whole request; after "add milk to
+    my" or an unknown start, the pipeline waits for the long silence."""
+    from agent.voice import VoiceResponder
+
+    voice = VoiceResponder(services.assistant, user.id)
+    assert await voice.complete("Add milk to my shopping list.")
+    assert await voice.complete("what do I have tomorrow")
+    assert not await voice.complete("add milk to my")
+    assert not await voice.complete("remind me to")
+    assert not await voice.complete("so I was thinking")

@@ -5,16 +5,33 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from agent.app import create_app
 from agent.services import Services
 from agent.settings import Settings
 
 
-async def test_healthz_checks_the_database(client: httpx.AsyncClient, backend: str) -> None:
+async def test_healthz_checks_the_database_and_readyz_waits_for_the_models(
+    client: httpx.AsyncClient,
+    services: Services,
+    voice_models: tuple,
+    backend: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     response = await client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "models": "loading"}
+    assert (await client.get("/readyz")).status_code == 503  # up, not yet ready to listen
+    services._voice = voice_models  # the run's models stand in for loading them again
+    rules = services.assistant.parser.rules
+    monkeypatch.setattr(rules, "warm_up_all", lambda: None)  # the run's parser is warm
+    await services.warm_up()
+    assert (await client.get("/readyz")).json() == {
+        "status": "ok",
+        "database": "ok",
+        "models": "ready",
+    }
 
 
 async def test_healthz_reports_an_unreachable_database(tmp_path: Path) -> None:

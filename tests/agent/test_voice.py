@@ -111,3 +111,175 @@ async def test_phone_audio_mulaw_at_8khz(base_url: str, auth: dict, piper: Piper
     reply = next(e for e in events if e["type"] == "reply")
     assert reply["text"].startswith("Added stamps to your errand")  # "errands" on a good line
     assert len(audio) / 8000 > 0.8  # one byte per sample: a second of reply audio
+
+
+def socket_url(base_url: str, auth: dict, query: str = "") -> str:
+    token = auth["Authorization"].split()[1]
+    return base_url.replace("http://", "ws://") + f"/v1/voice?token={token}{query}"
+
+
+async def next_event(socket, kind: str, audio: bytearray | None = None) -> dict:
+    while True:
+        message = await asyncio.wait_for(socket.recv(), timeout=30)
+        if isinstance(message, bytes):
+            if audio is not None:
+                audio += message
+            continue
+        event = json.loads(message)
+        if event["type"] == kind:
+            return event
+
+
+async def send_audio(socket, pcm: bytes) -> None:
+    """As a client would: in frames (of a second here, the server takes up to two)."""
+    for i in range(0, len(pcm), 32000):
+        await socket.send(pcm[i : i + 32000])
+
+
+async def drain(socket, seconds: float) -> list:
+    """Whatever arrives until the socket is quiet for `seconds`."""
+    messages: list = []
+    try:
+        while True:
+            messages.append(await asyncio.wait_for(socket.recv(), timeout=seconds))
+    except TimeoutError:
+        return messages
+
+
+async def test_talking_over_the_reply_stops_it_and_keeps_only_what_was_heard(
+    base_url: str, auth: dict, services: Services, piper: PiperTTS
+) -> None:
+    from sqlmodel import select
+
+    from store.models import ConversationTurn
+
+    question = piper.synthesize_now("What can you do?", steady=True).resampled(16000)
+    command = piper.synthesize_now("Add stamps to my shopping list.", steady=True).resampled(16000)
+    async with connect(socket_url(base_url, auth)) as socket:
+        await socket.recv()  # ready
+        await send_audio(socket, silence(0.3) + question.pcm)
+        for i in range(0, len(silence(1.0)), FRAME):
+            await socket.send(silence(1.0)[i : i + FRAME])
+        heard_audio = bytearray()
+        await next_event(socket, "audio_start")
+        while len(heard_audio) < 16000:  # half a second of the (long) help reply
+            message = await asyncio.wait_for(socket.recv(), timeout=30)
+            if isinstance(message, bytes):
+                heard_audio += message
+        await socket.send(command.pcm[:9600])  # 0.3 s of new speech over the reply
+        after = bytearray()
+        interrupted = await next_event(socket, "interrupted", after)
+        for i in range(9600, len(command.pcm), FRAME):
+            await socket.send(command.pcm[i : i + FRAME])
+        await socket.send(silence(1.0))
+        late = bytearray()
+        await next_event(socket, "transcript", late)
+        reply = await next_event(socket, "reply")
+    # Playback stopped: at most a 40 ms chunk in flight when the reply was cut.
+    assert len(late) <= 2 * 1280
+    full = "I can keep your lists and tasks, remind you of things"
+    assert interrupted["heard"] and full.startswith(interrupted["heard"][:10])
+    assert reply["text"] == "Added stamps to your shopping list."
+    async with services.sessions() as db:
+        said = (
+            await db.exec(
+                select(ConversationTurn)
+                .where(ConversationTurn.role == "assistant")
+                .order_by(ConversationTurn.created_at)
+            )
+        ).all()
+    assert said[0].text == interrupted["heard"]  # the unheard rest is not in the history
+    assert said[0].intent["interrupted"] is True
+    assert said[1].text == "Added stamps to your shopping list."
+
+
+async def test_second_connection_for_the_same_user_takes_over(base_url: str, auth: dict) -> None:
+    async with connect(socket_url(base_url, auth)) as first:
+        await first.recv()  # ready
+        async with connect(socket_url(base_url, auth)) as second:
+            assert json.loads(await second.recv())["type"] == "ready"
+            notice = json.loads(await asyncio.wait_for(first.recv(), timeout=10))
+            assert notice == {
+                "type": "notice",
+                "message": "Voice was opened in another window; this one is closed.",
+            }
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(first.recv(), timeout=10)
+            assert closed.value.rcvd is not None
+            assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4000, "opened elsewhere")
+
+
+async def test_unsupported_rate_or_encoding_is_refused_with_a_reason(
+    base_url: str, auth: dict
+) -> None:
+    for query in ("&rate=12345", "&encoding=opus"):
+        async with connect(socket_url(base_url, auth, query)) as socket:
+            with pytest.raises(ConnectionClosed) as closed:
+                await socket.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1003
+        assert "rate must be one of 8000, 16000" in closed.value.rcvd.reason
+
+
+async def test_client_leaving_mid_reply_frees_everything(
+    base_url: str, auth: dict, services: Services, piper: PiperTTS
+) -> None:
+    question = piper.synthesize_now("What can you do?", steady=True).resampled(16000)
+    async with connect(socket_url(base_url, auth)) as socket:
+        await socket.recv()
+        await send_audio(socket, silence(0.3) + question.pcm + silence(1.0))
+        await next_event(socket, "audio_start")
+    for _ in range(100):  # the server notices the socket is gone and ends the pipeline
+        if not services.voice_connections:
+            break
+        await asyncio.sleep(0.05)
+    assert services.voice_connections == {}
+    async with connect(socket_url(base_url, auth)) as socket:  # and voice still works
+        assert json.loads(await socket.recv())["type"] == "ready"
+
+
+async def test_a_ten_minute_monologue_gets_one_clear_answer(
+    base_url: str, auth: dict, piper: PiperTTS
+) -> None:
+    sentence = piper.synthesize_now(
+        "and then we went to the market and bought some more apples", steady=True
+    ).resampled(16000)
+    talk = np.frombuffer(sentence.pcm, dtype="<i2")
+    voiced = np.flatnonzero(np.abs(talk) > 300)
+    talk = talk[voiced[0] : voiced[-1]]  # no gaps between the repeats
+    monologue = np.tile(talk, int(600 * 16000 / talk.size) + 1).tobytes()
+    events: list[dict] = []
+    async with connect(socket_url(base_url, auth)) as socket:
+        await socket.recv()
+        for i in range(0, len(monologue), 32000):
+            await socket.send(monologue[i : i + 32000])
+        await socket.send(silence(1.5))
+        while not events or events[-1]["type"] != "audio_end":
+            message = await asyncio.wait_for(socket.recv(), timeout=60)
+            if isinstance(message, str):
+                events.append(json.loads(message))
+        later = await drain(socket, seconds=1.5)  # one answer, not one per 30 s of talk
+    assert not [m for m in later if isinstance(m, str)]
+    kinds = [e["type"] for e in events]
+    assert kinds.count("notice") == 1 and kinds.count("reply") == 1
+    reply = next(e for e in events if e["type"] == "reply")
+    assert reply["text"] == "That was a lot at once. Please tell me one thing at a time."
+
+
+async def test_noise_alone_starts_no_turn_and_clipped_speech_is_answered(
+    base_url: str, auth: dict, piper: PiperTTS
+) -> None:
+    rng = np.random.default_rng(7)
+    hiss = (rng.standard_normal(16000 * 2) * 600).astype("<i2").tobytes()
+    command = piper.synthesize_now("Add milk to my shopping list.", steady=True).resampled(16000)
+    clipped = np.clip(np.frombuffer(command.pcm, dtype="<i2").astype(np.int32) * 4, -32768, 32767)
+    async with connect(socket_url(base_url, auth)) as socket:
+        await socket.recv()
+        await socket.send(hiss)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(socket.recv(), timeout=1.0)
+        await send_audio(socket, silence(0.3) + clipped.astype("<i2").tobytes() + silence(1.0))
+        transcript = await next_event(socket, "transcript")
+        reply = await next_event(socket, "reply")
+    # Hard clipping garbles a word or two, not the request, and it is answered.
+    assert "shopping list" in transcript["text"].lower()
+    assert reply["text"].endswith("to your shopping list.")

@@ -95,3 +95,10 @@ def test_two_turns_in_one_stream(vad: StreamingVAD, piper: PiperTTS) -> None:
     assert second[0][0] == "start"
     assert second[0][1] > first[-1][1]  # times count from the start of the stream
     assert abs(endpointer.turn_audio().seconds - taken.seconds) < 0.1
+
+
+def test_an_open_microphone_does_not_grow_memory_between_turns() -> None:
+    endpointer = Endpointer(StreamingVAD())
+    quiet = np.zeros(16000 * 60, dtype="<i2").tobytes()  # a minute of an idle open page
+    assert endpointer.feed(quiet) == []
+    assert len(endpointer._frames) < 40  # about a second, not a minute
