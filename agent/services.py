@@ -138,7 +138,7 @@ def derive_key(secret: str, purpose: str) -> bytes:
     return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).digest()
 
 
-def load_voice_models(model: str = "tiny.en", window: int = 10) -> tuple[Any, Any, Any]:
+def load_voice_models(model: str = "base", window: int = 10) -> tuple[Any, Any, Any]:
     """Whisper, Piper and the fixed phrases, each run once so first use is fast."""
     from speech.audio import Audio
     from speech.pipeline import phrase_cache, quiet_pipecat

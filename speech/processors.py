@@ -137,14 +137,12 @@ class Transcriber(FrameProcessor):
         self.stt = stt
         self.responder = responder  # asked whether the words so far are a whole request
         self._early: asyncio.Task[Transcript] | None = None
-        self._early_bytes = 0
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
         if isinstance(frame, TurnPaused):
             await stop_task(self._early)
             self._early = asyncio.create_task(self._transcribe_early(frame))
-            self._early_bytes = len(frame.audio.pcm)
         elif isinstance(frame, TurnResumed):
             await self._forget_early()
         elif isinstance(frame, TurnEnded):
@@ -161,10 +159,11 @@ class Transcriber(FrameProcessor):
             await self.push_frame(Heard(text="", record=record, too_long=True))
             return
         early, self._early = self._early, None
-        if early is not None and self._early_bytes == len(frame.audio.pcm):
-            transcript = await early  # the pause held: the early transcript is the turn's
+        if early is not None:
+            # No speech came after the pause (that would have dropped it): the early
+            # transcript heard the whole turn.
+            transcript = await early
         else:
-            await stop_task(early)
             transcript = await self.stt.transcribe(frame.audio)
         record.stages["stt"] = transcript.seconds * 1000
         record.stages["stt_wait"] = (now() - record.ended) * 1000

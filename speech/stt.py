@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,9 +67,12 @@ class WhisperSTT:
         samples = audio.resampled(SPEECH_RATE).as_float()
         if samples.size == 0:
             return Transcript("", 0.0)
+        text = None
         if self.window and samples.size / SPEECH_RATE + MARGIN <= self.window:
             text = self._short(samples, self.window)
-        else:
+            if repetitive(text):  # the short window looped: decode again the usual way
+                text = None
+        if text is None:
             text = self._full(samples)
         return Transcript(text, time.perf_counter() - started)
 
@@ -90,15 +94,29 @@ class WhisperSTT:
         frames = window * SPEECH_RATE // extractor.hop_length
         padded = np.pad(features, ((0, 0), (0, frames - features.shape[1])))
         encoded = self.model.encode(padded)
+        # People say under five tokens a second; a longer answer is a loop, so stop it.
+        most = len(self._prompt) + 12 + int(6 * samples.size / SPEECH_RATE)
         result = self.model.model.generate(
             encoded,
             [self._prompt],
             beam_size=1,
-            max_length=self.model.max_length,
+            max_length=min(most, self.model.max_length),
             suppress_blank=True,
             suppress_tokens=self._suppress,
         )[0]
         return without_echo(self._tokenizer.decode(result.sequences_ids[0]).strip())
+
+
+def repetitive(text: str, threshold: float = 2.4) -> bool:
+    """A decoding loop: a piece said four times running ("000.000.000.000"), or text
+    that compresses as well as faster-whisper's own retry test finds suspicious."""
+    data = text.encode()
+    if _LOOP.search(text):
+        return True
+    return len(data) > 24 and len(data) / len(zlib.compress(data)) > threshold
+
+
+_LOOP = re.compile(r"(.{3,}?)\1{3,}")
 
 
 def without_echo(text: str) -> str:

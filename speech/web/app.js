@@ -86,7 +86,9 @@ function play(buffer) {
   const analyser = context.createAnalyser();
   source.buffer = audio;
   source.connect(analyser).connect(context.destination);
-  playAt = Math.max(playAt, context.currentTime);
+  // The server sends audio at playback speed; starting 40 ms behind keeps a late
+  // chunk from leaving a gap (a click) in the middle of a word.
+  if (playAt < context.currentTime) playAt = context.currentTime + 0.04;
   source.start(playAt);
   playAt += audio.duration;
   sources.push(source);

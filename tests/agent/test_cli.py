@@ -142,7 +142,9 @@ async def test_first_serve_creates_the_owner_and_answers(env: dict) -> None:
         assert "lifeos token owner@example.com" in printed
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             health = await poll_health(client)
-            assert health.json() == {"status": "ok", "database": "ok"}
+            assert health.json()["database"] == "ok"
+            ready = await poll_ready(client)  # the models load behind the open port
+            assert ready.json() == {"status": "ok", "database": "ok", "models": "ready"}
 
             token = await lifeos(env, "token", "owner@example.com")
             me = await client.get(
@@ -177,6 +179,15 @@ async def poll_health(client: httpx.AsyncClient) -> httpx.Response:
         except httpx.TransportError:
             await asyncio.sleep(0.1)
     raise AssertionError("server never answered /healthz")
+
+
+async def poll_ready(client: httpx.AsyncClient) -> httpx.Response:
+    for _ in range(600):
+        response = await client.get("/readyz")
+        if response.status_code == 200:
+            return response
+        await asyncio.sleep(0.1)
+    raise AssertionError("the models never finished loading")
 
 
 async def test_say_and_continue_a_conversation(env: dict) -> None:

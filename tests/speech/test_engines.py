@@ -107,3 +107,10 @@ def test_a_sentence_whisper_says_twice_is_kept_once() -> None:
 
     assert without_echo("What can you do? What can you do?") == "What can you do?"
     assert without_echo("Add milk. Add eggs.") == "Add milk. Add eggs."
+
+
+def test_a_looping_transcript_is_recognised() -> None:
+    from speech.stt import repetitive
+
+    assert repetitive("Maker the purchase. $1.2.00.000.000.000.000.000.000.000.000.000.000.000")
+    assert not repetitive("Record a purchase of $230 at Costco.")
