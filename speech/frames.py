@@ -23,6 +23,7 @@ class TurnRecord:
 
     last_speech: float  # when the last frame with speech in it arrived
     ended: float  # when the end of the turn was decided
+    ended_by: str = "silence"  # or "whole request" (a short pause) or "too_long"
     stages: dict[str, float] = field(default_factory=dict)  # milliseconds
     clauses: list[tuple[str, float]] = field(default_factory=list)  # text, seconds of audio
     audio_made: float | None = None  # first reply audio synthesized
@@ -52,7 +53,7 @@ class TurnRecord:
         marks["endpoint_wait"] = (self.ended - self.last_speech) * 1000
         if self.audio_made is not None:
             marks["audio_ready"] = (self.audio_made - self.last_speech) * 1000
-        event: dict[str, Any] = {"type": "timings"}
+        event: dict[str, Any] = {"type": "timings", "ended_by": self.ended_by}
         event.update({name: round(ms, 1) for name, ms in marks.items()})
         # Moments on this machine's monotonic clock, for a client on the same machine
         # (the eval harness) to split its own measurement by.

@@ -87,7 +87,7 @@ class TurnDetector(FrameProcessor):
             await tell(self, {"type": "error", "message": frame.message})
         elif isinstance(frame, EndTurnNow):
             if self._paused and frame.pause == self._pauses and self.endpointer.in_turn:
-                await self._end_turn("end")
+                await self._end_turn("whole request")
         else:
             await self.push_frame(frame, direction)
 
@@ -116,11 +116,13 @@ class TurnDetector(FrameProcessor):
             self._paused = False
             await self.push_frame(TurnResumed())
         else:
-            await self._end_turn(event.kind)
+            await self._end_turn("silence" if event.kind == "end" else event.kind)
 
     async def _end_turn(self, kind: str) -> None:
+        """End the turn: on a pause after a whole request, after the long silence, or
+        because it ran too long."""
         self._paused = False
-        record = TurnRecord(last_speech=self._last_speech, ended=now())
+        record = TurnRecord(last_speech=self._last_speech, ended=now(), ended_by=kind)
         audio = self.endpointer.turn_audio()
         if kind == "too_long":
             self.endpointer.skip_until_silence()

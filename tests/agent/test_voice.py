@@ -283,3 +283,26 @@ async def test_noise_alone_starts_no_turn_and_clipped_speech_is_answered(
     # Hard clipping garbles a word or two, not the request, and it is answered.
     assert "shopping list" in transcript["text"].lower()
     assert reply["text"].endswith("to your shopping list.")
+
+
+async def test_a_whole_request_ends_its_turn_on_the_short_pause(
+    base_url: str, auth: dict, services: Services, piper: PiperTTS
+) -> None:
+    """Streamed in real time: after "add milk to my shopping list" the turn ends on
+    the short pause once the early transcript is in; after "remind me to" the
+    pipeline waits for the long silence, since more is coming."""
+    services.assistant.parser.rules.warm_up_all()  # as the service does at start-up
+    ended_by = []
+    for said in ("Add milk to my shopping list.", "Remind me to"):
+        command = piper.synthesize_now(said, steady=True).resampled(16000)
+        pcm = silence(0.3) + command.pcm + silence(1.5)
+        async with connect(socket_url(base_url, auth)) as socket:
+            await socket.recv()
+            loop = asyncio.get_running_loop()
+            began = loop.time()
+            for n, i in enumerate(range(0, len(pcm), FRAME)):  # as a microphone sends it
+                await asyncio.sleep(max(0.0, began + n * 0.02 - loop.time()))
+                await socket.send(pcm[i : i + FRAME])
+            heard = (await next_event(socket, "transcript"))["text"]
+            ended_by.append((heard, (await next_event(socket, "timings"))["ended_by"]))
+    assert [how for _heard, how in ended_by] == ["whole request", "silence"], ended_by
