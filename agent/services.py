@@ -140,12 +140,14 @@ def derive_key(secret: str, purpose: str) -> bytes:
 
 def load_voice_models(model: str = "base", window: int = 10) -> tuple[Any, Any, Any]:
     """Whisper, Piper and the fixed phrases, each run once so first use is fast."""
+    from speech.logs import quiet_pipecat
+
+    quiet_pipecat()  # before pipecat's import prints its banner
     from speech.audio import Audio
-    from speech.pipeline import phrase_cache, quiet_pipecat
+    from speech.pipeline import phrase_cache
     from speech.stt import WhisperSTT
     from speech.tts import PiperTTS
 
-    quiet_pipecat()
     stt, tts = WhisperSTT(model, window=window if window < 30 else None), PiperTTS()
     phrases = phrase_cache(tts)
     stt.transcribe_now(Audio(next(iter(phrases.values())).resampled(16000).pcm, 16000))

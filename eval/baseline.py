@@ -47,8 +47,8 @@ from agent.auth import TokenError
 from agent.services import Services
 from agent.settings import Settings
 from agent.voice import VoiceResponder
+from speech.logs import quiet_pipecat
 from speech.models import piper_voice, whisper_path
-from speech.pipeline import quiet_pipecat
 from speech.protocol import VoiceProtocol
 from speech.turn import Responder
 

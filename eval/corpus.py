@@ -89,7 +89,7 @@ def build(*, quick: bool = False, full: bool = False) -> list[Script]:
             snr=SNRS[(i // len(voices)) % len(SNRS)],
             pause=len(words) >= 6 and i % 7 == 3,
         )
-        singles.append(Script(f"dev-{i:03d}", [turn], phone=i % 6 == 5))
+        singles.append(Script(f"dev-{i:03d}", [turn], phone=i % 6 == 2))
     scripts = [
         Script(
             raw["id"],
@@ -99,7 +99,7 @@ def build(*, quick: bool = False, full: bool = False) -> list[Script]:
         for raw in yaml.safe_load(SCRIPTS.read_text())["scripts"]
     ]
     if quick:
-        return [singles[0], singles[5], singles[11], scripts[3]]
+        return [singles[0], singles[2], singles[11], scripts[3]]  # one of them by phone
     chosen = singles if full else singles[::8]
     return chosen + scripts
 

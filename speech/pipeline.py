@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 from collections.abc import Iterable
 
 from fastapi import WebSocket
-from loguru import logger
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
@@ -31,12 +29,6 @@ from speech.tts import PiperTTS
 from speech.turn import Responder
 
 INPUT_RATES = (8000, 16000, 24000, 44100, 48000)
-
-
-def quiet_pipecat() -> None:
-    """pipecat logs every frame decision at DEBUG through loguru; keep warnings."""
-    logger.remove()
-    logger.add(sys.stderr, level="WARNING")
 
 
 def phrase_cache(tts: PiperTTS, phrases: Iterable[str] = FIXED_PHRASES) -> dict[str, Audio]:

@@ -150,7 +150,8 @@ def whisper() -> WhisperSTT:
 @pytest.fixture(scope="session")
 def voice_models(whisper: WhisperSTT, piper: PiperTTS) -> tuple[WhisperSTT, PiperTTS, dict]:
     """What the service loads for voice, made once for the run."""
-    from speech.pipeline import phrase_cache, quiet_pipecat
+    from speech.logs import quiet_pipecat
+    from speech.pipeline import phrase_cache
 
     quiet_pipecat()
     return whisper, piper, phrase_cache(piper)

@@ -1,0 +1,13 @@
+"""pipecat logs through loguru: its banner at import and every frame decision at
+DEBUG. Keep warnings and errors. Call before pipecat is first imported."""
+
+from __future__ import annotations
+
+import sys
+
+
+def quiet_pipecat() -> None:
+    from loguru import logger
+
+    logger.remove()
+    logger.add(sys.stderr, level="WARNING")
