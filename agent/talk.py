@@ -9,9 +9,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from websockets.asyncio.client import connect
 
+from agent.loopback import loopback
 from speech.audio import SPEECH_RATE, Audio
 
 FRAME = 640  # 20 ms of 16 kHz PCM16
@@ -27,21 +27,9 @@ class Talked:
 
 
 async def talk(app: Any, token: str, recording: Audio, *, session: str | None = None) -> Talked:
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    serving = asyncio.create_task(server.serve())
-    try:
-        while not server.started:  # uvicorn offers a flag, not an event, for "listening"
-            if serving.done():
-                await serving  # raises what stopped it
-            await asyncio.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        query = f"token={token}" + (f"&session={session}" if session else "")
-        return await _converse(f"ws://127.0.0.1:{port}/v1/voice?{query}", recording)
-    finally:
-        server.should_exit = True
-        await serving
+    query = f"token={token}" + (f"&session={session}" if session else "")
+    async with loopback(app) as url:
+        return await _converse(f"{url.replace('http', 'ws', 1)}/v1/voice?{query}", recording)
 
 
 async def _converse(url: str, recording: Audio) -> Talked:

@@ -163,7 +163,7 @@ async def _effect(port: int, token: str, expect: dict[str, Any]) -> bool:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers) as client:
         if "tasks" in expect or "no_tasks" in expect:
             response = await client.get("/v1/tasks")
-            if response.status_code != 200:  # the baseline serves voice only: ask ours
+            if response.status_code != 200:
                 return False
             titles = [t["title"].lower() for t in response.json()]
             present = all(any(w in t for t in titles) for w in expect.get("tasks", []))

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
+from eval.bench_text import percentile
 from eval.corpus import RATE, VOICES, Turn, speech
 from eval.intents import load_dev_set
 from intents.numbers import digits_for_words
@@ -61,13 +62,12 @@ def main() -> None:
                 heard.append(result.text)
                 times.append(result.seconds * 1000)
             error = jiwer.wer([normalized(t) for t, _ in clips], [normalized(h) for h in heard])
-            ordered = sorted(times)
             table.add_row(
                 name,
                 f"{window or 30} s",
                 f"{error:.1%}",
                 f"{statistics.median(times):.0f}",
-                f"{ordered[round(0.95 * (len(ordered) - 1))]:.0f}",
+                f"{percentile(times, 0.95):.0f}",
             )
     Console().print(table)
 

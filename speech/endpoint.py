@@ -99,6 +99,11 @@ class Endpointer:
         return self._turn_start is not None
 
     @property
+    def paused(self) -> bool:
+        """In a turn, silent past the short pause, with no speech since."""
+        return self._paused
+
+    @property
     def speech_seen(self) -> int:
         """How many frames into the stream the last speech was (grows as speech comes)."""
         return self._dropped + self._last_speech

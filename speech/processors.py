@@ -77,7 +77,6 @@ class TurnDetector(FrameProcessor):
         self._resampler = create_stream_resampler()
         self._last_speech = now()
         self._pauses = 0  # pauses so far; the last one may end its turn early
-        self._paused = False
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
@@ -86,7 +85,7 @@ class TurnDetector(FrameProcessor):
         elif isinstance(frame, BadInput):
             await tell(self, {"type": "error", "message": frame.message})
         elif isinstance(frame, EndTurnNow):
-            if self._paused and frame.pause == self._pauses and self.endpointer.in_turn:
+            if self.endpointer.paused and frame.pause == self._pauses:
                 await self._end_turn("whole request")
         else:
             await self.push_frame(frame, direction)
@@ -109,11 +108,9 @@ class TurnDetector(FrameProcessor):
             await tell(self, {"type": "speech_started", "at": round(event.at, 3)})
         elif event.kind == "pause":
             self._pauses += 1
-            self._paused = True
             audio = self.endpointer.turn_audio()
             await self.push_frame(TurnPaused(audio=audio, pause=self._pauses))
         elif event.kind == "resume":
-            self._paused = False
             await self.push_frame(TurnResumed())
         else:
             await self._end_turn("silence" if event.kind == "end" else event.kind)
@@ -121,7 +118,6 @@ class TurnDetector(FrameProcessor):
     async def _end_turn(self, kind: str) -> None:
         """End the turn: on a pause after a whole request, after the long silence, or
         because it ran too long."""
-        self._paused = False
         record = TurnRecord(last_speech=self._last_speech, ended=now(), ended_by=kind)
         audio = self.endpointer.turn_audio()
         if kind == "too_long":

@@ -1,14 +1,10 @@
-"""Serve an ASGI app on a free loopback port inside the test's event loop."""
+"""Loopback servers for the tests, and free ports for the ones run as processes."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
-import uvicorn
-from fastapi import FastAPI
+from agent.loopback import loopback
 
 
 def free_port() -> int:
@@ -17,22 +13,5 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[str]:
-    """Yield the base URL while ``app`` answers on 127.0.0.1; stop it afterwards."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):  # uvicorn offers a flag, not an event, for "listening"
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    else:
-        raise RuntimeError("the local server did not start")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+# Servers for tests run the way `lifeos talk` runs the voice socket.
+serve = loopback
