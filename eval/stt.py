@@ -24,7 +24,8 @@ from speech.audio import Audio
 from speech.models import WHISPER_MODELS
 from speech.stt import WhisperSTT
 
-WINDOWS = (None, 10)  # None: Whisper's own 30 s
+# (window, fitted): None is Whisper's own 30 s; fitted windows shrink to the utterance
+WINDOWS: tuple[tuple[int | None, bool], ...] = ((None, False), (10, False), (10, True))
 
 
 def normalized(text: str) -> str:
@@ -36,6 +37,7 @@ def normalized(text: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=20, help="commands per voice")
+    parser.add_argument("--model", choices=WHISPER_MODELS, help="only this model")
     args = parser.parse_args()
     _now, cases = load_dev_set()
     texts = [c["text"] for c in cases if c["intent"] != "out_of_scope"][::7][: args.count]
@@ -52,19 +54,20 @@ def main() -> None:
         "p95 ms",
         title=f"Whisper on {len(clips)} spoken commands ({len(texts)} × {len(VOICES)} voices)",
     )
-    for name in WHISPER_MODELS:
-        for window in WINDOWS:
-            stt = WhisperSTT(name, window=window)
+    for name in [args.model] if args.model else WHISPER_MODELS:
+        for window, fit in WINDOWS:
+            stt = WhisperSTT(name, window=window, fit=fit)
             stt.transcribe_now(clips[0][1])  # warm
             heard, times = [], []
-            for _text, audio in track(clips, description=f"{name}, {window or 30} s"):
+            size = f"{window or 30} s" if not fit else f"fitted, ≤ {window} s"
+            for _text, audio in track(clips, description=f"{name}, {size}"):
                 result = stt.transcribe_now(audio)
                 heard.append(result.text)
                 times.append(result.seconds * 1000)
             error = jiwer.wer([normalized(t) for t, _ in clips], [normalized(h) for h in heard])
             table.add_row(
                 name,
-                f"{window or 30} s",
+                size,
                 f"{error:.1%}",
                 f"{statistics.median(times):.0f}",
                 f"{percentile(times, 0.95):.0f}",

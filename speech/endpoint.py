@@ -72,7 +72,7 @@ class Endpointer:
         *,
         threshold: float = 0.5,
         start_ms: int = 96,
-        pause_ms: int = 128,
+        pause_ms: int = 64,
         end_ms: int = 480,
         max_turn_s: float = 30.0,
         pad_ms: int = 160,

@@ -2,9 +2,11 @@
 decoding, English, no timestamps — the settings that keep a command fast.
 
 Whisper's encoder always reads 30 seconds; a spoken command is two or three. For
-a short utterance we encode a shorter window of features instead (`window`
-seconds; below about 5 seconds the decoder starts to loop), which cuts the
-encoder's time by two thirds. The eval harness checks that words are not lost.
+a short utterance we encode a shorter window of features instead: the smallest of
+`SHORT_WINDOWS` that holds the speech with a second to spare, up to `window`
+seconds (below about 5 seconds the decoder starts to loop). The encoder's time
+grows with its window, so a two-second command costs a fifth of the full one.
+`python -m eval.stt` checks on the eval corpus that no words are lost by it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import re
 import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +25,7 @@ from speech.audio import SPEECH_RATE, Audio
 from speech.models import whisper_path
 
 FULL_WINDOW = 30  # seconds: what Whisper was trained on
+SHORT_WINDOWS = (6, 8, 10)  # seconds: the encoder windows a short utterance may get
 MARGIN = 1.0  # seconds of room left after the speech inside a short window
 
 
@@ -41,13 +45,15 @@ class WhisperSTT:
         threads: int = 2,
         cache: Path | None = None,
         window: int | None = 10,
+        fit: bool = True,
     ) -> None:
         from faster_whisper import WhisperModel
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
 
         self.name = model
-        self.window = window  # seconds of encoder input for short turns; None: always 30
+        self.window = window  # most seconds of encoder input for short turns; None: always 30
+        self.fit = fit  # size the window to the utterance (else always `window`)
         self.model = WhisperModel(
             str(whisper_path(model, cache)), device="cpu", compute_type="int8", cpu_threads=threads
         )
@@ -58,9 +64,14 @@ class WhisperSTT:
         )
         self._prompt = [*self._tokenizer.sot_sequence, self._tokenizer.no_timestamps]
         self._suppress = get_suppressed_tokens(self._tokenizer, (-1,))
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
 
     async def transcribe(self, audio: Audio) -> Transcript:
-        return await asyncio.to_thread(self.transcribe_now, audio)
+        """Decodes run one at a time on their own thread: each already uses every
+        core, and a speculative decode cancelled before it starts never runs, so a
+        stale one cannot hold up the transcript the user is waiting for."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._worker, self.transcribe_now, audio)
 
     def transcribe_now(self, audio: Audio) -> Transcript:
         started = time.perf_counter()
@@ -68,13 +79,26 @@ class WhisperSTT:
         if samples.size == 0:
             return Transcript("", 0.0)
         text = None
-        if self.window and samples.size / SPEECH_RATE + MARGIN <= self.window:
-            text = self._short(samples, self.window)
-            if repetitive(text):  # the short window looped: decode again the usual way
-                text = None
+        window = self.window_for(samples.size / SPEECH_RATE)
+        # A short window that loops is tried once more at the longest short window
+        # before the usual 30 s decode, which takes four times as long and 150 MB more.
+        for size in dict.fromkeys([window, self.window]) if window else ():
+            text = self._short(samples, size)
+            if not repetitive(text):
+                break
+            text = None
         if text is None:
             text = self._full(samples)
         return Transcript(text, time.perf_counter() - started)
+
+    def window_for(self, seconds: float) -> int | None:
+        """The encoder window for an utterance this long; None: Whisper's full 30 s."""
+        if not self.window or seconds + MARGIN > self.window:
+            return None
+        if not self.fit:
+            return self.window
+        fits = [w for w in SHORT_WINDOWS if seconds + MARGIN <= w < self.window]
+        return fits[0] if fits else self.window
 
     def _full(self, samples: np.ndarray) -> str:
         segments, _info = self.model.transcribe(
@@ -121,7 +145,22 @@ _LOOP = re.compile(r"(.{3,}?)\1{3,}")
 
 def without_echo(text: str) -> str:
     """Whisper sometimes says a short clip twice over ("What can you do? What can
-    you do?"); a command does not repeat a whole sentence, so the copy goes."""
+    you do?"), the copy whole or cut short; a command does not repeat itself, so
+    the copy goes."""
+    words = text.split()
+    plain = _plain(words)
+    for cut in range((len(words) + 1) // 2, len(words) - 2):
+        # The copy may lack the full stop or stop short: "Add stamps to my list. Add stamps".
+        if plain[cut:] == plain[: len(words) - cut]:
+            return " ".join(words[:cut])
     sentences = re.split(r"(?<=[.?!])\s+", text)
-    kept = [s for i, s in enumerate(sentences) if i == 0 or s.lower() != sentences[i - 1].lower()]
+    kept = [
+        s
+        for i, s in enumerate(sentences)
+        if i == 0 or _plain(s.split()) != _plain(sentences[i - 1].split())
+    ]
     return " ".join(kept)
+
+
+def _plain(words: list[str]) -> list[str]:
+    return [w.lower().strip(".,?!") for w in words]

@@ -4,35 +4,64 @@ so the first words can play while the rest is still being made."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import platform
 import re
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from piper.config import SynthesisConfig
 
 from speech.audio import Audio, from_float
-from speech.models import piper_voice
+from speech.models import cache_dir, piper_voice
 
-_CLAUSE = re.compile(r"(?<=[.!?;:])\s+|(?<=,)\s+(?=\S{3,})")
+LONGEST_CLAUSE = 14  # words: Piper's time and memory grow with what it says at once
 
 
 def clauses(text: str, first_max_words: int = 8) -> Iterator[str]:
-    """Sentences, with a long first sentence cut at its first comma: the first
-    sound comes sooner when the first piece is short."""
-    pieces = [p.strip() for p in re.split(r"(?<=[.!?])\s+", text.strip()) if p.strip()]
-    if pieces and len(pieces[0].split()) > first_max_words and "," in pieces[0]:
-        head, tail = pieces[0].split(",", 1)
-        pieces[0:1] = [head.strip() + ",", tail.strip()]
-    yield from pieces
+    """Sentences, long ones cut at commas: the first sound comes sooner when the
+    first piece is short (a long first sentence is cut at its first comma), and
+    no piece is so long that synthesizing it needs a large buffer (later ones
+    are cut into runs of comma-separated parts of up to LONGEST_CLAUSE words)."""
+    sentences = [p.strip() for p in re.split(r"(?<=[.!?])\s+", text.strip()) if p.strip()]
+    for index, sentence in enumerate(sentences):
+        parts = [p.strip() for p in re.split(r"(?<=,)\s+", sentence)]
+        if index == 0 and len(sentence.split()) > first_max_words and len(parts) > 1:
+            yield parts.pop(0)
+        yield from _runs(parts, LONGEST_CLAUSE)
+
+
+def _runs(parts: list[str], most: int) -> Iterator[str]:
+    """Consecutive parts joined while the run stays within `most` words."""
+    run: list[str] = []
+    for part in parts:
+        if run and len(" ".join([*run, part]).split()) > most:
+            yield " ".join(run)
+            run = []
+        run.append(part)
+    if run:
+        yield " ".join(run)
 
 
 class PiperTTS:
-    def __init__(self) -> None:
+    def __init__(self, cache: Path | None = None) -> None:
         from piper import PiperVoice
+        from piper.config import PiperConfig
+        from piper.voice import ESPEAK_DATA_DIR
 
         model, config = piper_voice()
         self.voice_name = model.stem  # en_US-joe-medium
-        self.voice = PiperVoice.load(model, config_path=config)
+        self.voice = PiperVoice(
+            config=PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8"))),
+            session=onnx_session(model, cache or cache_dir()),
+            espeak_data_dir=Path(ESPEAK_DATA_DIR),
+            download_dir=Path.cwd(),  # Piper only downloads when asked to: never here
+        )
         self.rate = self.voice.config.sample_rate
 
     def synthesize_now(self, text: str, *, steady: bool = False) -> Audio:
@@ -47,3 +76,41 @@ class PiperTTS:
         """Audio per clause, each made in a worker thread."""
         for clause in clauses(text):
             yield await asyncio.to_thread(self.synthesize_now, clause)
+
+
+def onnx_session(model: Path, cache: Path) -> Any:
+    """An ONNX Runtime session for the voice. Most of a plain load is spent optimizing
+    the graph, so the optimized graph is kept in the cache and later loads skip that
+    step (start-up is part of the latency budget). The optimized file suits only the
+    runtime version and CPU that made it, so both are in its name."""
+    import onnxruntime
+
+    stat = model.stat()
+    machine = hashlib.blake2b(digest_size=6)
+    for part in (onnxruntime.__version__, platform.machine(), _cpu_flags(), stat.st_size):
+        machine.update(str(part).encode())
+    optimized = cache / "onnx" / f"{model.stem}-{machine.hexdigest()}.onnx"
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3  # no warning that the saved graph is CPU-specific
+    providers = ["CPUExecutionProvider"]
+    if optimized.exists():
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
+        with contextlib.suppress(Exception):  # unreadable: make it again below
+            return onnxruntime.InferenceSession(str(optimized), options, providers=providers)
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+    optimized.parent.mkdir(parents=True, exist_ok=True)
+    staging = optimized.with_suffix(f".{os.getpid()}.tmp")
+    options.optimized_model_filepath = str(staging)
+    session = onnxruntime.InferenceSession(str(model), options, providers=providers)
+    with contextlib.suppress(OSError):  # a cache that cannot be written is only slower
+        staging.replace(optimized)  # atomic: a half-written graph is never loaded
+    return session
+
+
+def _cpu_flags() -> str:
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor()
+    return next((line for line in info.splitlines() if line.startswith("flags")), "")

@@ -39,8 +39,11 @@ def test_a_command_then_silence(vad: StreamingVAD, piper: PiperTTS) -> None:
     lead = 0.5
     events = feed(Endpointer(vad), silence(lead) + speech.pcm + silence(1.5))
     kinds = [kind for kind, _ in events]
-    assert kinds[:3] == ["start", "pause", "end"]
-    start, pause, end = (at for _, at in events[:3])
+    # A gap between two words may pause the turn too (and resume it): the pause
+    # is short, so speech-to-text starts early. The turn ends once, after the last.
+    assert kinds[0] == "start" and kinds[-2:] == ["pause", "end"]
+    assert kinds.count("pause") == kinds.count("resume") + 1 <= 3
+    start, (_, pause), (_, end) = events[0][1], events[-2], events[-1]
     last_word = lead + speech.seconds
     assert lead - 0.1 <= start <= lead + 0.4
     # Piper's own trailing silence is part of the wait; both fire soon after the words end.

@@ -13,7 +13,7 @@ import pytest
 from speech.audio import Audio, AudioError, mulaw_decode, mulaw_encode, read_wav, write_wav
 from speech.models import whisper_path
 from speech.stt import WhisperSTT
-from speech.tts import PiperTTS, clauses
+from speech.tts import LONGEST_CLAUSE, PiperTTS, clauses
 
 
 def words(text: str) -> str:
@@ -42,6 +42,18 @@ def test_a_long_first_sentence_is_cut_at_its_comma() -> None:
         "Anything else?",
     ]
     assert list(clauses("Deleted 3 tasks.")) == ["Deleted 3 tasks."]
+
+
+def test_a_long_sentence_is_said_in_runs_of_its_comma_parts() -> None:
+    said = (
+        "Done. You have 5 things today: milk, eggs, bread, call the plumber about the sink, "
+        "pay the electricity bill, and book a table for Friday."
+    )
+    pieces = list(clauses(said))
+    assert " ".join(pieces) == said  # nothing lost or reordered
+    assert pieces[0] == "Done."
+    assert len(pieces) >= 3 and all(len(p.split()) <= LONGEST_CLAUSE for p in pieces)
+    assert all(p.endswith((",", ".")) for p in pieces)  # cut only where a pause is natural
 
 
 def test_resampling_keeps_the_length_in_time() -> None:
@@ -107,6 +119,10 @@ def test_a_sentence_whisper_says_twice_is_kept_once() -> None:
 
     assert without_echo("What can you do? What can you do?") == "What can you do?"
     assert without_echo("Add milk. Add eggs.") == "Add milk. Add eggs."
+    # the copy can come without the full stop
+    assert without_echo("Add stamps to my list. Add stamps to my list") == "Add stamps to my list."
+    assert without_echo("Add stamps to my list. Add stamps to") == "Add stamps to my list."
+    assert without_echo("Add milk, add milk") == "Add milk, add milk"
 
 
 def test_a_looping_transcript_is_recognised() -> None:
