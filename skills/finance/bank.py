@@ -12,17 +12,8 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import urllib3
-from plaid.exceptions import ApiException, OpenApiException
-from plaid.model.country_code import CountryCode
-from plaid.model.item_public_token_exchange_request import ItemPublicTokenExchangeRequest
-from plaid.model.item_remove_request import ItemRemoveRequest
-from plaid.model.link_token_create_request import LinkTokenCreateRequest
-from plaid.model.link_token_create_request_user import LinkTokenCreateRequestUser
-from plaid.model.products import Products
-from plaid.model.transactions_sync_request import TransactionsSyncRequest
 from sqlmodel import col, select
 
 from skills.context import SkillContext, SkillError, Unavailable
@@ -33,6 +24,9 @@ from skills.history import ChangeSet, record_action, snapshot
 from skills.records import owned
 from skills.sealing import seal, unseal
 from store.models import Account, BankLink, Transaction, TransactionKind
+
+if TYPE_CHECKING:  # the Plaid client is imported where it is used: it is slow to load
+    from plaid.exceptions import ApiException
 
 T = TypeVar("T")
 MAX_PAGES = 100  # a safety stop: Plaid pages hold up to 500 transactions
@@ -64,6 +58,11 @@ class BankService:
 
     async def link_token(self) -> str:
         """A token for the Plaid Link widget, which gives back a public token."""
+        from plaid.model.country_code import CountryCode
+        from plaid.model.link_token_create_request import LinkTokenCreateRequest
+        from plaid.model.link_token_create_request_user import LinkTokenCreateRequestUser
+        from plaid.model.products import Products
+
         request = LinkTokenCreateRequest(
             user=LinkTokenCreateRequestUser(client_user_id=str(self.ctx.user_id)),
             client_name="Life OS",
@@ -78,6 +77,8 @@ class BankService:
         self, public_token: str, institution: str | None = None
     ) -> tuple[BankLink, BankSync]:
         """Exchange Link's public token, keep the access token sealed, pull transactions."""
+        from plaid.model.item_public_token_exchange_request import ItemPublicTokenExchangeRequest
+
         response = await self._call(
             self.api.item_public_token_exchange,
             ItemPublicTokenExchangeRequest(public_token=public_token),
@@ -111,6 +112,8 @@ class BankService:
         return list(rows)
 
     async def disconnect(self, link_id: Any) -> None:
+        from plaid.model.item_remove_request import ItemRemoveRequest
+
         link = await self._link(link_id)
         with suppress(SkillError):  # gone at Plaid already: forget it here anyway
             await self._call(
@@ -123,6 +126,8 @@ class BankService:
     async def sync(self, link_id: Any) -> BankSync:
         """Page through /transactions/sync from the stored cursor. The new cursor is kept
         only with the transactions it covers, in the same database transaction."""
+        from plaid.model.transactions_sync_request import TransactionsSyncRequest
+
         link = await self._link(link_id)
         token = unseal(self.ctx, link.access_token_sealed)
         cursor, result, changes = link.cursor, BankSync(), ChangeSet()
@@ -250,6 +255,9 @@ class BankService:
         return await owned(self.ctx, BankLink, link_id, "bank link")
 
     async def _call(self, method: Callable[[Any], T], request: Any) -> T:
+        import urllib3
+        from plaid.exceptions import ApiException, OpenApiException
+
         try:
             return await asyncio.to_thread(method, request)
         except ApiException as exc:

@@ -17,7 +17,6 @@ from sqlmodel import col, select
 
 from skills.context import NotFound, SkillContext, SkillError
 from skills.finance.money import amount_in, rounded
-from skills.finance.pdf import render_invoice
 from skills.finance.schemas import (
     BillableCreate,
     InvoiceCreate,
@@ -141,6 +140,8 @@ class InvoiceService:
         await self.session.flush()
         # The PDF is written last: if anything before fails, no file and no number are used.
         invoice.file_key = f"{self.ctx.user_id}/invoices/{invoice.number:05d}.pdf"
+        from skills.finance.pdf import render_invoice  # reportlab: loaded when first used
+
         pdf = render_invoice(invoice, rows, seller=self.ctx.display_name, project=project.name)
         await self.ctx.files.put(invoice.file_key, pdf)
         self.session.add(invoice)

@@ -1,0 +1,49 @@
+"""The ``lifeos`` command's entry point, kept apart from agent.cli so that
+``lifeos serve`` can start loading its models before the command line module and
+everything it imports (the web stack, the database layer) are read."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+
+def main() -> None:
+    if sys.argv[1:2] != ["serve"] or "--help" in sys.argv:
+        _run_command()
+        return
+    from agent import preload
+
+    preload.start()
+    code = 0
+    try:
+        _run_command()
+    except SystemExit as exit_:
+        code = _exit_code(exit_.code)
+    except BaseException:
+        logging.getLogger("lifeos").exception("lifeos serve failed")
+        code = 1
+    finally:
+        # A model may still be loading in native code (the service stopped early or
+        # never started): interpreter shutdown would abort under it, so leave now,
+        # with the service's own shutdown done and the output flushed.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _run_command() -> None:
+    from agent.cli import main as run_command
+
+    run_command()
+
+
+def _exit_code(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
