@@ -90,15 +90,13 @@ def onnx_session(model: Path, cache: Path) -> Any:
     for part in (onnxruntime.__version__, platform.machine(), _cpu_flags(), stat.st_size):
         machine.update(str(part).encode())
     optimized = cache / "onnx" / f"{model.stem}-{machine.hexdigest()}.onnx"
-    options = onnxruntime.SessionOptions()
-    options.log_severity_level = 3  # no warning that the saved graph is CPU-specific
     providers = ["CPUExecutionProvider"]
     if optimized.exists():
+        options = _session_options()
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
         with contextlib.suppress(Exception):  # unreadable: make it again below
             return onnxruntime.InferenceSession(str(optimized), options, providers=providers)
-        options = onnxruntime.SessionOptions()
-        options.log_severity_level = 3
+    options = _session_options()
     optimized.parent.mkdir(parents=True, exist_ok=True)
     staging = optimized.with_suffix(f".{os.getpid()}.tmp")
     options.optimized_model_filepath = str(staging)
@@ -106,6 +104,17 @@ def onnx_session(model: Path, cache: Path) -> Any:
     with contextlib.suppress(OSError):  # a cache that cannot be written is only slower
         staging.replace(optimized)  # atomic: a half-written graph is never loaded
     return session
+
+
+def _session_options() -> Any:
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3  # no warning that the saved graph is CPU-specific
+    # Memory patterns pre-plan buffers per input shape; every clause has a new
+    # length, so they only pile up (50 MB over a few replies, no faster).
+    options.enable_mem_pattern = False
+    return options
 
 
 def _cpu_flags() -> str:
