@@ -52,6 +52,7 @@ UNAVAILABLE = (
     "Sorry, I couldn't work that out just now. Try saying it another way, like: "
     "add milk to my shopping list."
 )
+ANSWERS_TO_CONFIRM = frozenset({"dialog.yes", "dialog.no", "dialog.cancel"})
 OUT_OF_SCOPE = (
     "Sorry, I can't help with that. I can manage your tasks and lists, your "
     "calendar and your money. Say help to hear some examples."
@@ -127,6 +128,23 @@ class Assistant:
         """The user heard only ``heard`` of the last reply (they talked over it)."""
         async with session_scope(self.sessions) as db:
             await cut_short_reply(db, user_id, session_id, heard)
+
+    async def answers_question(self, user_id: uuid.UUID, session_id: str, text: str) -> bool:
+        """Does ``text`` answer what this conversation is waiting for — the detail we
+        asked about ("tomorrow at nine" after "When?") or a yes or no? Then the words
+        are a whole turn, though alone they are no request."""
+        async with self.sessions() as db:
+            user = await db.get(User, user_id)
+            if user is None:
+                return False
+            now = SkillContext.for_user(db, user, clock=self.clock, **self.context).local_now()
+            pending = (await load_state(db, user_id, session_id, now)).pending
+        if pending is None:
+            return False
+        if pending["awaiting"] == "confirmation":
+            found = self.parser.rules.parse(text, UserContext(now=now))
+            return found is not None and found.action in ANSWERS_TO_CONFIRM
+        return self._fill(pending, text, now) is not None
 
     # --- understanding in context -------------------------------------------
 

@@ -71,7 +71,10 @@ class VoiceResponder:
         rules = self.assistant.parser.rules
         context = UserContext(now=datetime.now(UTC))
         found = await asyncio.to_thread(rules.parse, text, context)
-        return found is not None and not found.missing
+        if found is not None and not found.missing:
+            return True
+        # "tomorrow at nine" is no request, but it is a whole answer to "When?"
+        return await self.assistant.answers_question(self.user_id, self.session_id, text)
 
     async def cut_short(self, heard: str) -> None:
         await self.assistant.cut_short(self.user_id, self.session_id, heard)

@@ -198,3 +198,22 @@ async def test_voice_knows_when_a_request_is_whole(services, user) -> None:
     assert not await voice.complete("add milk to my")
     assert not await voice.complete("remind me to")
     assert not await voice.complete("so I was thinking")
+
+
+async def test_voice_hears_an_answer_to_its_question_as_whole(services, user) -> None:
+    """After "When?" a time is the whole turn (the short pause ends it); the same
+    words in a conversation with no question pending are not."""
+    from agent.assistant import Turn
+    from agent.voice import VoiceResponder
+
+    voice = VoiceResponder(services.assistant, user.id)
+    assert not await voice.complete("tomorrow at six")
+    asked = await services.assistant.converse(
+        Turn("remind me to call mom", user.id, voice.session_id, channel="voice")
+    )
+    assert asked.text.endswith("?")  # it asks when
+    assert await voice.complete("tomorrow at six")
+    assert not await voice.complete("tomorrow at")  # the time is still coming
+    assert not await voice.complete("purple")  # no time: not an answer
+    other = VoiceResponder(services.assistant, user.id)  # another conversation
+    assert not await other.complete("tomorrow at six")
