@@ -1,10 +1,10 @@
 """Loading the models while the rest of the service starts.
 
 Start-up is mostly two kinds of work: importing the web stack and the database
-layer (Python, one core at a time) and loading Whisper, Piper and Silero (native
-code that leaves the interpreter free). `lifeos serve` starts the second on a
-background thread before it even imports the first, so on two cores they overlap;
-the service awaits the result when it warms up.
+layer (Python, one core at a time) and loading Whisper and Piper (mostly native
+code that leaves the interpreter free), then spaCy and dateparser. `lifeos serve`
+starts the second on background threads before it even imports the first, so on
+two cores they overlap; the service awaits the result when it warms up.
 
 Nothing heavy is imported at module level: importing this module must stay cheap.
 """
@@ -61,11 +61,14 @@ def _language_models(after: Future[Any] | None) -> None:
     if after is not None:
         with contextlib.suppress(BaseException):
             after.result()
-    from intents.entities import spacy_model
-    from intents.temporal import warm_up
+    # A failure here is not reported: the service's own warm-up loads them again
+    # (or finds them loaded) and says what went wrong.
+    with contextlib.suppress(Exception):
+        from intents.entities import spacy_model
+        from intents.temporal import warm_up
 
-    spacy_model()
-    warm_up()
+        spacy_model()
+        warm_up()
 
 
 def _fulfil(job: Future[Any], model: str, window: int) -> None:
@@ -75,7 +78,9 @@ def _fulfil(job: Future[Any], model: str, window: int) -> None:
         job.set_exception(exc)
 
 
-def load_voice_models(model: str = "base", window: int = 10) -> tuple[Any, Any, Any]:
+def load_voice_models(
+    model: str = DEFAULT_WHISPER_MODEL, window: int = DEFAULT_WINDOW
+) -> tuple[Any, Any, Any]:
     """Whisper, Piper and the fixed phrases, each run once so first use is fast."""
     from speech.logs import quiet_pipecat
 
