@@ -2,16 +2,16 @@
 
 Start-up is mostly two kinds of work: importing the web stack and the database
 layer (Python, one core at a time) and loading Whisper and Piper (mostly native
-code that leaves the interpreter free), then spaCy and dateparser. `lifeos serve`
-starts the second on background threads before it even imports the first, so on
-two cores they overlap; the service awaits the result when it warms up.
+code that leaves the interpreter free). `lifeos serve` starts the second on a
+background thread before it even imports the first, so on two cores they overlap;
+the service awaits the result when it warms up, then loads spaCy and dateparser
+(mostly Python: run beside the imports, they would only slow both down).
 
 Nothing heavy is imported at module level: importing this module must stay cheap.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 from concurrent.futures import Future
@@ -24,7 +24,7 @@ _lock = threading.Lock()
 
 
 def start() -> None:
-    """Begin loading what this process's settings ask for, on background threads.
+    """Begin loading the voice models this process's settings ask for.
 
     The settings are read straight from the environment: building `Settings` means
     importing the database layer first. A value that does not parse starts nothing,
@@ -35,10 +35,8 @@ def start() -> None:
         window = int(os.environ.get("LIFEOS_WHISPER_WINDOW_SECONDS", DEFAULT_WINDOW))
     except ValueError:
         return
-    voice = voice_models(model, window) if model in WHISPER_MODELS else None
-    threading.Thread(
-        target=_language_models, args=(voice,), name="preload-language", daemon=True
-    ).start()
+    if model in WHISPER_MODELS:
+        voice_models(model, window)
 
 
 def voice_models(model: str, window: int) -> Future[Any]:
@@ -53,22 +51,6 @@ def voice_models(model: str, window: int) -> Future[Any]:
         target=_fulfil, args=(job, model, window), name="load-voice-models", daemon=True
     ).start()
     return job
-
-
-def _language_models(after: Future[Any] | None) -> None:
-    """spaCy and dateparser: mostly Python, so they wait for the voice models
-    rather than fight them and the web stack's imports for the interpreter."""
-    if after is not None:
-        with contextlib.suppress(BaseException):
-            after.result()
-    # A failure here is not reported: the service's own warm-up loads them again
-    # (or finds them loaded) and says what went wrong.
-    with contextlib.suppress(Exception):
-        from intents.entities import spacy_model
-        from intents.temporal import warm_up
-
-        spacy_model()
-        warm_up()
 
 
 def _fulfil(job: Future[Any], model: str, window: int) -> None:

@@ -42,17 +42,15 @@ class Services:
     _voice: Any = None  # (WhisperSTT, PiperTTS, fixed phrases), loaded once and shared
     voice_connections: dict[uuid.UUID, Any] = field(default_factory=dict)  # user → live one
 
-    _voice_loading: asyncio.Lock = field(default_factory=asyncio.Lock)
     ready: bool = False  # every model loaded and warmed
 
     async def voice_models(self) -> Any:
-        """Whisper, Piper and the fixed phrases' audio, loaded once (in a worker thread)
-        for every connection."""
-        async with self._voice_loading:
-            if self._voice is None:
-                settings = self.settings
-                job = preload.voice_models(settings.whisper_model, settings.whisper_window_seconds)
-                self._voice = await asyncio.wrap_future(job)
+        """Whisper, Piper and the fixed phrases' audio, loaded once per process (on a
+        thread: preload hands every caller the same load) for every connection."""
+        if self._voice is None:
+            settings = self.settings
+            job = preload.voice_models(settings.whisper_model, settings.whisper_window_seconds)
+            self._voice = await asyncio.wrap_future(job)
         return self._voice
 
     async def warm_up(self) -> None:

@@ -97,11 +97,14 @@ def onnx_session(model: Path, cache: Path) -> Any:
         with contextlib.suppress(Exception):  # unreadable: make it again below
             return onnxruntime.InferenceSession(str(optimized), options, providers=providers)
     options = _session_options()
-    optimized.parent.mkdir(parents=True, exist_ok=True)
     staging = optimized.with_suffix(f".{os.getpid()}.tmp")
-    options.optimized_model_filepath = str(staging)
+    try:
+        optimized.parent.mkdir(parents=True, exist_ok=True)
+        options.optimized_model_filepath = str(staging)
+    except OSError:
+        pass  # a cache that cannot be written only makes the next start slower
     session = onnxruntime.InferenceSession(str(model), options, providers=providers)
-    with contextlib.suppress(OSError):  # a cache that cannot be written is only slower
+    with contextlib.suppress(OSError):
         staging.replace(optimized)  # atomic: a half-written graph is never loaded
     return session
 

@@ -130,3 +130,15 @@ def test_a_looping_transcript_is_recognised() -> None:
 
     assert repetitive("Maker the purchase. $1.2.00.000.000.000.000.000.000.000.000.000.000.000")
     assert not repetitive("Record a purchase of $230 at Costco.")
+
+
+def test_piper_loads_when_its_graph_cache_cannot_be_written(tmp_path: Path) -> None:
+    """The optimized-graph cache only saves start-up time: a cache folder that cannot
+    be made leaves a voice that still speaks, and one that can is used next time."""
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    assert PiperTTS(cache=blocked).synthesize_now("Okay.").peak() > 0.05
+    PiperTTS(cache=tmp_path / "cache")
+    saved = list((tmp_path / "cache" / "onnx").glob("*.onnx"))
+    assert len(saved) == 1
+    assert PiperTTS(cache=tmp_path / "cache").synthesize_now("Okay.").peak() > 0.05
