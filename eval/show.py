@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -22,29 +23,28 @@ def _share(hits_of: tuple[int, int]) -> str:
     return f"{hits / total:.1%} ({hits}/{total})" if total else "-"
 
 
+def _writes(score: Score) -> str:
+    return f"{len(score.writes.wrote)} of {score.writes.turns}" if score.writes else "-"
+
+
+# Each column's heading beside how its cell is read, so the two cannot drift apart.
+COLUMNS: list[tuple[str, Callable[[Score], str]]] = [
+    ("set", lambda s: s.name),
+    ("intent (all)", lambda s: _share(s.overall)),
+    ("in-scope intent", lambda s: _share(s.in_scope)),
+    ("out of scope rejected", lambda s: _share(s.rejected)),
+    ("slots exact", lambda s: _share(s.slots)),
+    ("→ Claude", lambda s: _share(s.asked)),
+    ("writes on out of scope", _writes),
+    ("parse p50 / p95 ms", lambda s: f"{s.median_ms:.1f} / {s.p95_ms:.1f}"),
+]
+
+
 def show_summary(scores: list[Score]) -> None:
-    table = Table(
-        "set",
-        "in-scope intent",
-        "out of scope rejected",
-        "slots exact",
-        "→ Claude",
-        "writes on out of scope",
-        "parse p50 / p95 ms",
-        title="Understanding, local path (a key would send the '→ Claude' share on)",
-    )
+    title = "Understanding, local path (a key would send the '→ Claude' share on)"
+    table = Table(*(heading for heading, _ in COLUMNS), title=title)
     for score in scores:
-        writes = score.writes
-        table.add_row(
-            score.name,
-            _share(score.overall),
-            _share(score.in_scope),
-            _share(score.rejected),
-            _share(score.slots),
-            _share(score.asked),
-            f"{len(writes.wrote)} of {writes.turns}" if writes else "-",
-            f"{score.median_ms:.1f} / {score.p95_ms:.1f}",
-        )
+        table.add_row(*(cell(score) for _, cell in COLUMNS))
     console.print(table)
 
 
