@@ -22,7 +22,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent.dialogue import DialogueState, cut_short_reply, load_state, save_turns
-from agent.replies import HELP, describe, speak_list, speak_when
+from agent.replies import HELP, describe, fill, proposal_fields, speak_list, speak_when
 from intents.cascade import Cascade
 from intents.model import Intent, UserContext
 from intents.money import find_money
@@ -35,19 +35,6 @@ from skills.tasks.service import TaskService
 from store.database import session_scope
 from store.models import Category, Event, Project, TaskList, User
 
-QUESTIONS = {
-    ("tasks.create", "when"): "When should I remind you?",
-    ("tasks.create", "title"): "What should I add?",
-    ("calendar.create", "when"): "When is it?",
-    ("calendar.create", "title"): "What should I call it?",
-    ("calendar.update", "when"): "When should I move it to?",
-    ("tasks.update", "when"): "When should I move it to?",
-    ("finance.expense", "amount"): "How much was it?",
-    ("finance.income", "amount"): "How much was it?",
-    ("finance.invoice", "project"): "Which project should I bill?",
-    ("finance.job_costing", "project"): "Which project?",
-    ("tasks.complete", "title"): "Which task?",
-}
 UNAVAILABLE = (
     "Sorry, I couldn't work that out just now. Try saying it another way, like: "
     "add milk to my shopping list."
@@ -249,7 +236,8 @@ class Assistant:
         if intent.missing:
             slot = intent.missing[0]
             state.pending = {"action": action, "slots": intent.slots, "awaiting": slot}
-            return QUESTIONS.get((action, slot), f"What {slot}?"), f"slot:{slot}"
+            questions = self.catalogue[action].questions if action in self.catalogue else {}
+            return questions.get(slot, f"What {slot}?"), f"slot:{slot}"
         if action not in self.catalogue:
             return OUT_OF_SCOPE, None
         if self.catalogue[action].confirm and not confirmed:
@@ -274,7 +262,7 @@ class Assistant:
                 f"I didn't get that: {str(first['msg']).removeprefix('Value error, ')}"
             )
         state.last = _remember(outcome) or state.last
-        return describe(outcome, now)
+        return describe(outcome, now, self.catalogue)
 
     async def _dispatch(self, intent: Intent, ctx: SkillContext) -> Outcome:
         action, slots = intent.action, dict(intent.slots)
@@ -297,23 +285,18 @@ class Assistant:
         return await self.catalogue[action].run(ctx, slots)
 
     async def _confirmation(self, intent: Intent, ctx: SkillContext, now: datetime) -> str | None:
+        """The action's own yes-or-no question; None when there is nothing to act on."""
         slots = intent.slots
+        fields = proposal_fields(slots, now, ctx.settings.currency)
         if intent.action == "tasks.delete" and slots.get("all"):
             tasks = await TaskService(ctx).search(
                 TaskQuery(list=slots.get("list"), limit=500, status="open")
             )
             if not tasks:
                 return None
-            where = f" on your {slots['list']} list" if slots.get("list") else ""
-            noun = "task" if len(tasks) == 1 else "tasks"
-            return f"Delete all {len(tasks)} {noun}{where}?"
-        if intent.action == "tasks.delete":
-            return f"Delete {slots.get('title')}?"
-        if intent.action == "calendar.delete":
-            return f"Cancel {slots.get('title')}?"
-        if intent.action == "finance.invoice":
-            return f"Create an invoice for {slots.get('project')}?"
-        return "Are you sure?"
+            fields.update(count=len(tasks), noun="task" if len(tasks) == 1 else "tasks")
+            fields.pop("title", None)
+        return fill(self.catalogue[intent.action].proposals, fields) or "Are you sure?"
 
     def _dereference(self, intent: Intent, state: DialogueState) -> Intent:
         last = state.last
