@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from agent.api.deps import CurrentUser, ServicesDep
-from agent.assistant import Turn
+from agent.dialogue.assistant import Turn
 
 router = APIRouter(prefix="/v1", tags=["conversation"])
 

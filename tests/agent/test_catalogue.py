@@ -8,7 +8,7 @@ from string import Formatter
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from agent.replies import SPEAKERS, describe
+from agent.dialogue.replies import SPEAKERS, describe
 from eval.intents import load_dev_set
 from intents.grammar import Grammar
 from intents.model import DIALOG, OUT_OF_SCOPE, REFERENCES, UserContext, vocabulary

@@ -170,7 +170,7 @@ async def test_conversations_are_per_user(
 
 
 async def test_reply_streams_first_clause_first(services, user) -> None:
-    from agent.assistant import Turn
+    from agent.dialogue.assistant import Turn
 
     clauses = [
         c
@@ -190,7 +190,7 @@ async def test_bad_converse_input(client: httpx.AsyncClient, auth: dict) -> None
 async def test_voice_knows_when_a_request_is_whole(services, user) -> None:
     """A short pause ends the turn only after a whole request; after "add milk to
     my" or an unknown start, the pipeline waits for the long silence."""
-    from agent.voice import VoiceResponder
+    from agent.dialogue.voice import VoiceResponder
 
     voice = VoiceResponder(services.assistant, user.id)
     assert await voice.complete("Add milk to my shopping list.")
@@ -203,8 +203,8 @@ async def test_voice_knows_when_a_request_is_whole(services, user) -> None:
 async def test_voice_hears_an_answer_to_its_question_as_whole(services, user) -> None:
     """After "When?" a time is the whole turn (the short pause ends it); the same
     words in a conversation with no question pending are not."""
-    from agent.assistant import Turn
-    from agent.voice import VoiceResponder
+    from agent.dialogue.assistant import Turn
+    from agent.dialogue.voice import VoiceResponder
 
     voice = VoiceResponder(services.assistant, user.id)
     assert not await voice.complete("tomorrow at six")

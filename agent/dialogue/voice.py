@@ -8,7 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-from agent.assistant import Assistant, Turn
+from agent.dialogue.assistant import Assistant, Turn
 from intents.model import UserContext
 
 # Words a request does not end on: after them the speaker has more to say.

@@ -12,8 +12,8 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,8 +21,16 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agent.dialogue import DialogueState, cut_short_reply, load_state, save_turns
-from agent.replies import HELP, describe, fill, proposal_fields, speak_list, speak_when
+from agent.dialogue.references import dereference, remember
+from agent.dialogue.replies import HELP, describe, fill, proposal_fields, speak_list
+from agent.dialogue.state import (
+    CONFIRMATION,
+    DialogueState,
+    Pending,
+    cut_short_reply,
+    load_state,
+    save_turns,
+)
 from intents.cascade import Cascade
 from intents.model import Intent, UserContext
 from intents.money import find_money
@@ -128,7 +136,7 @@ class Assistant:
             pending = (await load_state(db, user_id, session_id, now)).pending
         if pending is None:
             return False
-        if pending["awaiting"] == "confirmation":
+        if pending.wants_yes:
             found = self.parser.rules.parse(text, UserContext(now=now))
             return found is not None and found.action in ANSWERS_TO_CONFIRM
         return self._fill(pending, text, now) is not None
@@ -164,9 +172,9 @@ class Assistant:
         pending = state.pending
         if pending is None:
             return heard
-        if pending["awaiting"] == "confirmation":
+        if pending.wants_yes:
             if heard.action == "dialog.yes":
-                return Intent(pending["action"], pending["slots"], 1.0, heard.source, text=text)
+                return Intent(pending.action, pending.slots, 1.0, heard.source, text=text)
             return heard
         if heard.action.startswith("dialog.") or (
             heard.confidence >= 0.9 and heard.action != "out_of_scope"
@@ -175,24 +183,24 @@ class Assistant:
         filled = self._fill(pending, text, now)
         return filled or heard
 
-    def _fill(self, pending: dict[str, Any], text: str, now: datetime) -> Intent | None:
-        slot, slots = pending["awaiting"], dict(pending["slots"])
+    def _fill(self, pending: Pending, text: str, now: datetime) -> Intent | None:
+        slot, slots = pending.awaiting, dict(pending.slots)
         if slot == "when":
             when = parse_when(text, now)
             if when is None:
                 return None
             start = when.moment.isoformat()
-            if pending["action"] == "tasks.create":
+            if pending.action == "tasks.create":
                 slots.update(due_at=start, remind_at=start)
                 if when.rrule:
                     slots["recurrence"] = when.rrule
-            elif pending["action"] == "calendar.create":
+            elif pending.action == "calendar.create":
                 slots["start_at"] = start
                 if when.end is not None:
                     slots["end_at"] = when.end.isoformat()
             else:
                 slots.setdefault("changes", {})[
-                    "start_at" if pending["action"].startswith("calendar") else "due_at"
+                    "start_at" if pending.action.startswith("calendar") else "due_at"
                 ] = start
         elif slot == "amount":
             money = find_money(text, bare=True)
@@ -201,7 +209,7 @@ class Assistant:
             slots["amount"] = str(money.amount)
         else:
             slots[slot] = text.strip()
-        return Intent(pending["action"], slots, 0.95, "rules", text=text, missing=[])
+        return Intent(pending.action, slots, 0.95, "rules", text=text, missing=[])
 
     # --- acting --------------------------------------------------------------
 
@@ -210,9 +218,9 @@ class Assistant:
     ) -> tuple[str, str | None]:
         confirmed = (
             state.pending is not None
-            and state.pending["awaiting"] == "confirmation"
-            and intent.action == state.pending["action"]
-            and intent.slots == state.pending["slots"]
+            and state.pending.wants_yes
+            and intent.action == state.pending.action
+            and intent.slots == state.pending.slots
         )
         state.pending = None
         action = intent.action
@@ -229,13 +237,13 @@ class Assistant:
                 return UNAVAILABLE, None
             return OUT_OF_SCOPE, None
         if action.startswith("reference."):
-            intent = self._dereference(intent, state)
+            intent = dereference(intent, state.last)
             if intent.action.startswith("reference."):
                 return "Sorry, I'm not sure what you mean. Which one?", None
             action = intent.action
         if intent.missing:
             slot = intent.missing[0]
-            state.pending = {"action": action, "slots": intent.slots, "awaiting": slot}
+            state.pending = Pending(action=action, slots=intent.slots, awaiting=slot)
             questions = self.catalogue[action].questions if action in self.catalogue else {}
             return questions.get(slot, f"What {slot}?"), f"slot:{slot}"
         if action not in self.catalogue:
@@ -244,7 +252,7 @@ class Assistant:
             question = await self._confirmation(intent, ctx, now)
             if question is None:
                 return "There's nothing to delete.", None
-            state.pending = {"action": action, "slots": intent.slots, "awaiting": "confirmation"}
+            state.pending = Pending(action=action, slots=intent.slots, awaiting=CONFIRMATION)
             return question, "confirmation"
         return await self._run(intent, ctx, state, now), None
 
@@ -261,7 +269,7 @@ class Assistant:
             return _sentence(
                 f"I didn't get that: {str(first['msg']).removeprefix('Value error, ')}"
             )
-        state.last = _remember(outcome) or state.last
+        state.last = remember(outcome) or state.last
         return describe(outcome, now, self.catalogue)
 
     async def _dispatch(self, intent: Intent, ctx: SkillContext) -> Outcome:
@@ -298,39 +306,6 @@ class Assistant:
             fields.pop("title", None)
         return fill(self.catalogue[intent.action].proposals, fields) or "Are you sure?"
 
-    def _dereference(self, intent: Intent, state: DialogueState) -> Intent:
-        last = state.last
-        if not last:
-            return intent
-        kind = last["kind"]
-        if intent.action == "reference.delete":
-            name = {"task": "tasks.delete", "event": "calendar.delete"}.get(kind)
-            key = "task_id" if kind == "task" else "event_id"
-            return replace(
-                intent,
-                action=name or intent.action,
-                slots={key: last["id"], "title": last["title"]},
-            )
-        if intent.action == "reference.complete" and kind == "task":
-            return replace(
-                intent,
-                action="tasks.complete",
-                slots={"task_id": last["id"], "title": last["title"]},
-            )
-        if intent.action == "reference.update" and kind in ("task", "event"):
-            changes = dict(intent.slots.get("changes") or {})
-            said = intent.slots.get("when")
-            if said:
-                changes[("start_at" if kind == "event" else "due_at")] = _merge_time(
-                    said, last.get("start_at")
-                )
-                if kind == "task":
-                    changes["remind_at"] = changes["due_at"]
-            name = "calendar.update" if kind == "event" else "tasks.update"
-            key = "event_id" if kind == "event" else "task_id"
-            return replace(intent, action=name, slots={key: last["id"], "changes": changes})
-        return intent
-
     async def _undo(self, ctx: SkillContext) -> str:
         try:
             async with ctx.session.begin_nested():
@@ -352,50 +327,9 @@ class Assistant:
         }
 
 
-def _merge_time(said: dict[str, Any], previous: str | None) -> str:
-    """ "Move it to 4 PM" keeps the day; "make that Thursday" keeps the time."""
-    at = datetime.fromisoformat(said["at"])
-    if previous is None:
-        return at.isoformat()
-    before = datetime.fromisoformat(previous).astimezone(at.tzinfo)
-    if not said["has_day"]:
-        at = at.replace(year=before.year, month=before.month, day=before.day)
-        if said["has_time"] and not said.get("meridiem") and at.hour < 12:
-            # "make that 7" after 6 PM means 7 PM: the reading nearest the old time
-            later = at + timedelta(hours=12)
-            if abs(later - before) < abs(at - before):
-                at = later
-    if not said["has_time"]:
-        at = at.replace(hour=before.hour, minute=before.minute)
-    return at.isoformat()
-
-
-def _remember(outcome: Outcome) -> dict[str, Any] | None:
-    if not outcome.records or not outcome.changed:
-        return None
-    record = outcome.records[0]
-    if "start_at" in record and "title" in record and "id" in record:
-        return {
-            "kind": "event",
-            "id": record["id"],
-            "title": record["title"],
-            "start_at": record["start_at"],
-        }
-    if "title" in record and "id" in record:
-        return {
-            "kind": "task",
-            "id": record["id"],
-            "title": record["title"],
-            "start_at": record.get("due_at"),
-        }
-    if "amount" in record:
-        return {"kind": "transaction", "id": record["id"], "title": record.get("merchant")}
-    return None
-
-
 def _sentence(text: str) -> str:
     text = text.strip()
     return (text[:1].upper() + text[1:]).rstrip(".") + "."
 
 
-__all__ = ["Assistant", "Reply", "Turn", "speak_when"]
+__all__ = ["Assistant", "Reply", "Turn"]
