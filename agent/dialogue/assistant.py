@@ -13,8 +13,9 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -31,7 +32,7 @@ from agent.dialogue.state import (
     load_state,
     save_turns,
 )
-from intents.cascade import Cascade
+from intents.cascade import CONFIDENT, Cascade
 from intents.model import Intent, UserContext
 from intents.money import find_money
 from intents.temporal import parse_when
@@ -60,6 +61,9 @@ class Turn:
     user_id: uuid.UUID
     session_id: str | None = None
     channel: str = "api"
+    # What the rules already made of ``text`` in the user's zone (the voice path parses
+    # on the pause to judge whether the request is whole): reused when confident.
+    parsed: Intent | None = None
 
 
 @dataclass
@@ -109,7 +113,9 @@ class Assistant:
             now = ctx.local_now()
             state = await load_state(db, user.id, session_id, now)
             basic = UserContext(now=now, currency=ctx.settings.currency, recent_turns=state.history)
-            heard = await self.parser.parse(turn.text, basic, lambda c: self._context(ctx, state))
+            heard = _reusable(turn) or await self.parser.parse(
+                turn.text, basic, lambda c: self._context(ctx, state)
+            )
             intent = self._continue(heard, state, turn.text, now)
             understood = time.perf_counter()
             stages["intent"] = (understood - started) * 1000
@@ -118,6 +124,14 @@ class Assistant:
             save_turns(db, user.id, session_id, turn.channel, turn.text, text, public, state, now)
         stages["action"] = (time.perf_counter() - understood) * 1000
         return Reply(session_id, text, intent, needs)
+
+    async def zone_and_currency(self, user_id: uuid.UUID) -> tuple[tzinfo, str] | None:
+        """Where the user lives and what they pay in: all the rules need to parse."""
+        async with self.sessions() as db:
+            user = await db.get(User, user_id)
+        if user is None:
+            return None
+        return ZoneInfo(user.preferences.timezone), user.preferences.currency
 
     async def cut_short(self, user_id: uuid.UUID, session_id: str, heard: str) -> None:
         """The user heard only ``heard`` of the last reply (they talked over it)."""
@@ -325,6 +339,15 @@ class Assistant:
             "confidence": intent.confidence,
             "source": intent.source,
         }
+
+
+def _reusable(turn: Turn) -> Intent | None:
+    """The parse made before the turn ended, if it is of these words and confident: the
+    cascade would return the same without asking anyone else."""
+    parsed = turn.parsed
+    if parsed is None or parsed.text.strip() != turn.text.strip():
+        return None
+    return parsed if parsed.confidence >= CONFIDENT else None
 
 
 def _sentence(text: str) -> str:

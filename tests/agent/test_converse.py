@@ -217,3 +217,29 @@ async def test_voice_hears_an_answer_to_its_question_as_whole(services, user) ->
     assert not await voice.complete("purple")  # no time: not an answer
     other = VoiceResponder(services.assistant, user.id)  # another conversation
     assert not await other.complete("tomorrow at six")
+
+
+async def test_voice_parses_a_turn_once(services, user, monkeypatch) -> None:
+    """The parse made on the pause to judge the request whole is the one the reply
+    acts on, when the turn ends on the same words; other words are parsed afresh."""
+    from agent.dialogue.voice import VoiceResponder
+
+    rules = services.assistant.parser.rules
+    parsed: list[str] = []
+    parse = rules.parse
+
+    def counting(text, context):
+        parsed.append(text)
+        return parse(text, context)
+
+    monkeypatch.setattr(rules, "parse", counting)
+    voice = VoiceResponder(services.assistant, user.id)
+    assert await voice.complete("remind me to call mom tomorrow at 6")
+    said = [c async for c in voice.reply("remind me to call mom tomorrow at 6", {})]
+    assert said[0] == "Okay, I'll remind you to call mom tomorrow at 6 PM."  # the user's zone
+    assert parsed == ["remind me to call mom tomorrow at 6"]
+
+    assert await voice.complete("add milk to my shopping list")
+    said = [c async for c in voice.reply("add milk and eggs to my shopping list", {})]
+    assert said == ["Added milk and eggs to your shopping list."]
+    assert parsed[1:] == ["add milk to my shopping list", "add milk and eggs to my shopping list"]
