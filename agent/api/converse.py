@@ -29,7 +29,9 @@ class ConverseResponse(BaseModel):
     session_id: str
     reply: str
     intent: IntentPublic
-    needs: str | None = Field(description='null, "confirmation" or "slot:<name>"')
+    needs: str | None = Field(
+        description='null, "confirmation", "check" (a yes before a guess acts) or "slot:<name>"'
+    )
 
 
 @router.post("/converse", response_model=ConverseResponse, summary="One turn of conversation")

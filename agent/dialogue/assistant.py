@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from agent.dialogue.references import dereference, remember
 from agent.dialogue.replies import HELP, describe, fill, proposal_fields, speak_list
 from agent.dialogue.state import (
+    CHECK,
     CONFIRMATION,
     DialogueState,
     Pending,
@@ -44,6 +45,7 @@ from skills.tasks.service import TaskService
 from store.database import session_scope
 from store.models import Category, Event, Project, TaskList, User
 
+CHECK_UNDO = "Undo the last change?"
 UNAVAILABLE = (
     "Sorry, I couldn't work that out just now. Try saying it another way, like: "
     "add milk to my shopping list."
@@ -71,7 +73,7 @@ class Reply:
     session_id: str
     text: str
     intent: Intent
-    needs: str | None = None  # None, "confirmation" or "slot:<name>"
+    needs: str | None = None  # None, "confirmation", "check" or "slot:<name>"
 
 
 class Assistant:
@@ -191,7 +193,7 @@ class Assistant:
                 return Intent(pending.action, pending.slots, 1.0, heard.source, text=text)
             return heard
         if heard.action.startswith("dialog.") or (
-            heard.confidence >= 0.9 and heard.action != "out_of_scope"
+            heard.confidence >= CONFIDENT and heard.action != "out_of_scope"
         ):
             return heard  # a new request, or cancel: the question is dropped
         filled = self._fill(pending, text, now)
@@ -223,25 +225,30 @@ class Assistant:
             slots["amount"] = str(money.amount)
         else:
             slots[slot] = text.strip()
-        return Intent(pending.action, slots, 0.95, "rules", text=text, missing=[])
+        return Intent(pending.action, slots, pending.confidence, pending.source, text=text)
 
     # --- acting --------------------------------------------------------------
 
     async def _act(
         self, intent: Intent, ctx: SkillContext, state: DialogueState, now: datetime
     ) -> tuple[str, str | None]:
+        asked, state.pending = state.pending, None
         confirmed = (
-            state.pending is not None
-            and state.pending.wants_yes
-            and intent.action == state.pending.action
-            and intent.slots == state.pending.slots
+            asked is not None
+            and asked.wants_yes
+            and intent.action == asked.action
+            and intent.slots == asked.slots
         )
-        state.pending = None
         action = intent.action
         if action == "dialog.help":
             return HELP, None
         if action == "dialog.undo":
+            if _guessed(intent) and not confirmed:
+                state.pending = Pending(action=action, slots={}, awaiting=CHECK)
+                return CHECK_UNDO, CHECK
             return await self._undo(ctx), None
+        if action == "dialog.no" and asked is not None and asked.awaiting == CHECK:
+            return "Okay, I won't.", None
         if action in ("dialog.cancel", "dialog.no"):
             return "Okay, never mind.", None
         if action == "dialog.yes":
@@ -257,17 +264,27 @@ class Assistant:
             action = intent.action
         if intent.missing:
             slot = intent.missing[0]
-            state.pending = Pending(action=action, slots=intent.slots, awaiting=slot)
+            sure = not _guessed(intent) or intent.source == "rules"  # the rules lack a detail
+            state.pending = Pending(
+                action=action,
+                slots=intent.slots,
+                awaiting=slot,
+                source=intent.source,
+                confidence=0.95 if sure else intent.confidence,
+            )
             questions = self.catalogue[action].questions if action in self.catalogue else {}
             return questions.get(slot, f"What {slot}?"), f"slot:{slot}"
         if action not in self.catalogue:
             return OUT_OF_SCOPE, None
-        if self.catalogue[action].confirm and not confirmed:
-            question = await self._confirmation(intent, ctx, now)
+        if (self.catalogue[action].confirm or _guessed(intent)) and not confirmed:
+            # Asked before anything destructive, bulk or money-moving, and before acting
+            # on a guess: nothing is written until the user says yes.
+            question = await self._proposal(intent, ctx, now)
             if question is None:
                 return "There's nothing to delete.", None
-            state.pending = Pending(action=action, slots=intent.slots, awaiting=CONFIRMATION)
-            return question, "confirmation"
+            awaiting = CONFIRMATION if self.catalogue[action].confirm else CHECK
+            state.pending = Pending(action=action, slots=intent.slots, awaiting=awaiting)
+            return question, awaiting
         return await self._run(intent, ctx, state, now), None
 
     async def _run(
@@ -306,7 +323,7 @@ class Assistant:
                 )
         return await self.catalogue[action].run(ctx, slots)
 
-    async def _confirmation(self, intent: Intent, ctx: SkillContext, now: datetime) -> str | None:
+    async def _proposal(self, intent: Intent, ctx: SkillContext, now: datetime) -> str | None:
         """The action's own yes-or-no question; None when there is nothing to act on."""
         slots = intent.slots
         fields = proposal_fields(slots, now, ctx.settings.currency)
@@ -339,6 +356,13 @@ class Assistant:
             "confidence": intent.confidence,
             "source": intent.source,
         }
+
+
+def _guessed(intent: Intent) -> bool:
+    """A parse below the cascade's threshold is a guess, to be checked back before it
+    acts. Claude's answers are the rung above the check-back: it is asked only when
+    the local parsers are unsure, and its tool call is taken as meant."""
+    return intent.source != "llm" and intent.confidence < CONFIDENT
 
 
 def _reusable(turn: Turn) -> Intent | None:

@@ -31,6 +31,9 @@ class Pending(BaseModel):
     action: str
     slots: dict[str, Any]
     awaiting: str
+    # How sure the parse was: a guess stays a guess once its missing detail is given.
+    source: str = "rules"
+    confidence: float = 0.95
 
     @property
     def wants_yes(self) -> bool:
