@@ -1,8 +1,9 @@
 """The assistant: one turn of conversation, from what was said to what to say back.
 
 It understands (rules, then Claude), fills in what is missing by asking, asks for a
-yes before anything destructive, bulk or money-moving, runs the action as one unit
-of work, and words the result to be spoken. Who the user is comes only from the
+yes before anything destructive, bulk or money-moving and before acting on a guess,
+runs the action as one unit of work, and words the result to be spoken, all in the
+words the action catalogue gives each action. Who the user is comes only from the
 caller (a token, a verified phone number), never from the words.
 """
 
@@ -36,6 +37,7 @@ from agent.dialogue.state import (
 from intents.cascade import CONFIDENT, Cascade
 from intents.model import Intent, UserContext
 from intents.money import find_money
+from intents.rules import MATCHED
 from intents.temporal import parse_when
 from skills.actions import Catalogue, Outcome
 from skills.context import NotFound, SkillContext, SkillError, system_clock
@@ -239,24 +241,9 @@ class Assistant:
             and intent.action == asked.action
             and intent.slots == asked.slots
         )
+        if intent.action.startswith("dialog.") or intent.action == "out_of_scope":
+            return await self._answer(intent, asked, confirmed, ctx, state)
         action = intent.action
-        if action == "dialog.help":
-            return HELP, None
-        if action == "dialog.undo":
-            if _guessed(intent) and not confirmed:
-                state.pending = Pending(action=action, slots={}, awaiting=CHECK)
-                return CHECK_UNDO, CHECK
-            return await self._undo(ctx), None
-        if action == "dialog.no" and asked is not None and asked.awaiting == CHECK:
-            return "Okay, I won't.", None
-        if action in ("dialog.cancel", "dialog.no"):
-            return "Okay, never mind.", None
-        if action == "dialog.yes":
-            return "Okay.", None
-        if action == "out_of_scope":
-            if intent.slots.get("reason") == "unavailable":
-                return UNAVAILABLE, None
-            return OUT_OF_SCOPE, None
         if action.startswith("reference."):
             intent = dereference(intent, state.last)
             if intent.action.startswith("reference."):
@@ -264,13 +251,14 @@ class Assistant:
             action = intent.action
         if intent.missing:
             slot = intent.missing[0]
-            sure = not _guessed(intent) or intent.source == "rules"  # the rules lack a detail
+            # The rules are sure of a request that only lacks a detail; a guess stays one.
+            sure = not _guessed(intent) or intent.source == "rules"
             state.pending = Pending(
                 action=action,
                 slots=intent.slots,
                 awaiting=slot,
                 source=intent.source,
-                confidence=0.95 if sure else intent.confidence,
+                confidence=MATCHED if sure else intent.confidence,
             )
             questions = self.catalogue[action].questions if action in self.catalogue else {}
             return questions.get(slot, f"What {slot}?"), f"slot:{slot}"
@@ -286,6 +274,33 @@ class Assistant:
             state.pending = Pending(action=action, slots=intent.slots, awaiting=awaiting)
             return question, awaiting
         return await self._run(intent, ctx, state, now), None
+
+    async def _answer(
+        self,
+        intent: Intent,
+        asked: Pending | None,
+        confirmed: bool,
+        ctx: SkillContext,
+        state: DialogueState,
+    ) -> tuple[str, str | None]:
+        """The conversation's own words: help, undo, yes, no, cancel, out of scope."""
+        action = intent.action
+        if action == "dialog.help":
+            return HELP, None
+        if action == "dialog.undo":
+            if _guessed(intent) and not confirmed:
+                state.pending = Pending(action=action, slots={}, awaiting=CHECK)
+                return CHECK_UNDO, CHECK
+            return await self._undo(ctx), None
+        if action == "dialog.no" and asked is not None and asked.awaiting == CHECK:
+            return "Okay, I won't.", None
+        if action in ("dialog.cancel", "dialog.no"):
+            return "Okay, never mind.", None
+        if action == "dialog.yes":
+            return "Okay.", None
+        if intent.slots.get("reason") == "unavailable":
+            return UNAVAILABLE, None
+        return OUT_OF_SCOPE, None
 
     async def _run(
         self, intent: Intent, ctx: SkillContext, state: DialogueState, now: datetime

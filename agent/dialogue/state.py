@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from intents.rules import MATCHED
 from store.models import ConversationTurn
 
 STATE_TTL = timedelta(minutes=15)  # a question left unanswered longer is forgotten
@@ -33,7 +34,7 @@ class Pending(BaseModel):
     awaiting: str
     # How sure the parse was: a guess stays a guess once its missing detail is given.
     source: str = "rules"
-    confidence: float = 0.95
+    confidence: float = MATCHED
 
     @property
     def wants_yes(self) -> bool:
