@@ -281,7 +281,7 @@ async def _talk(
     *,
     interactive: bool,
 ) -> None:
-    from agent.assistant import Turn
+    from agent.dialogue.assistant import Turn
 
     async with _signed_in(settings, email) as (services, user):
         assert services.assistant is not None

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent import preload
-from agent.assistant import Assistant
 from agent.auth import TokenService, load_or_create_secret
+from agent.dialogue.assistant import Assistant
 from agent.settings import Settings
 from intents.cascade import Cascade
 from intents.rules import RuleParser

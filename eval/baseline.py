@@ -44,9 +44,9 @@ from pipecat.workers.runner import WorkerRunner
 
 from agent.api import tasks, transactions
 from agent.auth import TokenError
+from agent.dialogue.voice import VoiceResponder
 from agent.services import Services
 from agent.settings import Settings
-from agent.voice import VoiceResponder
 from speech.logs import quiet_pipecat
 from speech.models import piper_voice, whisper_path
 from speech.protocol import VoiceProtocol

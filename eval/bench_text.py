@@ -16,7 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from agent.assistant import Turn
+from agent.dialogue.assistant import Turn
 from agent.services import Services
 from agent.settings import Settings
 from intents.temporal import warm_up as warm_temporal

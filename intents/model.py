@@ -2,36 +2,39 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-# The public vocabulary (DESIGN.md); "reference.*" are resolved by the agent against
-# what was just said, into one of these, before anyone sees them.
-VOCABULARY = (
-    "tasks.create",
-    "tasks.query",
-    "tasks.complete",
-    "tasks.update",
-    "tasks.delete",
-    "calendar.create",
-    "calendar.query",
-    "calendar.update",
-    "calendar.delete",
-    "calendar.free_time",
-    "finance.expense",
-    "finance.income",
-    "finance.query",
-    "finance.recategorize",
-    "finance.invoice",
-    "finance.job_costing",
-    "dialog.yes",
-    "dialog.no",
-    "dialog.cancel",
-    "dialog.undo",
-    "dialog.help",
-    "out_of_scope",
-)
+from pydantic import BaseModel
+
+# The conversation's own words; every other intent is an action of the skills'
+# catalogue. "reference.*" are resolved by the agent against what was just said,
+# into one of these, before anyone sees them.
+DIALOG = ("dialog.yes", "dialog.no", "dialog.cancel", "dialog.undo", "dialog.help")
+OUT_OF_SCOPE = "out_of_scope"
+REFERENCES = ("reference.update", "reference.delete", "reference.complete")
+
+
+@functools.cache
+def action_schemas() -> dict[str, type[BaseModel]]:
+    """The skills' action names and argument models: the parsers' vocabulary. Read on
+    first use, so importing the understanding layer does not load the skills."""
+    from skills.catalogue import build_catalogue
+
+    return {action.name: action.args for action in build_catalogue()}
+
+
+def vocabulary() -> tuple[str, ...]:
+    """The public intent vocabulary (DESIGN.md): what a parse may name."""
+    return (*sorted(action_schemas()), *DIALOG, OUT_OF_SCOPE)
+
+
+def __getattr__(name: str) -> object:
+    if name == "VOCABULARY":
+        return vocabulary()
+    raise AttributeError(name)
 
 
 @dataclass

@@ -1,13 +1,17 @@
 """The action catalogue: every operation a conversation can trigger.
 
-An action has a dotted name from the public intent vocabulary, a description, a
-pydantic model for its arguments and an async handler. The Claude tool list and
-the local grammar are both derived from this catalogue.
+An action is the single definition of one thing a conversation can do: its dotted
+name from the public intent vocabulary, a description, a pydantic model for its
+arguments, an async handler, and its wording — the question for each missing
+argument, the yes-or-no question that states what it would do (asked before a
+destructive, bulk or money-moving action, and to check back on a guess), and its
+spoken replies. The Claude tool list, the grammar's and the parser's intent names,
+the dialogue's questions and the replies all derive from this catalogue.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,12 +33,20 @@ class Outcome:
 Handler = Callable[[SkillContext, Any], Awaitable[Outcome]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Action:
+    """``replies`` maps a variant ("list", "reminder") to a spoken template over the
+    facts of the outcome; the dialogue picks the variant. ``proposals`` are yes-or-no
+    questions over the arguments, most specific first: the first whose fields are all
+    known is asked. ``questions`` map a missing argument to the question for it."""
+
     name: str
     description: str
     args: type[BaseModel]
     handler: Handler
+    replies: Mapping[str, str] = field(default_factory=dict)
+    proposals: tuple[str, ...] = ()
+    questions: Mapping[str, str] = field(default_factory=dict)
     confirm: bool = False  # destructive, bulk or money-moving: the agent asks first
 
     async def run(self, ctx: SkillContext, args: BaseModel | dict[str, Any]) -> Outcome:

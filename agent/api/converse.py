@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from agent.api.deps import CurrentUser, ServicesDep
-from agent.assistant import Turn
+from agent.dialogue.assistant import Turn
 
 router = APIRouter(prefix="/v1", tags=["conversation"])
 
@@ -29,7 +29,9 @@ class ConverseResponse(BaseModel):
     session_id: str
     reply: str
     intent: IntentPublic
-    needs: str | None = Field(description='null, "confirmation" or "slot:<name>"')
+    needs: str | None = Field(
+        description='null, "confirmation", "check" (a yes before a guess acts) or "slot:<name>"'
+    )
 
 
 @router.post("/converse", response_model=ConverseResponse, summary="One turn of conversation")

@@ -19,8 +19,8 @@ import uuid
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 
 from agent.auth import TokenError
+from agent.dialogue.voice import VoiceResponder
 from agent.services import Services
-from agent.voice import VoiceResponder
 from store.models import User
 
 router = APIRouter(tags=["voice"])

@@ -122,14 +122,47 @@ async def free_time(ctx: SkillContext, args: SlotRequest) -> Outcome:
 
 
 CALENDAR_ACTIONS = [
-    Action("calendar.create", "Put an event on the calendar.", EventCreate, create_event),
-    Action("calendar.query", "What is on the calendar in a time range.", EventFind, query_events),
-    Action("calendar.update", "Move or change an event.", EventChange, update_event),
+    Action(
+        "calendar.create",
+        "Put an event on the calendar.",
+        EventCreate,
+        create_event,
+        replies={
+            "event": "Added {title} {when}.",
+            "repeating": "Added {title} {repeat}.",
+            "overlap": " Heads up, that overlaps with {conflicts}.",
+        },
+        proposals=("Add {title} to your calendar {when}?", "Add {title} to your calendar?"),
+        questions={"when": "When is it?", "title": "What should I call it?"},
+    ),
+    Action(
+        "calendar.query",
+        "What is on the calendar in a time range.",
+        EventFind,
+        query_events,
+        replies={
+            "events": "You have {count} {noun}: {events}.",
+            "none": "Nothing on your calendar then.",
+            "not_found": "I don't see that on your calendar.",
+        },
+        proposals=("Look for {text} on your calendar?", "Read your calendar?"),
+    ),
+    Action(
+        "calendar.update",
+        "Move or change an event.",
+        EventChange,
+        update_event,
+        replies={"moved": "Moved {title} to {when}."},
+        proposals=("Move {title} to {when}?", "Change {title}?"),
+        questions={"when": "When should I move it to?"},
+    ),
     Action(
         "calendar.delete",
         "Cancel an event or one occurrence of it.",
         EventRef,
         delete_event,
+        replies={"occurrence": "Cancelled {title} on {when}.", "cancelled": "Cancelled {title}."},
+        proposals=("Cancel {title}?",),
         confirm=True,
     ),
     Action(
@@ -137,5 +170,7 @@ CALENDAR_ACTIONS = [
         "Find free time for something of a given length.",
         SlotRequest,
         free_time,
+        replies={"free": "You're free {slots}.", "none": "I couldn't find a free slot then."},
+        proposals=("Look for {minutes} free minutes?", "Look for free time?"),
     ),
 ]

@@ -185,23 +185,90 @@ async def job_costing(ctx: SkillContext, args: ProjectRef) -> Outcome:
 
 
 FINANCE_ACTIONS = [
-    Action("finance.expense", "Record money spent.", MoneyIn, log_expense),
-    Action("finance.income", "Record money received.", MoneyIn, log_income),
-    Action("finance.query", "How much was spent or earned, by what, in a period.", FinanceAsk, ask),
+    Action(
+        "finance.expense",
+        "Record money spent.",
+        MoneyIn,
+        log_expense,
+        replies={
+            "merchant_category": "Logged {amount} at {merchant} under {category}.",
+            "merchant": "Logged {amount} at {merchant}.",
+            "category": "Logged {amount} under {category}.",
+            "plain": "Logged {amount}.",
+        },
+        proposals=(
+            "Log {amount} at {merchant}?",
+            "Log {amount} for {description}?",
+            "Log {amount} spent?",
+        ),
+        questions={"amount": "How much was it?"},
+    ),
+    Action(
+        "finance.income",
+        "Record money received.",
+        MoneyIn,
+        log_income,
+        replies={
+            "merchant_category": "Recorded {amount} income from {merchant} under {category}.",
+            "merchant": "Recorded {amount} income from {merchant}.",
+            "category": "Recorded {amount} income under {category}.",
+            "plain": "Recorded {amount} income.",
+        },
+        proposals=("Record {amount} income from {merchant}?", "Record {amount} income?"),
+        questions={"amount": "How much was it?"},
+    ),
+    Action(
+        "finance.query",
+        "How much was spent or earned, by what, in a period.",
+        FinanceAsk,
+        ask,
+        replies={
+            "spent_on": "You spent {total} on {category} {period}.",
+            "spent": "You spent {total} {period}.",
+            "earned_on": "You earned {total} on {category} {period}.",
+            "earned": "You earned {total} {period}.",
+            "top": " Most went to {top}.",
+        },
+        proposals=("Add up what you spent on {category}?", "Add up your money?"),
+    ),
     Action(
         "finance.recategorize",
         "File a transaction (and its merchant) under a category.",
         Refile,
         refile,
+        replies={
+            "one": "Filed {merchant} under {category}. I'll remember that.",
+            "many": "Filed {merchant} and {more} more under {category}. I'll remember that.",
+        },
+        proposals=("File {merchant} under {category}?",),
     ),
     Action(
         "finance.invoice",
         "Bill a project's open work on a new invoice.",
         InvoiceCreate,
         invoice,
+        replies={
+            "client": "Invoice {number} to {client} for {total} is ready, due {due}.",
+            "plain": "Invoice {number} for {total} is ready, due {due}.",
+        },
+        proposals=("Create an invoice for {project}?",),
+        questions={"project": "Which project should I bill?"},
         confirm=True,
     ),
     Action(
-        "finance.job_costing", "Revenue, costs and margin of a project.", ProjectRef, job_costing
+        "finance.job_costing",
+        "Revenue, costs and margin of a project.",
+        ProjectRef,
+        job_costing,
+        replies={
+            "margin_budget": "{project}: {revenue} in, {costs} out, a {margin} percent margin."
+            " {budget} percent of the budget is spent.",
+            "margin": "{project}: {revenue} in, {costs} out, a {margin} percent margin.",
+            "budget": "{project}: {revenue} in, {costs} out."
+            " {budget} percent of the budget is spent.",
+            "plain": "{project}: {revenue} in, {costs} out.",
+        },
+        proposals=("Work out the numbers for {project}?",),
+        questions={"project": "Which project?"},
     ),
 ]

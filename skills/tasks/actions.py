@@ -125,22 +125,69 @@ async def delete_tasks(ctx: SkillContext, args: TaskDelete) -> Outcome:
 
 
 TASK_ACTIONS = [
-    Action("tasks.create", "Add a task, a list item or a reminder.", TaskCreate, create_task),
-    Action("tasks.query", "Read tasks or the items of a list.", TaskFind, query_tasks),
     Action(
-        "tasks.complete", "Mark a task done (repeating ones roll forward).", TaskRef, complete_task
+        "tasks.create",
+        "Add a task, a list item or a reminder.",
+        TaskCreate,
+        create_task,
+        replies={
+            "list": "Added {title} to your {list} list.",
+            "repeating": "Okay, I'll remind you to {title} {repeat}.",
+            "reminder": "Okay, I'll remind you to {title} {when}.",
+            "task": "Added {title} to your tasks.",
+        },
+        proposals=(
+            "Add {title} to your {list} list?",
+            "Remind you to {title} {when}?",
+            "Add {title} to your tasks?",
+        ),
+        questions={"when": "When should I remind you?", "title": "What should I add?"},
+    ),
+    Action(
+        "tasks.query",
+        "Read tasks or the items of a list.",
+        TaskFind,
+        query_tasks,
+        replies={
+            "list": "You have {count} {things} on your {list} list: {titles}.",
+            "tasks": "You have {count} {things} on your tasks: {titles}.",
+            "empty_list": "There's nothing on your {list} list.",
+            "empty": "There's nothing on your tasks.",
+        },
+        proposals=("Read your {list} list?", "Read your tasks?"),
+    ),
+    Action(
+        "tasks.complete",
+        "Mark a task done (repeating ones roll forward).",
+        TaskRef,
+        complete_task,
+        replies={
+            "repeating": "Done. {title} is next due {next_due}.",
+            "done": "Marked {title} as done.",
+        },
+        proposals=("Mark {title} as done?",),
+        questions={"title": "Which task?"},
     ),
     Action(
         "tasks.update",
         "Change a task: title, due time, reminder, list, priority.",
         TaskChange,
         update_task,
+        replies={"moved": "Moved {title} to {when}.", "changed": "Updated {title}."},
+        proposals=("Move {title} to {when}?", "Change {title}?"),
+        questions={"when": "When should I move it to?"},
     ),
     Action(
         "tasks.delete",
         "Delete a task, or all open tasks of a list.",
         TaskDelete,
         delete_tasks,
+        replies={"one": "Deleted {title}.", "many": "Deleted {count} tasks."},
+        proposals=(
+            "Delete all {count} {noun} on your {list} list?",
+            "Delete all {count} {noun}?",
+            "Delete {title}?",
+        ),
         confirm=True,
     ),
 ]

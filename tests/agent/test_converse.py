@@ -170,7 +170,7 @@ async def test_conversations_are_per_user(
 
 
 async def test_reply_streams_first_clause_first(services, user) -> None:
-    from agent.assistant import Turn
+    from agent.dialogue.assistant import Turn
 
     clauses = [
         c
@@ -190,7 +190,7 @@ async def test_bad_converse_input(client: httpx.AsyncClient, auth: dict) -> None
 async def test_voice_knows_when_a_request_is_whole(services, user) -> None:
     """A short pause ends the turn only after a whole request; after "add milk to
     my" or an unknown start, the pipeline waits for the long silence."""
-    from agent.voice import VoiceResponder
+    from agent.dialogue.voice import VoiceResponder
 
     voice = VoiceResponder(services.assistant, user.id)
     assert await voice.complete("Add milk to my shopping list.")
@@ -203,8 +203,8 @@ async def test_voice_knows_when_a_request_is_whole(services, user) -> None:
 async def test_voice_hears_an_answer_to_its_question_as_whole(services, user) -> None:
     """After "When?" a time is the whole turn (the short pause ends it); the same
     words in a conversation with no question pending are not."""
-    from agent.assistant import Turn
-    from agent.voice import VoiceResponder
+    from agent.dialogue.assistant import Turn
+    from agent.dialogue.voice import VoiceResponder
 
     voice = VoiceResponder(services.assistant, user.id)
     assert not await voice.complete("tomorrow at six")
@@ -217,3 +217,105 @@ async def test_voice_hears_an_answer_to_its_question_as_whole(services, user) ->
     assert not await voice.complete("purple")  # no time: not an answer
     other = VoiceResponder(services.assistant, user.id)  # another conversation
     assert not await other.complete("tomorrow at six")
+
+
+async def test_voice_parses_a_turn_once(services, user, monkeypatch) -> None:
+    """The parse made on the pause to judge the request whole is the one the reply
+    acts on, when the turn ends on the same words; other words are parsed afresh."""
+    from agent.dialogue.voice import VoiceResponder
+
+    rules = services.assistant.parser.rules
+    parsed: list[str] = []
+    parse = rules.parse
+
+    def counting(text, context):
+        parsed.append(text)
+        return parse(text, context)
+
+    monkeypatch.setattr(rules, "parse", counting)
+    voice = VoiceResponder(services.assistant, user.id)
+    assert await voice.complete("remind me to call mom tomorrow at 6")
+    said = [c async for c in voice.reply("remind me to call mom tomorrow at 6", {})]
+    assert said[0] == "Okay, I'll remind you to call mom tomorrow at 6 PM."  # the user's zone
+    assert parsed == ["remind me to call mom tomorrow at 6"]
+
+    assert await voice.complete("add milk to my shopping list")
+    said = [c async for c in voice.reply("add milk and eggs to my shopping list", {})]
+    assert said == ["Added milk and eggs to your shopping list."]
+    assert parsed[1:] == ["add milk to my shopping list", "add milk and eggs to my shopping list"]
+
+
+class Guessing:
+    """The cascade with a parser that guesses, below the threshold, what the grammar
+    does not know (as a trained parser does)."""
+
+    def __init__(self, cascade, guesses: dict) -> None:
+        self.cascade, self.rules, self.guesses = cascade, cascade.rules, guesses
+
+    async def parse(self, text, context, enrich=None):
+        from intents.cascade import CONFIDENT
+        from intents.model import Intent
+
+        if text in self.guesses:
+            action, slots, *missing = self.guesses[text]
+            guess = Intent(action, slots, CONFIDENT - 0.3, "model", text=text)
+            guess.missing = list(missing)
+            return guess
+        return await self.cascade.parse(text, context, enrich)
+
+
+async def test_a_guess_is_checked_back_and_writes_nothing_until_yes(
+    client: httpx.AsyncClient, auth: dict, services, user
+) -> None:
+    from agent.dialogue.assistant import Turn
+
+    assistant = services.assistant
+    assistant.parser = Guessing(
+        assistant.parser,
+        {
+            "paint for the shopping thing": (
+                "tasks.create",
+                {"title": "paint", "list": "shopping"},
+            ),
+            "twelve bucks the bakery": ("finance.expense", {"amount": "12", "merchant": "Bakery"}),
+            "bin that": ("dialog.undo", {}),
+            "the gym thing": ("calendar.create", {"title": "Gym"}, "when"),
+        },
+    )
+    session = "check-back"
+
+    async def say(text: str):
+        return await assistant.converse(Turn(text, user.id, session))
+
+    async def stored() -> tuple[list, list]:
+        tasks = (await client.get("/v1/tasks", headers=auth)).json()
+        return tasks, (await client.get("/v1/transactions", headers=auth)).json()
+
+    asked = await say("paint for the shopping thing")
+    assert (asked.text, asked.needs) == ("Add paint to your shopping list?", "check")
+    assert await stored() == ([], [])
+    done = await say("yes")
+    assert done.text == "Added paint to your shopping list."
+    assert [t["title"] for t in (await stored())[0]] == ["paint"]
+
+    asked = await say("twelve bucks the bakery")
+    assert (asked.text, asked.needs) == ("Log $12.00 at Bakery?", "check")
+    assert (await say("no")).text == "Okay, I won't."
+    asked = await say("bin that")  # a guessed undo would take the paint back
+    assert (asked.text, asked.needs) == ("Undo the last change?", "check")
+    await say("what's on my shopping list")  # another request drops the guess
+    assert (await say("yes")).text == "Okay."
+    assert [t["title"] for t in (await stored())[0]] == ["paint"]
+    assert (await stored())[1] == []
+
+    asked = await say("the gym thing")  # a guess missing a detail asks for it, then checks
+    assert asked.needs == "slot:when"
+    asked = await say("tomorrow at 7 am")
+    assert (asked.text, asked.needs) == ("Add Gym to your calendar tomorrow at 7 AM?", "check")
+    now = datetime.now(CHICAGO)
+    window = {"start": now.date().isoformat() + "T00:00:00Z"}
+    window["end"] = (now.date() + timedelta(days=3)).isoformat() + "T00:00:00Z"
+    assert (await client.get("/v1/events", headers=auth, params=window)).json() == []
+    done = await say("yeah")
+    assert done.text == "Added Gym tomorrow at 7 AM."
+    assert len((await client.get("/v1/events", headers=auth, params=window)).json()) == 1

@@ -1,8 +1,9 @@
 """The assistant: one turn of conversation, from what was said to what to say back.
 
 It understands (rules, then Claude), fills in what is missing by asking, asks for a
-yes before anything destructive, bulk or money-moving, runs the action as one unit
-of work, and words the result to be spoken. Who the user is comes only from the
+yes before anything destructive, bulk or money-moving and before acting on a guess,
+runs the action as one unit of work, and words the result to be spoken, all in the
+words the action catalogue gives each action. Who the user is comes only from the
 caller (a token, a verified phone number), never from the words.
 """
 
@@ -12,20 +13,31 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agent.dialogue import DialogueState, cut_short_reply, load_state, save_turns
-from agent.replies import HELP, describe, speak_list, speak_when
-from intents.cascade import Cascade
+from agent.dialogue.references import dereference, remember
+from agent.dialogue.replies import HELP, describe, fill, proposal_fields, speak_list
+from agent.dialogue.state import (
+    CHECK,
+    CONFIRMATION,
+    DialogueState,
+    Pending,
+    cut_short_reply,
+    load_state,
+    save_turns,
+)
+from intents.cascade import CONFIDENT, Cascade
 from intents.model import Intent, UserContext
 from intents.money import find_money
+from intents.rules import MATCHED
 from intents.temporal import parse_when
 from skills.actions import Catalogue, Outcome
 from skills.context import NotFound, SkillContext, SkillError, system_clock
@@ -35,19 +47,7 @@ from skills.tasks.service import TaskService
 from store.database import session_scope
 from store.models import Category, Event, Project, TaskList, User
 
-QUESTIONS = {
-    ("tasks.create", "when"): "When should I remind you?",
-    ("tasks.create", "title"): "What should I add?",
-    ("calendar.create", "when"): "When is it?",
-    ("calendar.create", "title"): "What should I call it?",
-    ("calendar.update", "when"): "When should I move it to?",
-    ("tasks.update", "when"): "When should I move it to?",
-    ("finance.expense", "amount"): "How much was it?",
-    ("finance.income", "amount"): "How much was it?",
-    ("finance.invoice", "project"): "Which project should I bill?",
-    ("finance.job_costing", "project"): "Which project?",
-    ("tasks.complete", "title"): "Which task?",
-}
+CHECK_UNDO = "Undo the last change?"
 UNAVAILABLE = (
     "Sorry, I couldn't work that out just now. Try saying it another way, like: "
     "add milk to my shopping list."
@@ -65,6 +65,9 @@ class Turn:
     user_id: uuid.UUID
     session_id: str | None = None
     channel: str = "api"
+    # What the rules already made of ``text`` in the user's zone (the voice path parses
+    # on the pause to judge whether the request is whole): reused when confident.
+    parsed: Intent | None = None
 
 
 @dataclass
@@ -72,7 +75,7 @@ class Reply:
     session_id: str
     text: str
     intent: Intent
-    needs: str | None = None  # None, "confirmation" or "slot:<name>"
+    needs: str | None = None  # None, "confirmation", "check" or "slot:<name>"
 
 
 class Assistant:
@@ -114,7 +117,9 @@ class Assistant:
             now = ctx.local_now()
             state = await load_state(db, user.id, session_id, now)
             basic = UserContext(now=now, currency=ctx.settings.currency, recent_turns=state.history)
-            heard = await self.parser.parse(turn.text, basic, lambda c: self._context(ctx, state))
+            heard = _reusable(turn) or await self.parser.parse(
+                turn.text, basic, lambda c: self._context(ctx, state)
+            )
             intent = self._continue(heard, state, turn.text, now)
             understood = time.perf_counter()
             stages["intent"] = (understood - started) * 1000
@@ -123,6 +128,14 @@ class Assistant:
             save_turns(db, user.id, session_id, turn.channel, turn.text, text, public, state, now)
         stages["action"] = (time.perf_counter() - understood) * 1000
         return Reply(session_id, text, intent, needs)
+
+    async def zone_and_currency(self, user_id: uuid.UUID) -> tuple[tzinfo, str] | None:
+        """Where the user lives and what they pay in: all the rules need to parse."""
+        async with self.sessions() as db:
+            user = await db.get(User, user_id)
+        if user is None:
+            return None
+        return ZoneInfo(user.preferences.timezone), user.preferences.currency
 
     async def cut_short(self, user_id: uuid.UUID, session_id: str, heard: str) -> None:
         """The user heard only ``heard`` of the last reply (they talked over it)."""
@@ -141,7 +154,7 @@ class Assistant:
             pending = (await load_state(db, user_id, session_id, now)).pending
         if pending is None:
             return False
-        if pending["awaiting"] == "confirmation":
+        if pending.wants_yes:
             found = self.parser.rules.parse(text, UserContext(now=now))
             return found is not None and found.action in ANSWERS_TO_CONFIRM
         return self._fill(pending, text, now) is not None
@@ -177,35 +190,35 @@ class Assistant:
         pending = state.pending
         if pending is None:
             return heard
-        if pending["awaiting"] == "confirmation":
+        if pending.wants_yes:
             if heard.action == "dialog.yes":
-                return Intent(pending["action"], pending["slots"], 1.0, heard.source, text=text)
+                return Intent(pending.action, pending.slots, 1.0, heard.source, text=text)
             return heard
         if heard.action.startswith("dialog.") or (
-            heard.confidence >= 0.9 and heard.action != "out_of_scope"
+            heard.confidence >= CONFIDENT and heard.action != "out_of_scope"
         ):
             return heard  # a new request, or cancel: the question is dropped
         filled = self._fill(pending, text, now)
         return filled or heard
 
-    def _fill(self, pending: dict[str, Any], text: str, now: datetime) -> Intent | None:
-        slot, slots = pending["awaiting"], dict(pending["slots"])
+    def _fill(self, pending: Pending, text: str, now: datetime) -> Intent | None:
+        slot, slots = pending.awaiting, dict(pending.slots)
         if slot == "when":
             when = parse_when(text, now)
             if when is None:
                 return None
             start = when.moment.isoformat()
-            if pending["action"] == "tasks.create":
+            if pending.action == "tasks.create":
                 slots.update(due_at=start, remind_at=start)
                 if when.rrule:
                     slots["recurrence"] = when.rrule
-            elif pending["action"] == "calendar.create":
+            elif pending.action == "calendar.create":
                 slots["start_at"] = start
                 if when.end is not None:
                     slots["end_at"] = when.end.isoformat()
             else:
                 slots.setdefault("changes", {})[
-                    "start_at" if pending["action"].startswith("calendar") else "due_at"
+                    "start_at" if pending.action.startswith("calendar") else "due_at"
                 ] = start
         elif slot == "amount":
             money = find_money(text, bare=True)
@@ -214,51 +227,80 @@ class Assistant:
             slots["amount"] = str(money.amount)
         else:
             slots[slot] = text.strip()
-        return Intent(pending["action"], slots, 0.95, "rules", text=text, missing=[])
+        return Intent(pending.action, slots, pending.confidence, pending.source, text=text)
 
     # --- acting --------------------------------------------------------------
 
     async def _act(
         self, intent: Intent, ctx: SkillContext, state: DialogueState, now: datetime
     ) -> tuple[str, str | None]:
+        asked, state.pending = state.pending, None
         confirmed = (
-            state.pending is not None
-            and state.pending["awaiting"] == "confirmation"
-            and intent.action == state.pending["action"]
-            and intent.slots == state.pending["slots"]
+            asked is not None
+            and asked.wants_yes
+            and intent.action == asked.action
+            and intent.slots == asked.slots
         )
-        state.pending = None
+        if intent.action.startswith("dialog.") or intent.action == "out_of_scope":
+            return await self._answer(intent, asked, confirmed, ctx, state)
         action = intent.action
-        if action == "dialog.help":
-            return HELP, None
-        if action == "dialog.undo":
-            return await self._undo(ctx), None
-        if action in ("dialog.cancel", "dialog.no"):
-            return "Okay, never mind.", None
-        if action == "dialog.yes":
-            return "Okay.", None
-        if action == "out_of_scope":
-            if intent.slots.get("reason") == "unavailable":
-                return UNAVAILABLE, None
-            return OUT_OF_SCOPE, None
         if action.startswith("reference."):
-            intent = self._dereference(intent, state)
+            intent = dereference(intent, state.last)
             if intent.action.startswith("reference."):
                 return "Sorry, I'm not sure what you mean. Which one?", None
             action = intent.action
         if intent.missing:
             slot = intent.missing[0]
-            state.pending = {"action": action, "slots": intent.slots, "awaiting": slot}
-            return QUESTIONS.get((action, slot), f"What {slot}?"), f"slot:{slot}"
+            # The rules are sure of a request that only lacks a detail; a guess stays one.
+            sure = not _guessed(intent) or intent.source == "rules"
+            state.pending = Pending(
+                action=action,
+                slots=intent.slots,
+                awaiting=slot,
+                source=intent.source,
+                confidence=MATCHED if sure else intent.confidence,
+            )
+            questions = self.catalogue[action].questions if action in self.catalogue else {}
+            return questions.get(slot, f"What {slot}?"), f"slot:{slot}"
         if action not in self.catalogue:
             return OUT_OF_SCOPE, None
-        if self.catalogue[action].confirm and not confirmed:
-            question = await self._confirmation(intent, ctx, now)
+        if (self.catalogue[action].confirm or _guessed(intent)) and not confirmed:
+            # Asked before anything destructive, bulk or money-moving, and before acting
+            # on a guess: nothing is written until the user says yes.
+            question = await self._proposal(intent, ctx, now)
             if question is None:
                 return "There's nothing to delete.", None
-            state.pending = {"action": action, "slots": intent.slots, "awaiting": "confirmation"}
-            return question, "confirmation"
+            awaiting = CONFIRMATION if self.catalogue[action].confirm else CHECK
+            state.pending = Pending(action=action, slots=intent.slots, awaiting=awaiting)
+            return question, awaiting
         return await self._run(intent, ctx, state, now), None
+
+    async def _answer(
+        self,
+        intent: Intent,
+        asked: Pending | None,
+        confirmed: bool,
+        ctx: SkillContext,
+        state: DialogueState,
+    ) -> tuple[str, str | None]:
+        """The conversation's own words: help, undo, yes, no, cancel, out of scope."""
+        action = intent.action
+        if action == "dialog.help":
+            return HELP, None
+        if action == "dialog.undo":
+            if _guessed(intent) and not confirmed:
+                state.pending = Pending(action=action, slots={}, awaiting=CHECK)
+                return CHECK_UNDO, CHECK
+            return await self._undo(ctx), None
+        if action == "dialog.no" and asked is not None and asked.awaiting == CHECK:
+            return "Okay, I won't.", None
+        if action in ("dialog.cancel", "dialog.no"):
+            return "Okay, never mind.", None
+        if action == "dialog.yes":
+            return "Okay.", None
+        if intent.slots.get("reason") == "unavailable":
+            return UNAVAILABLE, None
+        return OUT_OF_SCOPE, None
 
     async def _run(
         self, intent: Intent, ctx: SkillContext, state: DialogueState, now: datetime
@@ -273,8 +315,8 @@ class Assistant:
             return _sentence(
                 f"I didn't get that: {str(first['msg']).removeprefix('Value error, ')}"
             )
-        state.last = _remember(outcome) or state.last
-        return describe(outcome, now)
+        state.last = remember(outcome) or state.last
+        return describe(outcome, now, self.catalogue)
 
     async def _dispatch(self, intent: Intent, ctx: SkillContext) -> Outcome:
         action, slots = intent.action, dict(intent.slots)
@@ -296,57 +338,19 @@ class Assistant:
                 )
         return await self.catalogue[action].run(ctx, slots)
 
-    async def _confirmation(self, intent: Intent, ctx: SkillContext, now: datetime) -> str | None:
+    async def _proposal(self, intent: Intent, ctx: SkillContext, now: datetime) -> str | None:
+        """The action's own yes-or-no question; None when there is nothing to act on."""
         slots = intent.slots
+        fields = proposal_fields(slots, now, ctx.settings.currency)
         if intent.action == "tasks.delete" and slots.get("all"):
             tasks = await TaskService(ctx).search(
                 TaskQuery(list=slots.get("list"), limit=500, status="open")
             )
             if not tasks:
                 return None
-            where = f" on your {slots['list']} list" if slots.get("list") else ""
-            noun = "task" if len(tasks) == 1 else "tasks"
-            return f"Delete all {len(tasks)} {noun}{where}?"
-        if intent.action == "tasks.delete":
-            return f"Delete {slots.get('title')}?"
-        if intent.action == "calendar.delete":
-            return f"Cancel {slots.get('title')}?"
-        if intent.action == "finance.invoice":
-            return f"Create an invoice for {slots.get('project')}?"
-        return "Are you sure?"
-
-    def _dereference(self, intent: Intent, state: DialogueState) -> Intent:
-        last = state.last
-        if not last:
-            return intent
-        kind = last["kind"]
-        if intent.action == "reference.delete":
-            name = {"task": "tasks.delete", "event": "calendar.delete"}.get(kind)
-            key = "task_id" if kind == "task" else "event_id"
-            return replace(
-                intent,
-                action=name or intent.action,
-                slots={key: last["id"], "title": last["title"]},
-            )
-        if intent.action == "reference.complete" and kind == "task":
-            return replace(
-                intent,
-                action="tasks.complete",
-                slots={"task_id": last["id"], "title": last["title"]},
-            )
-        if intent.action == "reference.update" and kind in ("task", "event"):
-            changes = dict(intent.slots.get("changes") or {})
-            said = intent.slots.get("when")
-            if said:
-                changes[("start_at" if kind == "event" else "due_at")] = _merge_time(
-                    said, last.get("start_at")
-                )
-                if kind == "task":
-                    changes["remind_at"] = changes["due_at"]
-            name = "calendar.update" if kind == "event" else "tasks.update"
-            key = "event_id" if kind == "event" else "task_id"
-            return replace(intent, action=name, slots={key: last["id"], "changes": changes})
-        return intent
+            fields.update(count=len(tasks), noun="task" if len(tasks) == 1 else "tasks")
+            fields.pop("title", None)
+        return fill(self.catalogue[intent.action].proposals, fields) or "Are you sure?"
 
     async def _undo(self, ctx: SkillContext) -> str:
         try:
@@ -369,45 +373,20 @@ class Assistant:
         }
 
 
-def _merge_time(said: dict[str, Any], previous: str | None) -> str:
-    """ "Move it to 4 PM" keeps the day; "make that Thursday" keeps the time."""
-    at = datetime.fromisoformat(said["at"])
-    if previous is None:
-        return at.isoformat()
-    before = datetime.fromisoformat(previous).astimezone(at.tzinfo)
-    if not said["has_day"]:
-        at = at.replace(year=before.year, month=before.month, day=before.day)
-        if said["has_time"] and not said.get("meridiem") and at.hour < 12:
-            # "make that 7" after 6 PM means 7 PM: the reading nearest the old time
-            later = at + timedelta(hours=12)
-            if abs(later - before) < abs(at - before):
-                at = later
-    if not said["has_time"]:
-        at = at.replace(hour=before.hour, minute=before.minute)
-    return at.isoformat()
+def _guessed(intent: Intent) -> bool:
+    """A parse below the cascade's threshold is a guess, to be checked back before it
+    acts. Claude's answers are the rung above the check-back: it is asked only when
+    the local parsers are unsure, and its tool call is taken as meant."""
+    return intent.source != "llm" and intent.confidence < CONFIDENT
 
 
-def _remember(outcome: Outcome) -> dict[str, Any] | None:
-    if not outcome.records or not outcome.changed:
+def _reusable(turn: Turn) -> Intent | None:
+    """The parse made before the turn ended, if it is of these words and confident: the
+    cascade would return the same without asking anyone else."""
+    parsed = turn.parsed
+    if parsed is None or parsed.text.strip() != turn.text.strip():
         return None
-    record = outcome.records[0]
-    if "start_at" in record and "title" in record and "id" in record:
-        return {
-            "kind": "event",
-            "id": record["id"],
-            "title": record["title"],
-            "start_at": record["start_at"],
-        }
-    if "title" in record and "id" in record:
-        return {
-            "kind": "task",
-            "id": record["id"],
-            "title": record["title"],
-            "start_at": record.get("due_at"),
-        }
-    if "amount" in record:
-        return {"kind": "transaction", "id": record["id"], "title": record.get("merchant")}
-    return None
+    return parsed if parsed.confidence >= CONFIDENT else None
 
 
 def _sentence(text: str) -> str:
@@ -415,4 +394,4 @@ def _sentence(text: str) -> str:
     return (text[:1].upper() + text[1:]).rstrip(".") + "."
 
 
-__all__ = ["Assistant", "Reply", "Turn", "speak_when"]
+__all__ = ["Assistant", "Reply", "Turn"]

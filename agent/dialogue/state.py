@@ -8,23 +8,57 @@ continues across requests, processes and channels (a web session, an SMS thread)
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from intents.rules import MATCHED
 from store.models import ConversationTurn
 
 STATE_TTL = timedelta(minutes=15)  # a question left unanswered longer is forgotten
 
 
-@dataclass
-class DialogueState:
-    pending: dict[str, Any] | None = None  # action, slots, awaiting: slot name | "confirmation"
-    last: dict[str, Any] | None = None  # kind (task, event, transaction), id, title, start_at
-    history: list[tuple[str, str]] = field(default_factory=list)
+CONFIRMATION = "confirmation"  # a yes before a destructive, bulk or money-moving action
+CHECK = "check"  # a yes before acting on a guess
+
+
+class Pending(BaseModel):
+    """An action waiting for the user: for a missing detail (``awaiting`` names it),
+    or for a yes (``CONFIRMATION``, ``CHECK``)."""
+
+    action: str
+    slots: dict[str, Any]
+    awaiting: str
+    # How sure the parse was: a guess stays a guess once its missing detail is given.
+    source: str = "rules"
+    confidence: float = MATCHED
+
+    @property
+    def wants_yes(self) -> bool:
+        return self.awaiting in (CONFIRMATION, CHECK)
+
+
+class Last(BaseModel):
+    """What was last talked about, for "move it", "delete that"."""
+
+    kind: Literal["task", "event", "transaction"]
+    id: str
+    title: str | None = None
+    start_at: str | None = None
+
+
+class Saved(BaseModel):
+    """The state as kept with the assistant's turn."""
+
+    pending: Pending | None = None
+    last: Last | None = None
+
+
+class DialogueState(Saved):
+    history: list[tuple[str, str]] = Field(default_factory=list)
 
 
 async def load_state(
@@ -42,8 +76,11 @@ async def load_state(
     latest = next((row for row in rows if row.role == "assistant"), None)
     if latest is None or now - latest.created_at > STATE_TTL:
         return DialogueState(history=history)
-    saved = latest.intent.get("state") or {}
-    return DialogueState(saved.get("pending"), saved.get("last"), history)
+    try:
+        saved = Saved.model_validate(latest.intent.get("state") or {})
+    except ValidationError:  # kept by an older version in another shape: start afresh
+        return DialogueState(history=history)
+    return DialogueState(pending=saved.pending, last=saved.last, history=history)
 
 
 def save_turns(
@@ -57,7 +94,7 @@ def save_turns(
     state: DialogueState,
     now: datetime,
 ) -> None:
-    kept = {"pending": state.pending, "last": state.last}
+    kept = Saved(pending=state.pending, last=state.last).model_dump(mode="json")
     session.add(
         ConversationTurn(
             user_id=user_id,
@@ -103,7 +140,3 @@ async def cut_short_reply(
         latest.text = heard
         latest.intent = {**latest.intent, "interrupted": True}
         session.add(latest)
-
-
-def as_dict(state: DialogueState) -> dict[str, Any]:
-    return asdict(state)

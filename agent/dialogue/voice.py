@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, tzinfo
 
-from agent.assistant import Assistant, Turn
-from intents.model import UserContext
+from agent.dialogue.assistant import Assistant, Turn
+from intents.model import Intent, UserContext
 
 # Words a request does not end on: after them the speaker has more to say.
 DANGLING = frozenset(
@@ -59,22 +59,33 @@ class VoiceResponder:
         self.user_id = user_id
         self.session_id = session_id or f"{channel}-{uuid.uuid4().hex[:12]}"
         self.channel = channel
+        self._where: tuple[tzinfo, str] | None = None  # the user's zone and currency
+        self._heard: Intent | None = None  # the last pause's parse, for its turn's reply
 
     def reply(self, text: str, stages: dict[str, float]) -> AsyncIterator[str]:
-        turn = Turn(text, self.user_id, self.session_id, channel=self.channel)
+        parsed, self._heard = self._heard, None
+        turn = Turn(text, self.user_id, self.session_id, channel=self.channel, parsed=parsed)
         return self.assistant.respond(turn, stages)
 
     async def complete(self, text: str) -> bool:
         words = text.lower().strip(" .,!?").split()
         if not words or words[-1] in DANGLING:
             return False  # "add milk to my" … the rest is still coming
-        rules = self.assistant.parser.rules
-        context = UserContext(now=datetime.now(UTC))
-        found = await asyncio.to_thread(rules.parse, text, context)
+        found = self._heard = await self._parse(text)
         if found is not None and not found.missing:
             return True
         # "tomorrow at nine" is no request, but it is a whole answer to "When?"
         return await self.assistant.answers_question(self.user_id, self.session_id, text)
+
+    async def _parse(self, text: str) -> Intent | None:
+        """The rules' reading of ``text`` in the user's own zone, as the turn's reply
+        would make it: if the turn ends on these words, the reply reuses it."""
+        if self._where is None:
+            self._where = await self.assistant.zone_and_currency(self.user_id)
+        zone, currency = self._where or (UTC, "USD")
+        now = self.assistant.clock().astimezone(zone)
+        context = UserContext(now=now, currency=currency)
+        return await asyncio.to_thread(self.assistant.parser.rules.parse, text, context)
 
     async def cut_short(self, heard: str) -> None:
         await self.assistant.cut_short(self.user_id, self.session_id, heard)
