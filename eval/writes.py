@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agent.assistant import Assistant, Turn
+from agent.dialogue.assistant import Assistant, Turn
 from skills.actions import Catalogue
 from skills.catalogue import build_catalogue
 from skills.context import SkillContext
