@@ -9,6 +9,7 @@ import html
 import io
 import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -107,9 +108,6 @@ def looks_like_ofx(data: bytes) -> bool:
     return b"OFXHEADER" in head or b"<OFX>" in head
 
 
-# OFX 1 is SGML (a value's end tag may be left out), OFX 2 is XML; both close every
-# aggregate, so a transaction is what lies between <STMTTRN> and </STMTTRN>.
-_OFX_TRANSACTION = re.compile(r"<STMTTRN>(.*?)</STMTTRN>", re.IGNORECASE | re.DOTALL)
 _OFX_VALUE = re.compile(r"<([A-Za-z0-9_.]+)>([^<]*)")
 _OFX_DATE = re.compile(r"\s*(\d{4})(\d{2})(\d{2})")
 
@@ -124,16 +122,31 @@ def parse_ofx(data: bytes, max_lines: int | None = None) -> Statement:
             "so it looks cut short"
         )
     head = _ofx_values(text[: _statement_start(text)])
-    blocks = _OFX_TRANSACTION.findall(text)
-    if max_lines is not None and len(blocks) > max_lines:
-        raise SkillError(f"a statement can have at most {max_lines} lines")
-    lines = [_ofx_line(_ofx_values(block), number) for number, block in enumerate(blocks, 1)]
+    lines = []
+    for number, block in enumerate(_ofx_transactions(text), start=1):
+        if max_lines is not None and number > max_lines:
+            raise SkillError(f"a statement can have at most {max_lines} lines")
+        lines.append(_ofx_line(_ofx_values(block), number))
     currency, name = head.get("CURDEF"), head.get("ACCTID")
     return Statement(
         lines,
         currency.upper() if currency else None,
         f"Account …{name[-4:]}" if name else None,
     )
+
+
+def _ofx_transactions(text: str) -> Iterator[str]:
+    """What lies between each <STMTTRN> and its </STMTTRN>: OFX 1 (SGML) may leave
+    out a value's end tag but closes every aggregate, as OFX 2 (XML) does. Found by
+    moving forward only, so a file of unclosed tags costs one pass, not one each."""
+    upper = text.upper()
+    start = upper.find("<STMTTRN>")
+    while start >= 0:
+        end = upper.find("</STMTTRN>", start)
+        if end < 0:
+            raise SkillError("that is not a readable OFX/QFX statement: a transaction never ends")
+        yield text[start + len("<STMTTRN>") : end]
+        start = upper.find("<STMTTRN>", end)
 
 
 def _statement_start(text: str) -> int:

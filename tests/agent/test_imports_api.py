@@ -52,13 +52,15 @@ async def test_a_large_statement_is_quick_and_stalls_nobody(
 async def test_too_many_lines_are_refused_before_any_work(
     client: httpx.AsyncClient, auth: dict
 ) -> None:
-    for name, data in (
-        ("huge.ofx", ofx_statement(MAX_LINES + 1)),  # 2 MB: refused after 59 s before
-        ("huge.csv", csv_statement(MAX_LINES + 1)),
+    unclosed = ofx_statement(1).replace(b"</BANKTRANLIST>", b"<STMTTRN>" * 900_000)
+    for name, data, message in (
+        ("huge.ofx", ofx_statement(MAX_LINES + 1), f"at most {MAX_LINES} lines"),  # 2 MB: 59 s
+        ("huge.csv", csv_statement(MAX_LINES + 1), f"at most {MAX_LINES} lines"),
+        ("unclosed.ofx", unclosed, "a transaction never ends"),  # 8 MB
     ):
         started = time.perf_counter()
         response = await upload(client, auth, name, data)
-        assert response.status_code == 422 and f"at most {MAX_LINES} lines" in response.text
+        assert response.status_code == 422 and message in response.text
         assert time.perf_counter() - started < 10
     assert (await client.get("/v1/transactions", headers=auth)).json() == []
 

@@ -166,6 +166,7 @@ def test_ofx_2_card_statement() -> None:
         (b"<TRNAMT>-82.17", b"<TRNAMT>-99999999999999", "transaction 2 of the OFX statement"),
         (b"<DTPOSTED>20260302", b"<DTPOSTED>2026-03", "transaction 1 of the OFX statement has no"),
         (b"<STMTRS>", b"<STMTXX>", "holds no bank statement"),
+        (b"</BANKTRANLIST>", b"<STMTTRN>" * 100_000, "a transaction never ends"),
     ],
 )
 async def test_broken_ofx_lines_are_named(
