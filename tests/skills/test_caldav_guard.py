@@ -11,6 +11,7 @@ import pytest
 from skills.calendar import remote
 from skills.calendar.remote import RemoteCalendar, is_public
 from skills.context import Unavailable
+from tests.radicale_server import USERS
 
 
 class Recorder(ThreadingHTTPServer):
@@ -134,3 +135,23 @@ async def test_private_addresses_when_allowed(recorder: Recorder) -> None:
         with pytest.raises(Unavailable):
             await calendar.objects()
     assert recorder.paths  # it was asked
+
+
+async def test_a_public_server_works_through_the_checks(
+    calendar_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Radicale on 127.0.0.1 stands for a public server: every request of a sync's
+    # kinds (PROPFIND, REPORT, PUT, DELETE, on reused connections) passes the checks.
+    monkeypatch.setattr(remote, "is_public", lambda address: address == "127.0.0.1")
+    event = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:g-1\r\n"
+        "DTSTAMP:20260301T000000Z\r\nDTSTART:20260311T230000Z\r\nDTEND:20260312T000000Z\r\n"
+        "SUMMARY:Gym\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    async with RemoteCalendar(calendar_url, "ann", USERS["ann"]) as calendar:
+        assert await calendar.objects() == []
+        saved = await calendar.put(event)
+        [found] = await calendar.objects()
+        assert "Gym" in found.data
+        await calendar.delete(saved.href)
+        assert await calendar.objects() == []
