@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -84,6 +87,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     ):
         app.include_router(module.router)
     app.add_exception_handler(SkillError, skill_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
     app.mount("/web", StaticFiles(directory=WEB_PAGE), name="web")
 
     @app.get("/", include_in_schema=False)
@@ -97,6 +101,17 @@ async def skill_error(request: Request, exc: Exception) -> JSONResponse:
     """A refusal from a skill, with the status it carries and its message."""
     status = getattr(exc, "status", 422)
     return JSONResponse(status_code=status, content={"detail": str(exc)})
+
+
+async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's own 422, made to survive an input JSON cannot hold: a number such
+    as 1e999999 is read as infinity, and echoing that back failed as a 500."""
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    finite = {float: lambda x: x if math.isfinite(x) else str(x)}
+    return JSONResponse(
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        content={"detail": jsonable_encoder(errors, custom_encoder=finite)},
+    )
 
 
 class _RedactTokens(logging.Filter):

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     plaid_secret: SecretStr | None = None
     plaid_env: Literal["sandbox", "production"] = "sandbox"
     plaid_host: str | None = None  # overrides plaid_env's address (a proxy, a test server)
+    # CalDAV servers on loopback, private or link-local addresses (a Radicale on the
+    # same box or the home network). Off: a user's calendar address could otherwise
+    # make this service probe the network it runs in.
+    caldav_allow_private: bool = False
 
     @field_validator("data_dir")
     @classmethod

@@ -19,6 +19,9 @@ from sqlalchemy.types import TypeDecorator
 DECIMAL_PLACES = 4
 _SCALE = Decimal(10) ** DECIMAL_PLACES
 _QUANTUM = Decimal(1).scaleb(-DECIMAL_PLACES)
+# A BigInteger holds every 18-digit integer and DECIMAL_PLACES of those digits are
+# the fraction: every value an ExactDecimal column can hold is below this.
+EXACT_LIMIT = Decimal(10) ** (18 - DECIMAL_PLACES)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -57,15 +60,30 @@ class ExactDecimal(TypeDecorator[Decimal]):
             return None
         if isinstance(value, float):
             raise TypeError("money and quantities are Decimal, never float")
-        amount = Decimal(value)
-        if amount != amount.quantize(_QUANTUM):
-            raise ValueError(f"{amount} has more than {DECIMAL_PLACES} decimal places")
-        return int(amount * _SCALE)
+        return int(exact(value) * _SCALE)
 
     def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
         return from_scaled(value)
+
+
+def exact(value: Any) -> Decimal:
+    """``value`` as a Decimal that an ExactDecimal column stores exactly; anything it
+    cannot (not finite, out of range, too many places) is a ValueError saying why."""
+    if isinstance(value, float):
+        raise ValueError(f"{value} is floating point; money and quantities are exact decimals")
+    try:
+        amount = Decimal(value)
+    except (ArithmeticError, TypeError, ValueError) as exc:
+        raise ValueError(f"{value!r} is not a number") from exc
+    if not amount.is_finite():
+        raise ValueError(f"{value} is not a number")
+    if abs(amount) >= EXACT_LIMIT:  # checked first: quantizing 1e30 itself fails
+        raise ValueError(f"{value} is out of range (the largest is {EXACT_LIMIT - _QUANTUM:,})")
+    if amount != amount.quantize(_QUANTUM):
+        raise ValueError(f"{amount} has more than {DECIMAL_PLACES} decimal places")
+    return amount
 
 
 _CENTS = Decimal("0.01")

@@ -1,9 +1,21 @@
-"""A CalDAV calendar collection, through the caldav library's async client."""
+"""A CalDAV calendar collection, through the caldav library's async client.
+
+The address comes from a user, so by default it may only lead to the public
+internet: a host name is resolved and every address it has must be global, each
+connection is checked again just before a request goes out on it (a name that
+resolves differently the second time gains nothing), and redirects are not followed.
+Whatever goes wrong short of a server refusing the password, the user hears one
+message, so nobody can map which hosts and ports answer from inside."""
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import socket
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
 
 from caldav import aio
 from caldav.elements import dav
@@ -12,6 +24,58 @@ from caldav.lib import error as caldav_error
 from skills.context import SkillError, Unavailable
 
 TIMEOUT_SECONDS = 15
+
+
+class RefusedTarget(Exception):
+    """The address leads somewhere this service must not send requests to."""
+
+
+def is_public(address: str) -> bool:
+    """A globally routable unicast address: not loopback, private, link-local,
+    shared (100.64/10), reserved, multicast or unspecified; IPv4 inside IPv6 counts
+    as the IPv4 address it carries."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+async def check_public(url: str) -> None:
+    """Resolve the URL's host and refuse it unless every address it has is public."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RefusedTarget(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(
+            parts.hostname, port, type=socket.SOCK_STREAM
+        )
+    except OSError as exc:
+        raise RefusedTarget(url) from exc
+    if not found or not all(is_public(str(info[4][0])) for info in found):
+        raise RefusedTarget(url)
+
+
+class _GuardedClient(aio.AsyncDAVClient):
+    """The caldav client, with every connection's real address checked before a
+    request is written to it, and redirects refused rather than followed."""
+
+    def _create_session(self) -> None:
+        super()._create_session()
+        self.session.hooks["pre_send"].append(_check_connection)
+        self.session.hooks["response"].append(_refuse_redirect)
+
+
+def _check_connection(request: Any, **_: Any) -> None:
+    info = getattr(request, "conn_info", None)
+    address = getattr(info, "destination_address", None)
+    if not address or not is_public(str(address[0])):
+        raise RefusedTarget(str(request.url))
+
+
+def _refuse_redirect(response: Any, **_: Any) -> None:
+    if response.is_redirect:  # its target would be connected to unchecked
+        raise RefusedTarget(str(response.url))
 
 
 @dataclass(frozen=True)
@@ -25,12 +89,21 @@ class RemoteCalendar:
     """The few operations sync needs; every failure becomes a SkillError that says
     what went wrong in words a user can act on."""
 
-    def __init__(self, url: str, username: str, password: str) -> None:
+    def __init__(
+        self, url: str, username: str, password: str, *, allow_private: bool = False
+    ) -> None:
         self.url = url if url.endswith("/") else url + "/"
-        self._client = aio.AsyncDAVClient(
-            url=self.url, username=username, password=password, timeout=TIMEOUT_SECONDS
+        client = aio.AsyncDAVClient if allow_private else _GuardedClient
+        self._client = client(
+            url=self.url,
+            username=username,
+            password=password,
+            timeout=TIMEOUT_SECONDS,
+            enable_rfc6764=False,  # the address given, never one discovered from it
         )
         self._calendar = aio.Calendar(client=self._client, url=self.url)
+        self._allow_private = allow_private
+        self._checked = allow_private
 
     async def __aenter__(self) -> RemoteCalendar:
         return self
@@ -40,8 +113,14 @@ class RemoteCalendar:
     ) -> None:
         await self._client.close()
 
+    async def _check(self) -> None:
+        if not self._checked:
+            await check_public(self.url)
+            self._checked = True
+
     async def objects(self) -> list[RemoteObject]:
         try:
+            await self._check()
             found = await self._calendar.events()
         except Exception as exc:
             raise self._explain(exc) from exc
@@ -52,6 +131,7 @@ class RemoteCalendar:
     ) -> RemoteObject:
         """Create (no href) or overwrite; an etag makes the overwrite conditional."""
         try:
+            await self._check()
             if href is None:
                 saved = await self._calendar.save_event(data)
             else:
@@ -65,6 +145,7 @@ class RemoteCalendar:
 
     async def delete(self, href: str) -> None:
         try:
+            await self._check()
             await aio.Event(client=self._client, url=href, parent=self._calendar).delete()
         except caldav_error.NotFoundError:
             return  # already gone: that is what we wanted
@@ -74,8 +155,9 @@ class RemoteCalendar:
     def _explain(self, exc: Exception) -> SkillError:
         if isinstance(exc, caldav_error.AuthorizationError):
             return SkillError(f"the calendar server at {self.url} refused the username or password")
-        if isinstance(exc, caldav_error.NotFoundError):
-            return SkillError(f"there is no calendar at {self.url}")
-        if isinstance(exc, caldav_error.DAVError):
-            return Unavailable(f"the calendar server at {self.url} answered with an error: {exc}")
-        return Unavailable(f"the calendar server at {self.url} cannot be reached: {exc}")
+        # One answer for a refused address, a closed or silent port, a server that is
+        # not CalDAV, a missing calendar: the upstream error is never echoed.
+        return Unavailable(
+            f"the calendar at {self.url} cannot be reached, or is not a CalDAV calendar: "
+            "check the address" + ("" if self._allow_private else " (a public one)")
+        )

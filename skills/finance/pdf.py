@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
+from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import LETTER
@@ -32,11 +33,14 @@ def render_invoice(
         leftMargin=0.8 * inch,
         rightMargin=0.8 * inch,
     )
+    # A Paragraph reads its text as markup: a user's "<img src=...>" would embed any
+    # image file the server can read, an unclosed "<b>" fail the whole invoice. Every
+    # string a user wrote is escaped and so shown exactly as written.
     story = [
         Paragraph(f"Invoice {invoice.number:05d}", styles["Title"]),
-        Paragraph(f"From: {seller}", styles["Normal"]),
-        Paragraph(f"Bill to: {invoice.client or '—'}", styles["Normal"]),
-        Paragraph(f"Project: {project or '—'}", styles["Normal"]),
+        Paragraph(f"From: {escape(seller)}", styles["Normal"]),
+        Paragraph(f"Bill to: {escape(invoice.client or '—')}", styles["Normal"]),
+        Paragraph(f"Project: {escape(project or '—')}", styles["Normal"]),
         Paragraph(
             f"Issued: {invoice.issued_on.isoformat()}    Due: {invoice.due_on.isoformat()}",
             styles["Normal"],
@@ -46,7 +50,7 @@ def render_invoice(
     rows = [["Description", "Quantity", "Unit price", "Amount"]]
     rows += [
         [
-            Paragraph(line.description, styles["Normal"]),
+            Paragraph(escape(line.description), styles["Normal"]),
             _quantity(line.quantity),
             money(line.unit_price),
             money(line.amount),

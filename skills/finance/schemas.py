@@ -10,14 +10,18 @@ from enum import StrEnum
 from babel.numbers import get_currency_precision
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from skills.finance.money import MAX_AMOUNT, exact_number
 from skills.types import UTCTime
 from store.models import InvoiceStatus, TransactionKind
 
+MAX_QUANTITY = Decimal(1_000_000)  # hours or units on one billable line
 
-def _no_float(value: object) -> object:
+
+def _exact_or_none(value: object) -> object:
     # JSON numbers arrive as floats; their text form is exact enough for money, and
     # the currency check that follows refuses anything finer than the minor unit.
-    return Decimal(str(value)) if isinstance(value, float) else value
+    # Out-of-range values (1e30) and exponent strings are refused here, with a 422.
+    return None if value is None else exact_number(value)
 
 
 class TransactionCreate(BaseModel):
@@ -34,7 +38,7 @@ class TransactionCreate(BaseModel):
     account: str | None = Field(default=None, max_length=200)
     receipt_url: str | None = Field(default=None, max_length=2000)
 
-    _exact = field_validator("amount", mode="before")(_no_float)
+    _exact = field_validator("amount", mode="before")(_exact_or_none)
 
 
 class TransactionUpdate(BaseModel):
@@ -50,7 +54,7 @@ class TransactionUpdate(BaseModel):
     project: str | None = Field(default=None, max_length=200)
     receipt_url: str | None = Field(default=None, max_length=2000)
 
-    _exact = field_validator("amount", mode="before")(_no_float)
+    _exact = field_validator("amount", mode="before")(_exact_or_none)
 
 
 class TransactionPublic(BaseModel):
@@ -154,7 +158,7 @@ class ProjectCreate(BaseModel):
     budget: Decimal | None = None
     hourly_rate: Decimal | None = None
 
-    _exact = field_validator("budget", "hourly_rate", mode="before")(_no_float)
+    _exact = field_validator("budget", "hourly_rate", mode="before")(_exact_or_none)
 
 
 class ProjectPublic(BaseModel):
@@ -192,11 +196,17 @@ class BillableCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     description: str = Field(min_length=1, max_length=500)
-    quantity: Decimal = Decimal(1)
+    quantity: Decimal = Field(default=Decimal(1), lt=MAX_QUANTITY)
     unit_price: Decimal | None = Field(default=None, description="Default: the hourly rate")
     occurred_on: date | None = None
 
-    _exact = field_validator("quantity", "unit_price", mode="before")(_no_float)
+    _exact = field_validator("quantity", "unit_price", mode="before")(_exact_or_none)
+
+    @model_validator(mode="after")
+    def _line_fits(self) -> BillableCreate:
+        if self.unit_price is not None and abs(self.quantity * self.unit_price) >= MAX_AMOUNT:
+            raise ValueError(f"quantity × unit price must come to less than {MAX_AMOUNT:,}")
+        return self
 
 
 class BillablePublic(BaseModel):
@@ -215,7 +225,7 @@ class InvoiceCreate(BaseModel):
     tax_rate: Decimal = Field(default=Decimal(0), ge=0, le=1, description="0.0825 for 8.25 %")
     due_in_days: int = Field(default=30, ge=0, le=365)
 
-    _exact = field_validator("tax_rate", mode="before")(_no_float)
+    _exact = field_validator("tax_rate", mode="before")(_exact_or_none)
 
 
 class InvoiceLinePublic(BaseModel):

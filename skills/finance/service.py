@@ -154,15 +154,19 @@ class FinanceService:
         await self.session.flush()
         changes.updated(rule, before)
 
-    async def _choose(
-        self, merchant: str | None, description: str | None, kind: TransactionKind
-    ) -> Choice:
+    async def learned(self) -> dict[str, str]:
+        """What the user taught: merchant key → category name."""
         rows = await self.session.exec(
             select(CategoryRule.merchant_key, Category.name)
             .join(Category, col(Category.id) == CategoryRule.category_id)
             .where(CategoryRule.user_id == self.ctx.user_id)
         )
-        return choose(merchant, description, kind, dict(rows.all()))
+        return dict(rows.all())
+
+    async def _choose(
+        self, merchant: str | None, description: str | None, kind: TransactionKind
+    ) -> Choice:
+        return choose(merchant, description, kind, await self.learned())
 
     async def _file(
         self, transaction: Transaction, choice: Choice, category: Category | None = None

@@ -1,18 +1,23 @@
-"""Bank statements: OFX/QFX through ofxparse, and CSV exports with their many
-column layouts. Parsing checks every line before anything is stored."""
+"""Bank statements: OFX/QFX, and CSV exports with their many column layouts.
+Parsing checks every line before anything is stored, and is plain CPU work that
+callers run in a thread: a 20,000-line file takes well under a second."""
 
 from __future__ import annotations
 
 import csv
+import html
 import io
+import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from pydantic import BaseModel
 
 from skills.context import SkillError
+from skills.finance.money import MAX_AMOUNT, plain_decimal
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,7 @@ class StatementLine:
     amount: Decimal  # signed as the bank shows it: negative is money out
     description: str
     external_id: str | None = None
+    line: int | None = None  # where it is in the file, for messages
 
 
 @dataclass(frozen=True)
@@ -102,46 +108,86 @@ def looks_like_ofx(data: bytes) -> bool:
     return b"OFXHEADER" in head or b"<OFX>" in head
 
 
-def parse_ofx(data: bytes) -> Statement:
-    if b"</OFX>" not in data.upper():
-        # ofxparse reads a truncated file without complaint, losing its last lines.
+_OFX_VALUE = re.compile(r"<([A-Za-z0-9_.]+)>([^<]*)")
+_OFX_DATE = re.compile(r"\s*(\d{4})(\d{2})(\d{2})")
+
+
+def parse_ofx(data: bytes, max_lines: int | None = None) -> Statement:
+    """Read an OFX/QFX statement in one linear pass (ofxparse took 35 s for 20,000
+    transactions: its tag repair is quadratic and BeautifulSoup slow)."""
+    text = _decode(data)
+    if "</OFX>" not in text.upper():
         raise SkillError(
             "that is not a readable OFX/QFX statement: it stops before </OFX>, "
             "so it looks cut short"
         )
-    try:
-        import ofxparse  # with BeautifulSoup: a quarter second of start-up, only for OFX
-
-        parsed = ofxparse.OfxParser.parse(io.BytesIO(data))
-        account = parsed.account
-        statement = account.statement
-        lines = [
-            StatementLine(
-                t.date.date() if isinstance(t.date, datetime) else t.date,
-                Decimal(str(t.amount)),
-                (t.payee or t.memo or "").strip(),
-                t.id,
-            )
-            for t in statement.transactions
-        ]
-    except Exception as exc:  # ofxparse raises many types for a broken file
-        raise SkillError(f"that is not a readable OFX/QFX statement: {exc}") from exc
-    currency = getattr(statement, "currency", None)
-    name = getattr(account, "account_id", None) or getattr(account, "number", None)
+    head = _ofx_values(text[: _statement_start(text)])
+    lines = []
+    for number, block in enumerate(_ofx_transactions(text), start=1):
+        if max_lines is not None and number > max_lines:
+            raise SkillError(f"a statement can have at most {max_lines} lines")
+        lines.append(_ofx_line(_ofx_values(block), number))
+    currency, name = head.get("CURDEF"), head.get("ACCTID")
     return Statement(
         lines,
         currency.upper() if currency else None,
-        f"Account …{str(name)[-4:]}" if name else None,
+        f"Account …{name[-4:]}" if name else None,
     )
 
 
-def parse_csv(data: bytes, columns: CsvColumns | None = None) -> Statement:
-    text = _decode(data)
+def _ofx_transactions(text: str) -> Iterator[str]:
+    """What lies between each <STMTTRN> and its </STMTTRN>: OFX 1 (SGML) may leave
+    out a value's end tag but closes every aggregate, as OFX 2 (XML) does. Found by
+    moving forward only, so a file of unclosed tags costs one pass, not one each."""
+    upper = text.upper()
+    start = upper.find("<STMTTRN>")
+    while start >= 0:
+        end = upper.find("</STMTTRN>", start)
+        if end < 0:
+            raise SkillError("that is not a readable OFX/QFX statement: a transaction never ends")
+        yield text[start + len("<STMTTRN>") : end]
+        start = upper.find("<STMTTRN>", end)
+
+
+def _statement_start(text: str) -> int:
+    upper = text.upper()
+    found = [i for i in (upper.find("<STMTRS>"), upper.find("<CCSTMTRS>")) if i >= 0]
+    if not found:
+        raise SkillError("that is not a readable OFX/QFX statement: it holds no bank statement")
+    start = upper.find("<BANKTRANLIST>", min(found))
+    return start if start >= 0 else len(text)
+
+
+def _ofx_values(text: str) -> dict[str, str]:
+    """Each element's first value by tag name ("NAME" inside <PAYEE> included)."""
+    values: dict[str, str] = {}
+    for tag, value in _OFX_VALUE.findall(text):
+        value = html.unescape(value.strip())
+        if value:
+            values.setdefault(tag.upper(), value)
+    return values
+
+
+def _ofx_line(values: dict[str, str], number: int) -> StatementLine:
+    where = f"transaction {number} of the OFX statement"
+    day = _OFX_DATE.match(values.get("DTPOSTED", ""))
     try:
-        rows = list(csv.reader(io.StringIO(text), dialect=_dialect(text)))
-    except csv.Error as exc:
-        raise SkillError(f"that CSV file cannot be read: {exc}") from exc
-    rows = [row for row in rows if any(cell.strip() for cell in row)]
+        occurred = date(int(day[1]), int(day[2]), int(day[3])) if day else None
+    except ValueError:
+        occurred = None
+    if occurred is None:
+        raise SkillError(f"{where} has no readable date ({values.get('DTPOSTED')!r})")
+    if "TRNAMT" not in values:
+        raise SkillError(f"{where} has no amount")
+    description = values.get("NAME") or values.get("PAYEE") or values.get("MEMO") or ""
+    amount = _checked_amount(values["TRNAMT"].replace(",", "."), where)
+    return StatementLine(occurred, amount, description, values.get("FITID"), number)
+
+
+def parse_csv(
+    data: bytes, columns: CsvColumns | None = None, max_lines: int | None = None
+) -> Statement:
+    rows = _rows(_decode(data), max_lines)
     if len(rows) < 2:
         raise SkillError("the CSV file has no transactions under its header")
     header = [cell.strip().lower() for cell in rows[0]]
@@ -149,6 +195,7 @@ def parse_csv(data: bytes, columns: CsvColumns | None = None) -> Statement:
     body = rows[1:]
     fmt = (columns and columns.date_format) or _date_format([_cell(r, where["date"]) for r in body])
     lines, currencies = [], set()
+    days: dict[str, date] = {}  # strptime is slow, and a statement repeats its days
     for number, row in enumerate(body, start=2):
         if len(row) < len(header):
             raise SkillError(
@@ -156,17 +203,31 @@ def parse_csv(data: bytes, columns: CsvColumns | None = None) -> Statement:
                 f"{len(header)}: the file looks cut short"
             )
         try:
-            day = datetime.strptime(_cell(row, where["date"]), fmt).date()
+            text = _cell(row, where["date"])
+            day = days.get(text) or days.setdefault(text, datetime.strptime(text, fmt).date())
         except ValueError as exc:
             raise SkillError(f"line {number}: {_cell(row, where['date'])!r} is not a date") from exc
-        lines.append(
-            StatementLine(day, _signed_amount(row, where, number), _cell(row, where["description"]))
-        )
+        amount = _signed_amount(row, where, number)
+        lines.append(StatementLine(day, amount, _cell(row, where["description"]), None, number))
         if where.get("currency") is not None:
             currencies.add(_cell(row, where["currency"]).upper())
     if len(currencies) > 1:
         raise SkillError(f"the statement mixes currencies ({', '.join(sorted(currencies))})")
     return Statement(lines, currencies.pop() if currencies else None)
+
+
+def _rows(text: str, max_lines: int | None) -> list[list[str]]:
+    """The rows that hold something, refusing a file of more than ``max_lines`` lines
+    under its header as soon as the next one is read, not after reading it all."""
+    try:
+        reader = csv.reader(io.StringIO(text), dialect=_dialect(text))
+        filled = (row for row in reader if any(cell.strip() for cell in row))
+        rows = list(itertools.islice(filled, None if max_lines is None else max_lines + 2))
+    except csv.Error as exc:
+        raise SkillError(f"that CSV file cannot be read: {exc}") from exc
+    if max_lines is not None and len(rows) > max_lines + 1:
+        raise SkillError(f"a statement can have at most {max_lines} lines")
+    return rows
 
 
 def _decode(data: bytes) -> str:
@@ -212,6 +273,7 @@ def _date_format(values: list[str]) -> str:
     """The format that reads the most dates in the file (all of them, in a good file):
     "03/04/2026" alone is ambiguous, but a file that also has "03/25/2026" is American.
     A line the winner cannot read is then reported by its line number."""
+    values = list(set(values))  # a statement has far fewer days than lines
 
     def readable(fmt: str) -> int:
         count = 0
@@ -235,15 +297,32 @@ def _money(text: str, number: int) -> Decimal | None:
     if not raw:
         return None
     negative = (raw.startswith("(") and raw.endswith(")")) or raw.upper().endswith("DR")
+    digits = re.search(r"\d.*\d|\d", raw)
+    # Around the number: signs, currency symbols or codes, DR/CR. Within it: only
+    # separators. "1E+30" must not become 130, nor "12abc34" 1234.
+    if digits is None or re.search(r"[^\d.,' \u00a0]", digits[0]):
+        try:
+            plain_decimal(raw)  # says "exponent notation" where that is the trouble
+        except ValueError as exc:
+            raise SkillError(f"line {number}: {exc}") from exc
     cleaned = re.sub(r"[^\d.,\-]", "", raw)
     if re.search(r",\d{1,2}$", cleaned) and cleaned.rfind(",") > cleaned.rfind("."):
         cleaned = cleaned.replace(".", "").replace(",", ".")  # 1.234,56 written the European way
-    cleaned = cleaned.replace(",", "")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation as exc:
-        raise SkillError(f"line {number}: {text!r} is not an amount") from exc
+    value = _checked_amount(cleaned.replace(",", ""), f"line {number}", text)
     return -abs(value) if negative else value
+
+
+def _checked_amount(text: str, where: str, shown: str | None = None) -> Decimal:
+    """``text`` as an amount in range; ``shown`` is what the file had, when ``text``
+    is that with its currency signs and separators taken out."""
+    try:
+        value = plain_decimal(text)
+    except ValueError as exc:
+        reason = f"{shown!r} is not an amount" if shown else str(exc)
+        raise SkillError(f"{where}: {reason}") from exc
+    if abs(value) >= MAX_AMOUNT:
+        raise SkillError(f"{where}: {shown or text!r} is too large an amount")
+    return value
 
 
 def _signed_amount(row: list[str], where: dict[str, int | None], number: int) -> Decimal:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from agent.services import Services
 from tests.radicale_server import USERS
 
 WEEK = {"start": "2026-03-02T00:00:00-05:00", "end": "2026-03-23T00:00:00-05:00"}
@@ -114,8 +115,9 @@ async def test_bad_calendar_input_names_the_problem(client: httpx.AsyncClient, a
 
 
 async def test_caldav_settings_and_sync(
-    client: httpx.AsyncClient, auth: dict, calendar_url: str
+    client: httpx.AsyncClient, auth: dict, calendar_url: str, services: Services
 ) -> None:
+    services.settings.caldav_allow_private = True  # the test server is on loopback
     refused = await client.put(
         "/v1/calendar/caldav",
         headers=auth,

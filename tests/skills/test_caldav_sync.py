@@ -34,9 +34,15 @@ def ics(uid: str, title: str, start: str, end: str, extra: str = "") -> str:
     )
 
 
+def loopback(url: str, username: str, password: str) -> RemoteCalendar:
+    """The test server is on loopback: reachable only with private addresses allowed,
+    as LIFEOS_CALDAV_ALLOW_PRIVATE does for the service."""
+    return RemoteCalendar(url, username, password, allow_private=True)
+
+
 def server(url: str) -> RemoteCalendar:
     """Another client (a phone, say) working on the same calendar."""
-    return RemoteCalendar(url, "ann", USERS["ann"])
+    return loopback(url, "ann", USERS["ann"])
 
 
 async def remote_titles(url: str) -> list[str]:
@@ -57,7 +63,7 @@ async def local_titles(ctx: SkillContext) -> list[str]:
 
 
 async def test_two_way_sync_round_trip(keyed: SkillContext, calendar_url: str) -> None:
-    sync = CalendarSync(keyed)
+    sync = CalendarSync(keyed, loopback)
     calendar = CalendarService(keyed)
     await sync.connect(calendar_url, "ann", USERS["ann"])
     mine = await calendar.create_event(
@@ -68,7 +74,7 @@ async def test_two_way_sync_round_trip(keyed: SkillContext, calendar_url: str) -
     async with server(calendar_url) as phone:
         await phone.put(ics("phone-1", "Gym", "20260311T230000Z", "20260312T000000Z"))
 
-    first = await calendar.sync_external_calendar()
+    first = await sync.sync()
     assert first.pushed == {"created": 1, "updated": 0, "deleted": 0}
     assert first.pulled == {"created": 1, "updated": 0, "deleted": 0}
     assert await remote_titles(calendar_url) == ["Dentist", "Gym"]
@@ -119,7 +125,7 @@ async def test_moved_instance_from_the_server(keyed: SkillContext, calendar_url:
     )
     async with server(calendar_url) as phone:
         await phone.put(series.replace("END:VCALENDAR", moved + "END:VCALENDAR"))
-    sync = CalendarSync(keyed)
+    sync = CalendarSync(keyed, loopback)
     await sync.connect(calendar_url, "ann", USERS["ann"])
     await sync.sync()
     found = await CalendarService(keyed).query(
@@ -137,10 +143,10 @@ async def test_moved_instance_from_the_server(keyed: SkillContext, calendar_url:
 async def test_wrong_password_or_address_stores_nothing(
     keyed: SkillContext, calendar_url: str, caldav_base: str
 ) -> None:
-    sync = CalendarSync(keyed)
+    sync = CalendarSync(keyed, loopback)
     with pytest.raises(SkillError, match="refused the username or password"):
         await sync.connect(calendar_url, "ann", "wrong")
-    with pytest.raises(SkillError, match="no calendar at"):
+    with pytest.raises(Unavailable, match="cannot be reached"):
         await sync.connect(caldav_base + "ann/missing/", "ann", USERS["ann"])
     with pytest.raises(Unavailable, match="cannot be reached"):
         await sync.connect("http://127.0.0.1:1/dav/", "ann", USERS["ann"])
@@ -149,5 +155,5 @@ async def test_wrong_password_or_address_stores_nothing(
 
 
 async def test_password_is_not_stored_in_the_clear(keyed: SkillContext, calendar_url: str) -> None:
-    account = await CalendarSync(keyed).connect(calendar_url, "ann", USERS["ann"])
+    account = await CalendarSync(keyed, loopback).connect(calendar_url, "ann", USERS["ann"])
     assert USERS["ann"] not in account.password_sealed
