@@ -24,9 +24,14 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
+# Requests that only read: on SQLite they run beside a writer instead of queueing.
+_READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def get_session(request: Request, services: ServicesDep) -> AsyncIterator[AsyncSession]:
     """One session per request; commits when the handler returns, rolls back if it raises."""
-    async with session_scope(services.sessions) as session:
+    read_only = request.method in _READING_METHODS
+    async with session_scope(services.sessions, read_only=read_only) as session:
         yield session
 
 
@@ -56,6 +61,11 @@ async def get_current_user(
     except TokenError as exc:
         raise _unauthorized(str(exc)) from exc
     user = await get_user(session, user_id)
+    # Nothing is written yet: end this read so the request holds no pooled connection
+    # (nor SQLite's write lock) while the handler works elsewhere, as the assistant
+    # does in its own unit of work. Held, 15 conversations at once took the whole pool
+    # and each waited for a second connection that never came.
+    await session.commit()
     if user is None:
         raise _unauthorized("token names a user that does not exist")
     return user
