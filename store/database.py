@@ -15,7 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 # An execution option: this connection's transactions only read. On SQLite they begin
-# DEFERRED and run beside the writer; every other transaction takes the write lock first.
+# DEFERRED and run beside the writer; every other transaction takes the write lock first
+# (a request cannot be trusted to only read: a first GET of money starts the categories).
 READ_ONLY = "lifeos_read_only"
 # How long a SQLite writer queues for the write lock before giving up (milliseconds):
 # as long as a request waits for a pooled connection, so the pool's own limit comes first.
@@ -108,18 +109,12 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
-def reading(sessions: async_sessionmaker[AsyncSession]) -> AsyncSession:
-    """A session for work that only reads: on SQLite it never waits for writers."""
-    bind: AsyncEngine = sessions.kw["bind"]
-    return sessions(bind=bind.execution_options(**{READ_ONLY: True}))
-
-
 @asynccontextmanager
 async def session_scope(
-    sessions: async_sessionmaker[AsyncSession], *, read_only: bool = False
+    sessions: async_sessionmaker[AsyncSession],
 ) -> AsyncIterator[AsyncSession]:
     """A unit of work: commit if the block succeeds, roll back everything if it raises."""
-    async with reading(sessions) if read_only else sessions() as session:
+    async with sessions() as session:
         try:
             yield session
             await session.commit()

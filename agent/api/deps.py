@@ -24,14 +24,9 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-# Requests that only read: on SQLite they run beside a writer instead of queueing.
-_READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-async def get_session(request: Request, services: ServicesDep) -> AsyncIterator[AsyncSession]:
+async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
     """One session per request; commits when the handler returns, rolls back if it raises."""
-    read_only = request.method in _READING_METHODS
-    async with session_scope(services.sessions, read_only=read_only) as session:
+    async with session_scope(services.sessions) as session:
         yield session
 
 
