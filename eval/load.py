@@ -164,8 +164,8 @@ async def _start(c: Client, step: Step) -> None:
 async def run_load(
     base_url: str, tokens: dict[uuid.UUID, str], *, clients: int, seconds: float
 ) -> Tally:
-    """``clients`` clients over the users in ``tokens``, each repeating its step until
-    ``seconds`` have passed. Invoicing clients number at most len(PROJECTS)."""
+    """``clients`` clients over the users in ``tokens``, each repeating its step (at
+    least once) until ``seconds`` have passed. Invoicing clients number at most len(PROJECTS)."""
     users = list(tokens)
     tally = Tally(ledgers={user: Ledger() for user in users})
     deadline = time.monotonic() + seconds
@@ -182,8 +182,10 @@ async def run_load(
         ) as http:
             client = Client(http, user, number, tally)
             await _start(client, step)
-            while time.monotonic() < deadline:
+            while True:  # at least once, so every kind of client is heard from
                 await step(client)
+                if time.monotonic() >= deadline:
+                    break
 
     await asyncio.gather(*(one(n) for n in range(clients)))
     return tally

@@ -7,7 +7,13 @@ import asyncio
 
 import httpx
 
+from agent.app import create_app
+from agent.loopback import loopback
 from agent.services import Services
+from eval.load import MIX, percentiles, run_load, verify, watch_health
+from store.database import session_scope
+from store.models import UserCreate
+from store.repositories.users import create_user
 
 
 async def _converse(client: httpx.AsyncClient, auth: dict, text: str) -> httpx.Response:
@@ -87,3 +93,26 @@ async def test_simultaneous_invoices_take_consecutive_numbers(
     assert sorted(r.json()["number"] for r in answers) == list(range(1, count + 1))
     listed = (await client.get("/v1/invoices", headers=auth)).json()
     assert sorted(i["number"] for i in listed) == list(range(1, count + 1))
+
+
+async def test_household_traffic_at_once(services: Services) -> None:
+    """The abuse probe's mixed traffic (eval.abuse), CI-sized: a real server on
+    loopback, every kind of client twice over, for a few seconds."""
+    tokens = {}
+    async with session_scope(services.sessions) as db:
+        for name in ("ann", "bob", "cleo", "dev"):
+            user = await create_user(db, UserCreate(email=f"{name}@example.com"))
+            tokens[user.id] = services.tokens.issue(user.id)
+    async with loopback(create_app(services=services)) as url:
+        stop = asyncio.Event()
+        watcher = asyncio.create_task(watch_health(url, stop))
+        tally = await run_load(url, tokens, clients=2 * len(MIX) + 2, seconds=3)
+        stop.set()
+        health, health_failures = await watcher
+    assert tally.errors == []
+    assert tally.odd_replies == []
+    assert await verify(services.engine, tally) == []
+    told = list(tally.ledgers.values())
+    assert sum(ledger.done for ledger in told) > 0
+    assert sum(len(ledger.invoices) for ledger in told) > 0
+    assert health_failures == 0 and percentiles(health)["n"] > 0
