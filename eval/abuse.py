@@ -26,6 +26,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from websockets.exceptions import WebSocketException
 
 from agent.services import token_service
 from agent.settings import Settings
@@ -68,13 +69,13 @@ async def _probe(backend: str, args: argparse.Namespace, attacks: list[Attack]) 
             )
             engine = create_engine(url)
             try:
-                tokens, hostile = await _household(engine, settings)
+                tokens, hostile = await _household(engine, settings, len(attacks))
                 async with _Server(settings) as server:
                     failed = False
                     if not args.no_load:
                         failed |= await _load(server, engine, tokens, args)
-                    for attack in attacks:
-                        await _attack(server, attack, hostile, args.attack_timeout)
+                    for attack, token in zip(attacks, hostile, strict=True):
+                        await _attack(server, attack, token, args.attack_timeout)
                 if failed:
                     _print_tracebacks(Path(data) / "server.log")
             finally:
@@ -82,17 +83,21 @@ async def _probe(backend: str, args: argparse.Namespace, attacks: list[Attack]) 
     return failed
 
 
-async def _household(engine: Any, settings: Settings) -> tuple[dict[uuid.UUID, str], str]:
-    """Four people sharing the service, and one more who attacks it."""
+async def _household(
+    engine: Any, settings: Settings, hostile: int
+) -> tuple[dict[uuid.UUID, str], list[str]]:
+    """Four people sharing the service, and a fresh hostile account per attack (what
+    one attack stored must not make the next one's figures)."""
     await migrate.upgrade(engine)
     tokens = token_service(settings)
+    names = HOUSEHOLD + [f"mallory{n}" for n in range(hostile)]
     issued = {}
     async with session_scope(session_factory(engine)) as db:
-        for name in [*HOUSEHOLD, "mallory"]:
+        for name in names:
             user = await create_user(db, UserCreate(email=f"{name}@example.com"))
             issued[user.id] = tokens.issue(user.id)
-    hostile = issued.popitem()[1]
-    return issued, hostile
+    people = dict(list(issued.items())[: len(HOUSEHOLD)])
+    return people, list(issued.values())[len(HOUSEHOLD) :]
 
 
 async def _load(server: _Server, engine: Any, tokens: dict, args: argparse.Namespace) -> bool:
@@ -130,12 +135,14 @@ async def _attack(server: _Server, attack: Attack, token: str, limit_s: float) -
     await asyncio.sleep(0.5)  # a few quiet samples first
     headers = {"Authorization": f"Bearer {token}"}
     started = time.perf_counter()
+    unanswered = False
     async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=limit_s) as http:
         try:
             outcome = await asyncio.wait_for(attack.send(http, server.ws_url), limit_s)
         except TimeoutError:
             outcome = f"no answer within {limit_s:g} s"
-        except (httpx.HTTPError, OSError) as exc:
+            unanswered = True
+        except (httpx.HTTPError, OSError, WebSocketException) as exc:
             outcome = f"failed: {type(exc).__name__} {exc}"
     took = time.perf_counter() - started
     recovered = await server.wait_healthy(20)
@@ -145,6 +152,7 @@ async def _attack(server: _Server, attack: Attack, token: str, limit_s: float) -
     print(f"  other user's /healthz: {_figures(health)}  failed {failures}")
     if not recovered:
         print("  the service did not answer /healthz within 20 s after it: restarted")
+    if unanswered or not recovered:  # it may still be at work, and would slow the next
         await server.restart()
 
 

@@ -5,6 +5,8 @@ while another user's `/healthz` is timed. Add an attack by appending to ATTACKS.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -121,14 +123,13 @@ async def voice_flood(_client: httpx.AsyncClient, ws: str) -> str:
         for at in range(0, len(audio), 32000):
             await socket.send(audio[at : at + 32000])
         sent = time.perf_counter() - started
-        try:
-            async with asyncio.timeout(10):
+        with contextlib.suppress(TimeoutError, websockets.ConnectionClosed):
+            async with asyncio.timeout(15):
                 async for message in socket:
                     if isinstance(message, str):
-                        events.append(message.split('"', 4)[3] if '"' in message else message)
-        except TimeoutError:
-            pass
-    return f"60 s of audio sent in {sent:.2f} s; events: {_summary(events)}"
+                        events.append(json.loads(message).get("type", "?"))
+    closed = f"closed {socket.close_code} {socket.close_reason or ''}".strip()
+    return f"60 s of audio sent in {sent:.2f} s; events: {_summary(events)}; {closed}"
 
 
 def _summary(events: list[str]) -> str:
