@@ -11,6 +11,7 @@ from skills.context import NotFound, SkillContext, SkillError
 from skills.finance.money import amount_in, currency_code
 from skills.finance.schemas import ProjectCreate
 from skills.history import ChangeSet, record_action
+from skills.records import add_unless_taken
 from store.models import Project
 
 _MIN_SIMILARITY = 85
@@ -31,8 +32,11 @@ async def find_or_start_project(ctx: SkillContext, name: str, changes: ChangeSet
     project = await find_project(ctx, name)
     if project is None:
         project = Project(user_id=ctx.user_id, name=name.strip(), currency=ctx.settings.currency)
-        ctx.session.add(project)
-        await ctx.session.flush()
+        if not await add_unless_taken(ctx, project):
+            theirs = await find_project(ctx, name)  # a simultaneous request started it
+            if theirs is None:
+                raise SkillError(f"could not start the project “{name}”; try again")
+            return theirs
         changes.created(project)
     return project
 

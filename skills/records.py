@@ -1,9 +1,12 @@
-"""Reading one of the user's own rows, and matching text in queries."""
+"""Reading one of the user's own rows, starting rows two requests may start at once,
+and matching text in queries."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any, TypeVar
+
+from sqlalchemy.exc import IntegrityError
 
 from skills.context import NotFound, SkillContext
 
@@ -21,6 +24,20 @@ async def owned(ctx: SkillContext, model: type[Row], record_id: Any, noun: str) 
     if found is None or getattr(found, "user_id", None) != ctx.user_id:
         raise NotFound(f"no such {noun}")
     return found
+
+
+async def add_unless_taken(ctx: SkillContext, *rows: Any) -> bool:
+    """Insert rows keyed by a unique name that a simultaneous request may be inserting
+    too (a user's first list, category set or project). False when the other got there
+    first: its rows are committed and a fresh read finds them. On PostgreSQL the second
+    INSERT waits for the first transaction and then fails on the key; on SQLite writers
+    already queue, so this never loses there."""
+    try:
+        async with ctx.session.begin_nested():
+            ctx.session.add_all(rows)
+    except IntegrityError:
+        return False
+    return True
 
 
 def like_pattern(text: str) -> str:

@@ -8,12 +8,19 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+# An execution option: this connection's transactions only read. On SQLite they begin
+# DEFERRED and run beside the writer; every other transaction takes the write lock first
+# (a request cannot be trusted to only read: a first GET of money starts the categories).
+READ_ONLY = "lifeos_read_only"
+# How long a SQLite writer queues for the write lock before giving up (milliseconds):
+# as long as a request waits for a pooled connection, so the pool's own limit comes first.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Plain scheme names people paste from elsewhere, mapped to the async driver we ship.
 _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -55,6 +62,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(parsed, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(parsed, pool_pre_ping=True, **kwargs)
 
@@ -67,14 +75,29 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # In WAL mode NORMAL still never corrupts the database and survives an application
     # crash; only a power cut can lose the last commits. It saves an fsync per commit.
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
+    # The driver's own transaction handling starts a deferred transaction only at the
+    # first INSERT/UPDATE, so a unit of work reads outside it (two invoices read the same
+    # last number) or, inside a SAVEPOINT, reads a snapshot that another writer then
+    # makes stale: its first write fails at once with "database is locked", whatever the
+    # busy timeout. SQLAlchemy emits BEGIN itself instead (_sqlite_begin).
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # A unit of work that may write takes the write lock before its first read: writers
+    # queue (for up to the busy timeout) instead of failing, and what a writer read
+    # stays true until it commits. Read-only work runs beside them on WAL snapshots.
+    mode = "DEFERRED" if conn.get_execution_options().get(READ_ONLY) else "IMMEDIATE"
+    conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 async def check_connection(engine: AsyncEngine) -> None:
     """Run one trivial query; raise DatabaseError with a one-line reason if it fails."""
     try:
         async with engine.connect() as conn:
+            await conn.execution_options(**{READ_ONLY: True})
             await conn.execute(text("SELECT 1"))
     except Exception as exc:  # drivers raise many unrelated types for "cannot connect"
         target = engine.url.render_as_string(hide_password=True)

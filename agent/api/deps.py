@@ -56,6 +56,11 @@ async def get_current_user(
     except TokenError as exc:
         raise _unauthorized(str(exc)) from exc
     user = await get_user(session, user_id)
+    # Nothing is written yet: end this read so the request holds no pooled connection
+    # (nor SQLite's write lock) while the handler works elsewhere, as the assistant
+    # does in its own unit of work. Held, 15 conversations at once took the whole pool
+    # and each waited for a second connection that never came.
+    await session.commit()
     if user is None:
         raise _unauthorized("token names a user that does not exist")
     return user

@@ -296,7 +296,11 @@ class InvoiceService:
         changes.updated(invoice, before)
 
     async def _next_number(self) -> int:
-        """Take the next invoice number, locking the counter row until commit."""
+        """Take the next invoice number, locking the counter row until commit.
+
+        PostgreSQL locks the row (FOR UPDATE); SQLite ignores that clause, but there a
+        unit of work holds the database's write lock from its first read (BEGIN
+        IMMEDIATE, store.database), so simultaneous invoices queue for their numbers."""
         for _attempt in range(3):
             counter = (
                 await self.session.exec(

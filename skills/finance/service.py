@@ -28,7 +28,7 @@ from skills.finance.schemas import (
 )
 from skills.history import ChangeSet, record_action, snapshot
 from skills.projects import find_or_start_project, find_project, project_names
-from skills.records import like_pattern, owned
+from skills.records import add_unless_taken, like_pattern, owned
 from store.models import Account, Category, CategoryRule, Transaction, TransactionKind
 
 
@@ -54,13 +54,12 @@ class FinanceService:
         if found:
             self._categories = found
             return found
-        for name in EXPENSE_CATEGORIES:
-            self.session.add(Category(user_id=self.ctx.user_id, name=name))
-        for name in INCOME_CATEGORIES:
-            self.session.add(
-                Category(user_id=self.ctx.user_id, name=name, kind=TransactionKind.INCOME)
-            )
-        await self.session.flush()
+        starters = [Category(user_id=self.ctx.user_id, name=name) for name in EXPENSE_CATEGORIES]
+        starters += [
+            Category(user_id=self.ctx.user_id, name=name, kind=TransactionKind.INCOME)
+            for name in INCOME_CATEGORIES
+        ]
+        await add_unless_taken(self.ctx, *starters)  # or a simultaneous request did
         return await self.categories()
 
     async def category_named(
@@ -134,20 +133,25 @@ class FinanceService:
         )
         return transaction, len(targets)
 
-    async def _learn(self, key: str, category: Category, changes: ChangeSet) -> None:
-        rule = (
+    async def _rule(self, key: str) -> CategoryRule | None:
+        return (
             await self.session.exec(
                 select(CategoryRule).where(
                     CategoryRule.user_id == self.ctx.user_id, CategoryRule.merchant_key == key
                 )
             )
         ).first()
+
+    async def _learn(self, key: str, category: Category, changes: ChangeSet) -> None:
+        rule = await self._rule(key)
         if rule is None:
             rule = CategoryRule(user_id=self.ctx.user_id, merchant_key=key, category_id=category.id)
-            self.session.add(rule)
-            await self.session.flush()
-            changes.created(rule)
-            return
+            if await add_unless_taken(self.ctx, rule):
+                changes.created(rule)
+                return
+            rule = await self._rule(key)  # a simultaneous request learned it first
+            if rule is None:
+                raise SkillError("could not learn that category; try again")
         before = snapshot(rule)
         rule.category_id, rule.hits = category.id, rule.hits + 1
         self.session.add(rule)
@@ -375,8 +379,8 @@ class FinanceService:
 
     # --- accounts ----------------------------------------------------------
 
-    async def _account(self, name: str, currency: str, changes: ChangeSet) -> Account:
-        found = (
+    async def _account_or_none(self, name: str) -> Account | None:
+        return (
             await self.session.exec(
                 select(Account).where(
                     Account.user_id == self.ctx.user_id,
@@ -384,11 +388,17 @@ class FinanceService:
                 )
             )
         ).first()
+
+    async def _account(self, name: str, currency: str, changes: ChangeSet) -> Account:
+        found = await self._account_or_none(name)
         if found is not None:
             return found
         account = Account(user_id=self.ctx.user_id, name=name.strip(), currency=currency)
-        self.session.add(account)
-        await self.session.flush()
+        if not await add_unless_taken(self.ctx, account):
+            theirs = await self._account_or_none(name)  # a simultaneous request's
+            if theirs is None:
+                raise SkillError(f"could not start the account “{name}”; try again")
+            return theirs
         changes.created(account)
         return account
 

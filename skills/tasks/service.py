@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from skills.context import NotFound, SkillContext, SkillError
 from skills.history import ChangeSet, record_action, snapshot
 from skills.projects import find_or_start_project, find_project, project_names
-from skills.records import like_pattern, owned
+from skills.records import add_unless_taken, like_pattern, owned
 from skills.recurrence import next_after, normalize_rule
 from skills.tasks.lists import best_match, display_name
 from skills.tasks.schemas import ListPublic, TaskCreate, TaskPublic, TaskQuery, TaskUpdate
@@ -238,8 +238,11 @@ class TaskService:
         if found is not None:
             return found
         created = TaskList(user_id=self.ctx.user_id, name=display_name(spoken))
-        self.session.add(created)
-        await self.session.flush()
+        if not await add_unless_taken(self.ctx, created):
+            theirs = await self.find_list(spoken)  # a simultaneous request started it
+            if theirs is None:
+                raise SkillError(f"could not start the list “{spoken}”; try again")
+            return theirs
         changes.created(created)
         return created
 
