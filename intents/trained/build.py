@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 import threading
+import time
 from importlib.metadata import version
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from intents.trained.model import TrainedModel
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SOURCES = ("data.py", "features.py", "train.py", "values.yaml", "out_of_scope.yaml")
+STALE_DAYS = 14
 _loading = threading.Lock()
 
 
@@ -50,6 +52,7 @@ def load_or_build(root: Path | None = None) -> TrainedModel:
     key = fingerprint()
     target = (root or cache_root()) / key
     if (target / "manifest.json").exists():
+        os.utime(target / "manifest.json")  # in use: see _prune
         return TrainedModel(target)
     staging = target.with_name(f".{key}-{os.getpid()}-{threading.get_ident()}")
     log.info("training the local parser into %s", target)
@@ -59,7 +62,18 @@ def load_or_build(root: Path | None = None) -> TrainedModel:
         staging.rename(target)
     except OSError:  # another process finished first: keep its copy
         shutil.rmtree(staging, ignore_errors=True)
+    _prune(target.parent, keep=target)
     return TrainedModel(target)
+
+
+def _prune(root: Path, keep: Path) -> None:
+    """Drop builds for templates nobody has loaded for a while (~1 MB each); a build
+    another checkout still uses is kept, since loading it marks it used."""
+    cutoff = time.time() - STALE_DAYS * 86400
+    for folder in root.iterdir():
+        manifest = folder / "manifest.json"
+        if folder != keep and manifest.exists() and manifest.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def shared_model() -> TrainedModel:

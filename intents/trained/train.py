@@ -31,7 +31,7 @@ SEED = 13
 KNOWN_NAMES = ("list", "project", "category", "merchant")  # slots with a gazetteer
 INTENT_PARAMS = {"c1": 0.0, "c2": 0.01, "max_iterations": 200}
 SLOT_PARAMS = {"c1": 0.05, "c2": 0.01, "max_iterations": 120}
-HELD_OUT_SHARE = 0.2  # of templates, for calibration
+FOLDS = 5  # calibration is fitted on templates held out of one fold's model each
 
 
 def known_names(example: Example, rng: random.Random) -> list[set[str]]:
@@ -69,31 +69,35 @@ def train_slots(examples: list[Example], path: Path) -> None:
     _train(rows, path, SLOT_PARAMS)
 
 
-def held_out_split(examples: list[Example]) -> tuple[list[Example], list[Example]]:
-    """Whole templates held out, so the held-out sentences are paraphrases to the model."""
+def template_folds(examples: list[Example]) -> list[list[Example]]:
+    """Examples in FOLDS groups by whole template, so each group's sentences are
+    paraphrases to a model trained on the others."""
     templates = sorted({e.template for e in examples})
-    held = set(random.Random(SEED).sample(templates, round(len(templates) * HELD_OUT_SHARE)))
-    return [e for e in examples if e.template not in held], [
-        e for e in examples if e.template in held
-    ]
+    random.Random(SEED).shuffle(templates)
+    fold_of = {template: at % FOLDS for at, template in enumerate(templates)}
+    folds: list[list[Example]] = [[] for _ in range(FOLDS)]
+    for example in examples:
+        folds[fold_of[example.template]].append(example)
+    return folds
 
 
 def calibrate(examples: list[Example], folder: Path) -> tuple[Calibration, float]:
     """Isotonic map from the classifier's score to the chance it is right, fitted on
-    templates held out of a model trained on the rest; returns it and that accuracy."""
+    every template scored by a model trained without it; returns it and that accuracy."""
     from intents.trained.model import IntentModel
 
-    seen, unseen = held_out_split(examples)
-    path = folder / "held-out-intents.crfsuite"
-    train_intents(seen, path)
-    model = IntentModel(path)
     scores: list[float] = []
     right: list[bool] = []
-    for example in unseen:
-        label, score = model.best(example.tokens, [set() for _ in example.tokens])
-        scores.append(score)
-        right.append(label.split("|")[0] == example.label.split("|")[0])
-    path.unlink()
+    folds = template_folds(examples)
+    for at, unseen in enumerate(folds):
+        path = folder / f"fold-{at}.crfsuite"
+        train_intents([e for other, fold in enumerate(folds) if other != at for e in fold], path)
+        model = IntentModel(path)
+        for example in unseen:
+            label, score = model.best(example.tokens, [set() for _ in example.tokens])
+            scores.append(score)
+            right.append(label.split("|")[0] == example.label.split("|")[0])
+        path.unlink()
     return fit_isotonic(scores, right), sum(right) / len(right)
 
 

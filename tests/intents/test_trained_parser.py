@@ -3,7 +3,9 @@ turned down, the same answer every time, and the cascade's order."""
 
 from __future__ import annotations
 
+import os
 import random
+import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,7 +17,7 @@ from intents.cascade import GUESS_FLOOR, MODEL_CONFIDENT, Cascade
 from intents.grammar import SENTENCES, normalize
 from intents.model import Intent, UserContext
 from intents.rules import RuleParser
-from intents.trained.build import fingerprint
+from intents.trained.build import _prune, fingerprint
 from intents.trained.data import OUT_OF_SCOPE, out_of_scope_examples, training_set
 from intents.trained.parser import TrainedParser
 from intents.trained.train import train_intents
@@ -200,3 +202,14 @@ async def test_without_a_key_an_unsure_parse_is_only_a_guess(rules: RuleParser) 
     model.answer.confidence = GUESS_FLOOR - 0.01
     too_unsure = await guessing.parse("pop some flour on the list", CONTEXT)
     assert too_unsure.action == OUT_OF_SCOPE
+
+
+def test_a_build_not_loaded_for_weeks_is_pruned(tmp_path: Path) -> None:
+    old, recent, current = tmp_path / "old", tmp_path / "recent", tmp_path / "current"
+    for folder in (old, recent, current):
+        folder.mkdir()
+        (folder / "manifest.json").write_text("{}")
+    month_ago = time.time() - 30 * 86400
+    os.utime(old / "manifest.json", (month_ago, month_ago))
+    _prune(tmp_path, keep=current)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["current", "recent"]
