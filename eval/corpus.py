@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from eval.intents import load_dev_set
+from eval.devset import load_dev_set
 from speech.audio import Audio, read_wav
 
 SCRIPTS = Path(__file__).parent / "data" / "scripts.yaml"

@@ -11,7 +11,7 @@ import numpy as np
 
 from eval.client import TurnResult
 from eval.corpus import Script
-from eval.intents import _matches, load_dev_set
+from eval.devset import _matches, load_dev_set
 from eval.stt import normalized
 from intents.model import UserContext
 from intents.rules import RuleParser

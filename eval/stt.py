@@ -18,7 +18,7 @@ from rich.table import Table
 
 from eval.bench_text import percentile
 from eval.corpus import RATE, VOICES, Turn, speech
-from eval.intents import load_dev_set
+from eval.devset import load_dev_set
 from intents.numbers import digits_for_words
 from speech.audio import Audio
 from speech.models import WHISPER_MODELS
