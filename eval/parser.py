@@ -15,7 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from eval.intents import DEV_SET, _matches, load_dev_set
+from eval.devset import DEV_SET, _matches, load_dev_set
 from intents.cascade import MODEL_CONFIDENT
 from intents.model import Intent, UserContext
 from intents.rules import RuleParser

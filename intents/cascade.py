@@ -1,6 +1,6 @@
 """One ladder for understanding: the exact grammar, then the trained parser when it is
-confident, then Claude when a key is set, then the trained parser's guess (to be
-checked with the user), then "not something I do"."""
+confident (of a request, or that it is none of ours), then Claude when a key is set,
+then the trained parser's guess (to be checked with the user), then "not something I do"."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ class Cascade:
             if not self.trained.ready:  # the first time only: load off the event loop
                 await self.warm_up()
             guess = self.trained.parse(text, full)
-            if guess.action != "out_of_scope" and guess.confidence >= MODEL_CONFIDENT:
+            if guess.confidence >= MODEL_CONFIDENT:  # a request, or sure it is none of ours
                 return guess
         if self.llm is not None:
             answered = await self.llm.parse(text, full)

@@ -26,7 +26,14 @@ from intents.trained.model import TrainedModel
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
-SOURCES = ("data.py", "features.py", "train.py", "values.yaml", "out_of_scope.yaml")
+SOURCES = (
+    "data.py",
+    "features.py",
+    "train.py",
+    "values.yaml",
+    "out_of_scope.yaml",
+    "paraphrases.yaml",
+)
 STALE_DAYS = 14
 _loading = threading.Lock()
 

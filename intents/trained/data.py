@@ -134,8 +134,26 @@ def tagged(chunks: list[Chunk]) -> tuple[list[str], list[str]]:
     return tokens, tags
 
 
-def template_examples(rng: random.Random, per_template: int) -> list[Example]:
+def load_training_intents() -> Intents:
+    """The grammar's templates, and the looser ones only the trained parser learns from."""
     intents = load_intents()
+    extra = Intents.from_dict(
+        {
+            **yaml.safe_load((HERE / "paraphrases.yaml").read_text()),
+            "lists": {},
+            "expansion_rules": {},
+        }
+    )
+    for name, intent in extra.intents.items():
+        if name in intents.intents:
+            intents.intents[name].data.extend(intent.data)
+        else:
+            intents.intents[name] = intent
+    return intents
+
+
+def template_examples(rng: random.Random, per_template: int) -> list[Example]:
+    intents = load_training_intents()
     sampler = Sampler(intents, rng, values())
     found: list[Example] = []
     for name, intent in intents.intents.items():
