@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from eval.intents import load_dev_set
-from intents.cascade import GUESS_FLOOR, MODEL_CONFIDENT, Cascade
+from intents.cascade import GUESS_FLOOR, MODEL_CONFIDENT, OUT_OF_SCOPE_SURE, Cascade
 from intents.grammar import SENTENCES, normalize
 from intents.model import Intent, UserContext
 from intents.rules import RuleParser
@@ -213,3 +213,13 @@ def test_a_build_not_loaded_for_weeks_is_pruned(tmp_path: Path) -> None:
     os.utime(old / "manifest.json", (month_ago, month_ago))
     _prune(tmp_path, keep=current)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["current", "recent"]
+
+
+async def test_a_sure_out_of_scope_is_not_sent_to_claude(rules: RuleParser) -> None:
+    claude = Claude()
+    sure = Cascade(rules, claude, trained=Fixed(OUT_OF_SCOPE, OUT_OF_SCOPE_SURE))  # type: ignore[arg-type]
+    assert (await sure.parse("sing me something", CONTEXT)).action == OUT_OF_SCOPE
+    assert claude.calls == 0
+    unsure = Cascade(rules, claude, trained=Fixed(OUT_OF_SCOPE, OUT_OF_SCOPE_SURE - 0.01))  # type: ignore[arg-type]
+    assert (await unsure.parse("sing me something", CONTEXT)).source == "llm"
+    assert claude.calls == 1
