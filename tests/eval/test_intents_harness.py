@@ -16,8 +16,8 @@ from eval.intents import AskedParser, Harness
 from eval.reliability import reliability
 from eval.sets import Case, EvalSet, load_dev
 from eval.writes import count_writes, seeded_user
-from intents.model import Intent, UserContext
 from store import migrate
+from tests.fake_trained import Unplaced
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ async def test_only_what_the_local_path_cannot_place_would_go_to_claude(
 ) -> None:
     asker = AskedParser()
     cascade = build_assistant(services, llm=asker).parser  # type: ignore[arg-type]
-    cascade.trained = Unsure()  # type: ignore[assignment]  # the trained parser cannot place it
+    cascade.trained = Unplaced()  # type: ignore[assignment]
     cases = [
         Case("add milk to my shopping list", ("tasks.create",), {"title": "milk"}),
         Case("blorp the zingle quux", ("out_of_scope",)),
@@ -55,17 +55,6 @@ async def test_only_what_the_local_path_cannot_place_would_go_to_claude(
     assert known.right and known.slots_right and not known.asked
     assert stranger.asked and stranger.right  # nobody answered: out of scope
     assert asker.asked == 1
-
-
-class Unsure:
-    """A trained parser that places nothing: everything is a coin toss."""
-
-    ready = True
-
-    def warm_up(self) -> None: ...
-
-    def parse(self, text: str, context: UserContext) -> Intent:
-        return Intent("out_of_scope", {}, 0.0, "model", text=text)
 
 
 @dataclass
