@@ -42,9 +42,12 @@ class Intent:
     action: str
     slots: dict[str, Any]
     confidence: float
-    source: str  # "rules" or "llm"
+    source: str  # "rules" (the grammar), "model" (the trained parser) or "llm" (Claude)
     text: str = ""
     missing: list[str] = field(default_factory=list)  # required slots not said yet
+    # A guess below the trained parser's confident threshold: to be checked with the
+    # user ("Add paint to your shopping list?") before anything is written.
+    tentative: bool = False
 
 
 @dataclass
@@ -56,6 +59,8 @@ class UserContext:
     lists: list[str] = field(default_factory=list)
     projects: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
+    merchants: list[str] = field(default_factory=list)  # payees and shops already used
+    contacts: list[str] = field(default_factory=list)
     upcoming: list[dict[str, Any]] = field(default_factory=list)  # title, start_at
     recent_turns: list[tuple[str, str]] = field(default_factory=list)  # (role, text)
 

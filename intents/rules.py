@@ -29,12 +29,15 @@ class RuleParser:
         return Intent(action, slots, confidence, "rules", text=text, missing=missing)
 
     def warm_up_all(self) -> None:
-        """Load the grammar, spaCy and dateparser before the first user speaks."""
+        """Load the grammar, spaCy, dateparser and the trained parser's models before the
+        first user speaks (training those, the first time, takes ~30 s)."""
         from datetime import UTC, datetime
 
         from intents.temporal import warm_up as warm_temporal
+        from intents.trained.build import shared_model
 
         warm_temporal()
+        shared_model()
         self.entities.warm_up()
         self.warm_up(UserContext(now=datetime.now(UTC)))
 

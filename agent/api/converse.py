@@ -22,7 +22,7 @@ class IntentPublic(BaseModel):
     name: str
     slots: dict[str, Any]
     confidence: float
-    source: Literal["rules", "llm"]
+    source: Literal["rules", "model", "llm"]
 
 
 class ConverseResponse(BaseModel):

@@ -116,6 +116,7 @@ async def test_claude_handles_the_long_tail_but_never_skips_a_confirmation(
     from intents.claude import ClaudeParser, tools_for
     from skills.catalogue import build_catalogue
     from tests.anthropic_server import Script, anthropic_server
+    from tests.fake_trained import Unplaced
 
     def answer(text: str) -> tuple[str, dict]:
         if "dave" in text.lower():
@@ -128,6 +129,7 @@ async def test_claude_handles_the_long_tail_but_never_skips_a_confirmation(
             tools_for(build_catalogue()),
         )
         services.assistant = build_assistant(services, services.assistant.parser.rules, claude)
+        services.assistant.parser.trained = Unplaced()  # the long tail: past the local path
         chat = Chat(client, auth)
         noted = await chat.say("jot down somewhere that I owe Dave for the pizza")
         assert noted["intent"]["source"] == "llm"
