@@ -68,6 +68,7 @@ class Parsed:
     confidence: float
     asked: bool
     ms: float
+    checked_back: bool = False  # a tentative parse: the user is asked before it acts
 
     @property
     def right(self) -> bool:
@@ -109,6 +110,10 @@ class Score:
         return self._share(self.parsed, "asked")
 
     @property
+    def checked_back(self) -> tuple[int, int]:
+        return self._share(self.parsed, "checked_back")
+
+    @property
     def p95_ms(self) -> float:
         ordered = sorted(p.ms for p in self.parsed)
         return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] if ordered else 0.0
@@ -136,7 +141,9 @@ class Harness:
             action = found.action if found is not None else OUT_OF_SCOPE
             slots = found.slots if found is not None else {}
             confidence = found.confidence if found is not None else 0.0
-            parsed.append(Parsed(case, action, slots, confidence, self.asker.asked > before, ms))
+            asked = self.asker.asked > before
+            tentative = found is not None and found.tentative
+            parsed.append(Parsed(case, action, slots, confidence, asked, ms, tentative))
         return parsed
 
     async def score(self, chosen: EvalSet, *, hidden: bool) -> Score:

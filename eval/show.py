@@ -35,6 +35,7 @@ COLUMNS: list[tuple[str, Callable[[Score], str]]] = [
     ("out of scope rejected", lambda s: _share(s.rejected)),
     ("slots exact", lambda s: _share(s.slots)),
     ("→ Claude", lambda s: _share(s.asked)),
+    ("checked back", lambda s: _share(s.checked_back)),
     ("writes on out of scope", _writes),
     ("parse p50 / p95 ms", lambda s: f"{s.median_ms:.1f} / {s.p95_ms:.1f}"),
 ]

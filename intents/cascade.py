@@ -23,7 +23,7 @@ MODEL_CONFIDENT = 0.8
 # SLURP's tuning half sends 22 % of turns on at 0.5, 44 % at 0.8, for 6 in 187 requests).
 OUT_OF_SCOPE_SURE = 0.5
 # Below MODEL_CONFIDENT but at or above this, the parse is a guess worth checking:
-# returned with ``tentative`` set, for the dialogue to ask before acting.
+# returned with ``tentative`` set, and the dialogue asks before acting on it.
 GUESS_FLOOR = 0.45
 
 
@@ -37,15 +37,10 @@ class Cascade:
         rules: RuleParser,
         llm: IntentParser | None = None,
         trained: TrainedParser | None = None,
-        *,
-        offer_guesses: bool = False,
     ) -> None:
-        """``offer_guesses``: return a tentative parse rather than out of scope, for a
-        dialogue that checks a guess with the user before acting on it."""
         self.rules = rules
         self.llm = llm
         self.trained = trained or TrainedParser(rules.entities)
-        self.offer_guesses = offer_guesses
 
     async def warm_up(self) -> None:
         await asyncio.to_thread(self.trained.warm_up)
@@ -57,10 +52,15 @@ class Cascade:
         enrich: Callable[[UserContext], Awaitable[UserContext]] | None = None,
     ) -> Intent:
         """``enrich`` adds the user's own names (lists, projects, upcoming events): the
-        grammar does not need them, so its fast path does not pay for those queries."""
+        grammar does not need them, so its fast path does not pay for those queries.
+
+        A parse that nobody is sure of comes back ``tentative``: the dialogue asks the
+        user before acting on it, so the one threshold that decides lives here."""
         found = self.rules.parse(text, context)
-        if found is not None and (found.confidence >= CONFIDENT or self.llm is None):
+        if found is not None and found.confidence >= CONFIDENT:
             return found
+        if found is not None and self.llm is None:
+            return replace(found, tentative=True)
         full = await enrich(context) if enrich is not None else context
         guess = None
         if found is None:
@@ -75,13 +75,8 @@ class Cascade:
             if answered is not None:
                 return answered
         if found is not None:
-            return found
-        if (
-            self.offer_guesses
-            and guess is not None
-            and guess.action != "out_of_scope"
-            and guess.confidence >= GUESS_FLOOR
-        ):
+            return replace(found, tentative=True)
+        if guess is not None and guess.action != "out_of_scope" and guess.confidence >= GUESS_FLOOR:
             return replace(guess, tentative=True)
         confidence = guess.confidence if guess and guess.action == "out_of_scope" else 0.0
         return Intent("out_of_scope", {}, confidence, "model" if guess else "rules", text=text)

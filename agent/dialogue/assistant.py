@@ -195,7 +195,7 @@ class Assistant:
                 return Intent(pending.action, pending.slots, 1.0, heard.source, text=text)
             return heard
         if heard.action.startswith("dialog.") or (
-            heard.confidence >= CONFIDENT and heard.action != "out_of_scope"
+            not heard.tentative and heard.action != "out_of_scope"
         ):
             return heard  # a new request, or cancel: the question is dropped
         filled = self._fill(pending, text, now)
@@ -227,7 +227,14 @@ class Assistant:
             slots["amount"] = str(money.amount)
         else:
             slots[slot] = text.strip()
-        return Intent(pending.action, slots, pending.confidence, pending.source, text=text)
+        return Intent(
+            pending.action,
+            slots,
+            MATCHED,
+            pending.source,
+            text=text,
+            tentative=pending.tentative,
+        )
 
     # --- acting --------------------------------------------------------------
 
@@ -252,13 +259,12 @@ class Assistant:
         if intent.missing:
             slot = intent.missing[0]
             # The rules are sure of a request that only lacks a detail; a guess stays one.
-            sure = not _guessed(intent) or intent.source == "rules"
             state.pending = Pending(
                 action=action,
                 slots=intent.slots,
                 awaiting=slot,
                 source=intent.source,
-                confidence=MATCHED if sure else intent.confidence,
+                tentative=_guessed(intent) and intent.source != "rules",
             )
             questions = self.catalogue[action].questions if action in self.catalogue else {}
             return questions.get(slot, f"What {slot}?"), f"slot:{slot}"
@@ -374,10 +380,10 @@ class Assistant:
 
 
 def _guessed(intent: Intent) -> bool:
-    """A parse below the cascade's threshold is a guess, to be checked back before it
-    acts. Claude's answers are the rung above the check-back: it is asked only when
-    the local parsers are unsure, and its tool call is taken as meant."""
-    return intent.source != "llm" and intent.confidence < CONFIDENT
+    """The cascade marks a parse nobody is sure of as tentative: it is checked back
+    before it acts. Claude's answers are the rung above the check-back: it is asked
+    only when the local parsers are unsure, and its tool call is taken as meant."""
+    return intent.tentative
 
 
 def _reusable(turn: Turn) -> Intent | None:

@@ -15,7 +15,6 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from intents.rules import MATCHED
 from store.models import ConversationTurn
 
 STATE_TTL = timedelta(minutes=15)  # a question left unanswered longer is forgotten
@@ -32,9 +31,9 @@ class Pending(BaseModel):
     action: str
     slots: dict[str, Any]
     awaiting: str
-    # How sure the parse was: a guess stays a guess once its missing detail is given.
+    # A guess stays a guess once its missing detail is given.
     source: str = "rules"
-    confidence: float = MATCHED
+    tentative: bool = False
 
     @property
     def wants_yes(self) -> bool:

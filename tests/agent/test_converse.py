@@ -248,19 +248,19 @@ async def test_voice_parses_a_turn_once(services, user, monkeypatch) -> None:
 
 
 class Guessing:
-    """The cascade with a parser that guesses, below the threshold, what the grammar
-    does not know (as a trained parser does)."""
+    """The cascade with a parser that guesses what the grammar does not know, unsure
+    enough that the cascade marks it tentative (as the trained parser's guesses are)."""
 
     def __init__(self, cascade, guesses: dict) -> None:
         self.cascade, self.rules, self.guesses = cascade, cascade.rules, guesses
 
     async def parse(self, text, context, enrich=None):
-        from intents.cascade import CONFIDENT
+        from intents.cascade import GUESS_FLOOR
         from intents.model import Intent
 
         if text in self.guesses:
             action, slots, *missing = self.guesses[text]
-            guess = Intent(action, slots, CONFIDENT - 0.3, "model", text=text)
+            guess = Intent(action, slots, GUESS_FLOOR, "model", text=text, tentative=True)
             guess.missing = list(missing)
             return guess
         return await self.cascade.parse(text, context, enrich)
