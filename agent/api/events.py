@@ -19,7 +19,7 @@ from skills.calendar.schemas import (
     SlotRequest,
     TimeRange,
 )
-from skills.calendar.service import CalendarService, public
+from skills.calendar.service import CalendarService, instance, public
 
 router = APIRouter(tags=["calendar"])
 
@@ -31,8 +31,15 @@ MAX_ICS_BYTES = 5 * 1024 * 1024
     response_model=list[EventInstance],
     summary="Occurrences in a range, repeating events expanded",
 )
-async def query_events(ctx: SkillCtx, window: Annotated[TimeRange, Query()]) -> list[EventInstance]:
-    return await CalendarService(ctx).query(window)
+async def query_events(
+    ctx: SkillCtx, window: Annotated[TimeRange, Query()], response: Response
+) -> list[EventInstance]:
+    """An event whose stored repeating rule cannot be expanded is left out and named
+    in the ``X-Skipped-Events`` header (its id), so the rest of the calendar answers."""
+    found = await CalendarService(ctx).expansion(window)
+    if found.skipped:
+        response.headers["X-Skipped-Events"] = ",".join(str(e.id) for e, _ in found.skipped)
+    return [instance(o) for o in found.occurrences]
 
 
 @router.post("/v1/events", response_model=EventPublic, status_code=status.HTTP_201_CREATED)

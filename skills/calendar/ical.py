@@ -1,5 +1,4 @@
-"""Events to and from iCalendar, and expansion of repeating events with
-recurring-ical-events (RRULE, EXDATE and DST handled by the library)."""
+"""Events to and from iCalendar."""
 
 from __future__ import annotations
 
@@ -7,12 +6,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import icalendar
-import recurring_ical_events
 
 from skills.context import SkillError
+from skills.recurrence import normalize_rule
 from store.models import Event
 
 PRODID = "-//Life OS//Calendar//EN"
@@ -61,28 +60,6 @@ def to_calendar(events: list[Event]) -> icalendar.Calendar:
     return calendar
 
 
-@dataclass(frozen=True)
-class Occurrence:
-    event: Event
-    start_at: datetime
-    end_at: datetime
-
-
-def expand(events: list[Event], start: datetime, end: datetime) -> list[Occurrence]:
-    """Every occurrence of ``events`` that overlaps [start, end), sorted by start."""
-    by_uid = {str(event.id): event for event in events}
-    calendar = icalendar.Calendar()
-    for event in events:
-        calendar.add_component(to_vevent(event, uid=str(event.id)))
-    found = []
-    for instance in recurring_ical_events.of(calendar).between(start, end):
-        event = by_uid[str(instance["UID"])]
-        begin = _aware(instance["DTSTART"].dt, event.timezone)
-        finish = _aware(instance["DTEND"].dt, event.timezone) if "DTEND" in instance else begin
-        found.append(Occurrence(event, begin.astimezone(UTC), finish.astimezone(UTC)))
-    return sorted(found, key=lambda o: (o.start_at, o.end_at, o.event.title))
-
-
 def _aware(value: date | datetime, zone: str) -> datetime:
     tz: tzinfo = ZoneInfo(zone)
     if isinstance(value, datetime):
@@ -127,11 +104,12 @@ def _parse_vevent(vevent: icalendar.Event, default_zone: str) -> ParsedEvent:
             end = start + vevent["DURATION"].dt
         else:
             end = start + (timedelta(days=1) if all_day else timedelta(hours=1))
-    except (AttributeError, TypeError, ValueError) as exc:
+        local_start = start.astimezone(ZoneInfo(zone))
+    except (AttributeError, TypeError, ValueError, OverflowError, ZoneInfoNotFoundError) as exc:
         raise SkillError(f"the event “{title}” has unreadable times: {exc}") from exc
     if end <= start:
         raise SkillError(f"the event “{title}” ends before it starts")
-    rrule = vevent.get("RRULE")
+    recurrence = _rule(vevent.get("RRULE"), local_start, title)
     fields: dict[str, Any] = {
         "title": title[:500],
         "start_at": start.astimezone(UTC),
@@ -144,7 +122,7 @@ def _parse_vevent(vevent: icalendar.Event, default_zone: str) -> ParsedEvent:
             str(a).removeprefix("mailto:").removeprefix("MAILTO:")
             for a in _as_list(vevent.get("ATTENDEE"))
         ],
-        "recurrence": rrule.to_ical().decode() if rrule else None,
+        "recurrence": recurrence,
         "exdates": _exdates(vevent, zone),
     }
     recurrence_id = None
@@ -154,6 +132,18 @@ def _parse_vevent(vevent: icalendar.Event, default_zone: str) -> ParsedEvent:
     if "LAST-MODIFIED" in vevent:
         modified = _aware(vevent["LAST-MODIFIED"].dt, "UTC").astimezone(UTC)
     return ParsedEvent(uid, fields, recurrence_id, modified)
+
+
+def _rule(value: Any, start: datetime, title: str) -> str | None:
+    """The event's RRULE, through the same checks as a rule typed in."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        raise SkillError(f"the event “{title}” has more than one RRULE")
+    try:
+        return normalize_rule(value.to_ical().decode(), start)
+    except SkillError as exc:
+        raise SkillError(f"the event “{title}”: {exc}") from exc
 
 
 def _zone_of(value: date | datetime, default_zone: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -9,7 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_
 from sqlmodel import col, select
 
-from skills.calendar.ical import Occurrence, expand, parse_calendar, to_calendar
+from skills.calendar.expansion import Expansion, Occurrence, expand
+from skills.calendar.ical import ParsedEvent, parse_calendar, to_calendar
 from skills.calendar.schemas import (
     Conflict,
     EventCreate,
@@ -28,6 +30,32 @@ from skills.records import owned
 from skills.recurrence import normalize_rule
 from store.models import CalendarTombstone, Event
 from store.models.users import validate_timezone
+
+
+def _merge_moved(parsed: list[ParsedEvent]) -> list[ParsedEvent]:
+    """Masters first, then moved instances as events of their own, each cancelled in
+    its series; a UID twice in one file is refused (it would match nothing twice)."""
+    masters = {}
+    for item in parsed:
+        if item.recurrence_id is None:
+            if item.uid in masters:
+                raise SkillError(f"the file has two events with the UID {item.uid!r}")
+            masters[item.uid] = item
+    moved = {}
+    for item in parsed:
+        if item.recurrence_id is None:
+            continue
+        stamp = item.recurrence_id.isoformat()
+        master = masters.get(item.uid)
+        if master is not None:
+            master.fields["exdates"] = sorted({*master.fields["exdates"], stamp})
+        uid = f"{item.uid}#{stamp}"
+        if uid in moved or uid in masters:
+            raise SkillError(f"the file has two events with the UID {uid!r}")
+        item.uid = uid
+        item.fields["recurrence"] = None
+        moved[uid] = item
+    return [*masters.values(), *moved.values()]
 
 
 def public(event: Event) -> EventPublic:
@@ -139,10 +167,12 @@ class CalendarService:
         if occurrence is not None:
             if not event.recurrence:
                 raise SkillError("only a repeating event has single occurrences to cancel")
-            found = expand(
+            found = await expand(
                 [event], occurrence - timedelta(seconds=1), occurrence + timedelta(seconds=1)
             )
-            if not any(o.start_at == occurrence for o in found):
+            if found.skipped:
+                raise SkillError(found.skipped[0][1])
+            if not any(o.start_at == occurrence for o in found.occurrences):
                 raise NotFound("that event does not occur at that time")
             before = snapshot(event)
             event.exdates = [*event.exdates, occurrence.isoformat()]
@@ -177,13 +207,17 @@ class CalendarService:
     # --- reading -----------------------------------------------------------
 
     async def occurrences(self, window: TimeRange) -> list[Occurrence]:
+        return (await self.expansion(window)).occurrences
+
+    async def expansion(self, window: TimeRange) -> Expansion:
+        """The window's occurrences, and the events whose stored rule was skipped."""
         statement = select(Event).where(
             Event.user_id == self.ctx.user_id,
             col(Event.start_at) < window.end,
             or_(col(Event.recurrence).is_not(None), col(Event.end_at) > window.start),
         )
         events = list(await self.session.exec(statement))
-        return expand(events, window.start, window.end)
+        return await expand(events, window.start, window.end)
 
     async def query(self, window: TimeRange) -> list[EventInstance]:
         return [instance(o) for o in await self.occurrences(window)]
@@ -242,9 +276,9 @@ class CalendarService:
     async def import_ics(self, data: bytes | str) -> dict[str, int]:
         """Add or update events from an .ics file, matched by UID: importing the same
         file twice changes nothing. All or nothing: a bad event stops the whole file."""
-        parsed = parse_calendar(data, self.ctx.settings.timezone)
-        masters = [p for p in parsed if p.recurrence_id is None]
-        moved = [p for p in parsed if p.recurrence_id is not None]
+        # Parsing a large file is seconds of CPU: off the event loop.
+        parsed = await asyncio.to_thread(parse_calendar, data, self.ctx.settings.timezone)
+        items = _merge_moved(parsed)
         existing = {
             e.external_uid: e
             for e in await self.session.exec(
@@ -253,23 +287,13 @@ class CalendarService:
                 )
             )
         }
-        for item in moved:  # a moved instance: cancel it in the series, keep it on its own
-            for master in masters:
-                if master.uid == item.uid:
-                    master.fields["exdates"] = sorted(
-                        {*master.fields["exdates"], item.recurrence_id.isoformat()}  # type: ignore[union-attr]
-                    )
-            item.uid = f"{item.uid}#{item.recurrence_id.isoformat()}"  # type: ignore[union-attr]
-            item.fields["recurrence"] = None
         changes = ChangeSet()
         counts = {"created": 0, "updated": 0, "unchanged": 0}
-        for item in masters + moved:
-            self._rule(item.fields["recurrence"], item.fields["start_at"], item.fields["timezone"])
+        for item in items:
             current = existing.get(item.uid)
             if current is None:
                 event = Event(user_id=self.ctx.user_id, external_uid=item.uid, **item.fields)
                 self.session.add(event)
-                await self.session.flush()
                 changes.created(event)
                 counts["created"] += 1
                 continue
@@ -281,9 +305,9 @@ class CalendarService:
                 continue
             current.updated_at = self.ctx.now()
             self.session.add(current)
-            await self.session.flush()
             changes.updated(current, before)
             counts["updated"] += 1
+        await self.session.flush()  # one round of inserts, not one per event
         record_action(self.ctx, "calendar.import", "event", None, changes, **counts)
         return counts
 
