@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from pydantic import AwareDatetime
 
 from agent.api.deps import SkillCtx
 from skills.calendar.schemas import (
@@ -20,6 +19,7 @@ from skills.calendar.schemas import (
     TimeRange,
 )
 from skills.calendar.service import CalendarService, instance, public
+from skills.types import CalendarTime
 
 router = APIRouter(tags=["calendar"])
 
@@ -77,7 +77,7 @@ async def update_event(ctx: SkillCtx, event_id: uuid.UUID, body: EventUpdate) ->
     summary="Delete an event, or one occurrence of a repeating event",
 )
 async def delete_event(
-    ctx: SkillCtx, event_id: uuid.UUID, occurrence: AwareDatetime | None = None
+    ctx: SkillCtx, event_id: uuid.UUID, occurrence: CalendarTime | None = None
 ) -> None:
     await CalendarService(ctx).delete_event(event_id, occurrence)
 

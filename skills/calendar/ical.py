@@ -12,6 +12,7 @@ import icalendar
 
 from skills.context import SkillError
 from skills.recurrence import normalize_rule
+from skills.types import EARLIEST, LATEST, TIME_LIMITS
 from store.models import Event
 
 PRODID = "-//Life OS//Calendar//EN"
@@ -79,8 +80,15 @@ class ParsedEvent:
 
 def parse_calendar(data: bytes | str, default_zone: str) -> list[ParsedEvent]:
     """Read every VEVENT; raise SkillError naming what is wrong with the file."""
+    text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+    if "\x00" in text:
+        raise SkillError("that iCalendar file contains a NUL character")
     try:
-        calendar = icalendar.Calendar.from_ical(data)
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise SkillError("that iCalendar file contains text that is not valid Unicode") from exc
+    try:
+        calendar = icalendar.Calendar.from_ical(text)
     except (ValueError, IndexError, KeyError) as exc:
         raise SkillError(f"that is not a valid iCalendar file: {exc}") from exc
     if calendar.name != "VCALENDAR":
@@ -109,6 +117,8 @@ def _parse_vevent(vevent: icalendar.Event, default_zone: str) -> ParsedEvent:
         raise SkillError(f"the event “{title}” has unreadable times: {exc}") from exc
     if end <= start:
         raise SkillError(f"the event “{title}” ends before it starts")
+    if start < EARLIEST or end >= LATEST:
+        raise SkillError(f"the event “{title}” is out of range: {TIME_LIMITS}")
     recurrence = _rule(vevent.get("RRULE"), local_start, title)
     fields: dict[str, Any] = {
         "title": title[:500],

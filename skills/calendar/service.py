@@ -28,6 +28,7 @@ from skills.context import NotFound, SkillContext, SkillError
 from skills.history import ChangeSet, record_action, snapshot
 from skills.records import owned
 from skills.recurrence import normalize_rule
+from skills.types import TIME_LIMITS, check_time
 from store.models import CalendarTombstone, Event
 from store.models.users import validate_timezone
 
@@ -122,7 +123,10 @@ class CalendarService:
         sent = data.model_fields_set
         if "start_at" in sent and data.start_at and "end_at" not in sent:
             # Moving an event keeps its length.
-            event.end_at = data.start_at + (event.end_at - event.start_at)
+            try:
+                event.end_at = check_time(data.start_at + (event.end_at - event.start_at))
+            except (OverflowError, ValueError) as exc:
+                raise SkillError(f"the event would end too late: {TIME_LIMITS}") from exc
         for name in (
             "title",
             "start_at",

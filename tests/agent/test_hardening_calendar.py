@@ -169,3 +169,19 @@ async def test_a_uid_twice_in_one_file_is_refused(client: httpx.AsyncClient, aut
     twice = await client.post("/v1/calendar.ics", headers=auth, content=ics("same|", "same|"))
     assert twice.status_code == 422
     assert "two events with the UID 'same'" in twice.json()["detail"]
+
+
+async def test_calendar_files_with_unstorable_text_or_times_are_refused(
+    client: httpx.AsyncClient, auth: dict
+) -> None:
+    nul = ics("good|").replace(b"SUMMARY:good", b"SUMMARY:go\x00od")
+    refused = await client.post("/v1/calendar.ics", headers=auth, content=nul)
+    assert refused.status_code == 422 and "NUL character" in refused.json()["detail"]
+    late = ics("late|").replace(b"DTEND:20260302T150000Z", b"DURATION:P99999999W")
+    refused = await client.post("/v1/calendar.ics", headers=auth, content=late)
+    assert refused.status_code == 422 and "“late”" in refused.json()["detail"]
+    ancient = ics("old|").replace(b"DTSTART:20260302", b"DTSTART:05000302")
+    refused = await client.post("/v1/calendar.ics", headers=auth, content=ancient)
+    assert refused.status_code == 422
+    assert "between the years 1000 and 8999" in refused.json()["detail"]
+    assert (await client.get("/v1/events", headers=auth, params=MARCH)).json() == []
