@@ -32,6 +32,8 @@ from skills.types import TIME_LIMITS, check_time
 from store.models import CalendarTombstone, Event
 from store.models.users import validate_timezone
 
+MAX_CONFLICTS = 1_000  # pairs: long overlapping repeats could otherwise make millions
+
 
 def _merge_moved(parsed: list[ParsedEvent]) -> list[ParsedEvent]:
     """Masters first, then moved instances as events of their own, each cancelled in
@@ -234,6 +236,10 @@ class CalendarService:
             for second in timed[i + 1 :]:
                 if second.start_at >= first.end_at:
                     break  # sorted by start: nothing later can overlap ``first``
+                if len(conflicts) == MAX_CONFLICTS:
+                    raise SkillError(
+                        f"that range has more than {MAX_CONFLICTS:,} clashes: ask for a shorter one"
+                    )
                 overlap = min(first.end_at, second.end_at) - second.start_at
                 conflicts.append(
                     Conflict(
@@ -255,7 +261,9 @@ class CalendarService:
             if not o.event.all_day
         ]
         windows = working_windows(start, request.end, self.ctx.settings.working_hours, self.ctx.tz)
-        return rank_slots(
+        # A year of windows against thousands of busy times is real work: off the loop.
+        return await asyncio.to_thread(
+            rank_slots,
             windows,
             busy,
             timedelta(minutes=request.duration_minutes),

@@ -185,3 +185,28 @@ async def test_calendar_files_with_unstorable_text_or_times_are_refused(
     assert refused.status_code == 422
     assert "between the years 1000 and 8999" in refused.json()["detail"]
     assert (await client.get("/v1/events", headers=auth, params=MARCH)).json() == []
+
+
+async def test_clashes_are_capped(client: httpx.AsyncClient, auth: dict) -> None:
+    smear = {
+        "title": "Smear",
+        "start_at": "2026-01-01T00:00:00Z",
+        "duration_minutes": 2 * 24 * 60,  # each hourly instance overlaps the next 47
+        "recurrence": "FREQ=HOURLY",
+        "timezone": "UTC",
+    }
+    assert (await client.post("/v1/events", headers=auth, json=smear)).status_code == 201
+    found = await asyncio.wait_for(
+        client.get("/v1/events/conflicts", headers=auth, params=YEAR), 10
+    )
+    assert found.status_code == 422
+    assert "more than 1,000 clashes" in found.json()["detail"]
+    slots = await asyncio.wait_for(
+        client.get(
+            "/v1/events/free",
+            headers=auth,
+            params={"duration_minutes": 30, "start": YEAR["start"], "end": YEAR["end"]},
+        ),
+        10,
+    )
+    assert slots.status_code == 200 and slots.json() == []
