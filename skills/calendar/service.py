@@ -7,11 +7,12 @@ import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_
+from sqlalchemy import insert, or_
 from sqlmodel import col, select
 
 from skills.calendar.expansion import Expansion, Occurrence, expand
-from skills.calendar.ical import ParsedEvent, parse_calendar, to_calendar
+from skills.calendar.ical import to_calendar
+from skills.calendar.importing import IMPORTED, plan_import
 from skills.calendar.schemas import (
     Conflict,
     EventCreate,
@@ -33,32 +34,6 @@ from store.models import CalendarTombstone, Event
 from store.models.users import validate_timezone
 
 MAX_CONFLICTS = 1_000  # pairs: long overlapping repeats could otherwise make millions
-
-
-def _merge_moved(parsed: list[ParsedEvent]) -> list[ParsedEvent]:
-    """Masters first, then moved instances as events of their own, each cancelled in
-    its series; a UID twice in one file is refused (it would match nothing twice)."""
-    masters = {}
-    for item in parsed:
-        if item.recurrence_id is None:
-            if item.uid in masters:
-                raise SkillError(f"the file has two events with the UID {item.uid!r}")
-            masters[item.uid] = item
-    moved = {}
-    for item in parsed:
-        if item.recurrence_id is None:
-            continue
-        stamp = item.recurrence_id.isoformat()
-        master = masters.get(item.uid)
-        if master is not None:
-            master.fields["exdates"] = sorted({*master.fields["exdates"], stamp})
-        uid = f"{item.uid}#{stamp}"
-        if uid in moved or uid in masters:
-            raise SkillError(f"the file has two events with the UID {uid!r}")
-        item.uid = uid
-        item.fields["recurrence"] = None
-        moved[uid] = item
-    return [*masters.values(), *moved.values()]
 
 
 def public(event: Event) -> EventPublic:
@@ -288,38 +263,39 @@ class CalendarService:
     async def import_ics(self, data: bytes | str) -> dict[str, int]:
         """Add or update events from an .ics file, matched by UID: importing the same
         file twice changes nothing. All or nothing: a bad event stops the whole file."""
-        # Parsing a large file is seconds of CPU: off the event loop.
-        parsed = await asyncio.to_thread(parse_calendar, data, self.ctx.settings.timezone)
-        items = _merge_moved(parsed)
-        existing = {
-            e.external_uid: e
-            for e in await self.session.exec(
+        # Plain columns, not ORM objects: re-importing a large file stays cheap here.
+        stored = await self.session.exec(
+            select(Event.external_uid, *(getattr(Event, name) for name in IMPORTED)).where(
+                Event.user_id == self.ctx.user_id, col(Event.external_uid).is_not(None)
+            )
+        )
+        plan = await asyncio.to_thread(
+            plan_import,
+            data,
+            self.ctx.settings.timezone,
+            self.ctx.user_id,
+            self.ctx.now(),
+            {row[0]: dict(zip(IMPORTED, row[1:], strict=True)) for row in stored},
+        )
+        if plan.rows:  # one bulk insert, not one unit of work per event
+            await self.session.exec(insert(Event), params=plan.rows)
+        changes = plan.created
+        counts = {"created": len(plan.rows), "updated": 0, "unchanged": plan.unchanged}
+        for item in plan.updates:
+            found = await self.session.exec(
                 select(Event).where(
-                    Event.user_id == self.ctx.user_id, col(Event.external_uid).is_not(None)
+                    Event.user_id == self.ctx.user_id, Event.external_uid == item.uid
                 )
             )
-        }
-        changes = ChangeSet()
-        counts = {"created": 0, "updated": 0, "unchanged": 0}
-        for item in items:
-            current = existing.get(item.uid)
-            if current is None:
-                event = Event(user_id=self.ctx.user_id, external_uid=item.uid, **item.fields)
-                self.session.add(event)
-                changes.created(event)
-                counts["created"] += 1
-                continue
+            current = found.one()
             before = snapshot(current)
             for name, value in item.fields.items():
                 setattr(current, name, value)
-            if snapshot(current) == before:
-                counts["unchanged"] += 1
-                continue
             current.updated_at = self.ctx.now()
             self.session.add(current)
             changes.updated(current, before)
             counts["updated"] += 1
-        await self.session.flush()  # one round of inserts, not one per event
+        await self.session.flush()
         record_action(self.ctx, "calendar.import", "event", None, changes, **counts)
         return counts
 
