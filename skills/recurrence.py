@@ -32,6 +32,11 @@ MAX_PER_DAY = 24
 MAX_NUMBER = 100_000  # for INTERVAL and COUNT: larger is a typo or an attack
 STEPS_PER_RULE = 20_000  # occurrences one rule may step through for one query
 _NO_SETPOS = {"HOURLY", "DAILY"}  # BYSETPOS there picks among times of one day
+_ONLY_WITH = {
+    "BYWEEKNO": {"YEARLY"},
+    "BYYEARDAY": {"HOURLY", "YEARLY"},
+    "BYMONTHDAY": {"HOURLY", "DAILY", "MONTHLY", "YEARLY"},
+}
 
 
 class RuleTooCostly(SkillError):
@@ -83,6 +88,11 @@ def _check_parts(parts: dict[str, str]) -> None:
         raise SkillError("an event can repeat at most once an hour: the rule asks for more")
     if freq in _NO_SETPOS and "BYSETPOS" in parts:
         raise SkillError(f"BYSETPOS is not supported with FREQ={freq}")
+    # RFC 5545 allows these only with the frequencies named; elsewhere they can make
+    # a rule that never occurs, found out only by stepping to the year 9999.
+    for name, allowed in _ONLY_WITH.items():
+        if name in parts and freq not in allowed:
+            raise SkillError(f"{name} cannot be used with FREQ={freq} (RFC 5545)")
 
 
 def _never_occurs(parts: dict[str, str]) -> bool:

@@ -169,3 +169,17 @@ async def test_the_conversation_answers_numbers_past_the_calendar(
     response = await client.post("/v1/converse", headers=auth, json={"text": text})
     assert response.status_code == 200
     assert response.json()["reply"]
+
+
+async def test_task_times_past_the_calendars_end(client: httpx.AsyncClient, auth: dict) -> None:
+    for body in (
+        {"title": "Old", "due_at": "0001-01-01T00:00:00+05:00"},
+        {"title": "Late", "due_at": "2026-12-31T10:00:00Z", "remind_at": "9999-12-31T23:59-12:00"},
+    ):
+        response = await client.post("/v1/tasks", headers=auth, json=body)
+        assert response.status_code == 422, body
+        assert "between the years 1000 and 8999" in response.text
+    search = await client.get(
+        "/v1/tasks", headers=auth, params={"due_from": "0001-01-01T00:00+05:00"}
+    )
+    assert search.status_code == 422

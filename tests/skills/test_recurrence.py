@@ -54,6 +54,8 @@ def test_rules_are_normalized() -> None:
         ("FREQ=SECONDLY;INTERVAL=0", "at most once an hour"),
         ("FREQ=DAILY;COUNT=99999999", "COUNT must be a whole number from 1 to 100,000"),
         ("FREQ=DAILY;BYSETPOS=2", "BYSETPOS is not supported"),
+        ("FREQ=DAILY;BYYEARDAY=60;BYMONTH=6", "BYYEARDAY cannot be used with FREQ=DAILY"),
+        ("FREQ=MONTHLY;BYWEEKNO=20", "BYWEEKNO cannot be used with FREQ=MONTHLY"),
         ("FREQ=YEARLY;BYMONTH=4,6;BYMONTHDAY=31", "never happens"),
         ("FREQ=DAILY;BYDAY=XX", "not valid"),
     ],
