@@ -31,6 +31,7 @@ ALLOWED = {"HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
 MAX_PER_DAY = 24
 MAX_NUMBER = 100_000  # for INTERVAL and COUNT: larger is a typo or an attack
 STEPS_PER_RULE = 20_000  # occurrences one rule may step through for one query
+STEPS_PER_REQUEST = 200_000  # all of one request's rules together (~0.2-0.5 s of work)
 _NO_SETPOS = {"HOURLY", "DAILY"}  # BYSETPOS there picks among times of one day
 _ONLY_WITH = {
     "BYWEEKNO": {"YEARLY"},
@@ -174,10 +175,32 @@ def _moved_near(rule: rrule, target: datetime) -> rrule:
     return rule.replace(dtstart=moved) if moved < target else rule
 
 
-def _walk(rule: rrule, until: datetime) -> Iterator[datetime]:
+class RequestTooCostly(SkillError):
+    """All of one request's rules together need more work than it may spend."""
+
+
+class Budget:
+    """Steps one request may spend expanding all its rules together."""
+
+    def __init__(self, steps: int = STEPS_PER_REQUEST) -> None:
+        self.left = steps
+
+    def spend(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise RequestTooCostly(
+                "the calendar has too many repeating events to expand at once: "
+                "ask for a shorter range"
+            )
+
+
+def _walk(rule: rrule, until: datetime, budget: Budget | None = None) -> Iterator[datetime]:
     """The rule's occurrences up to the first one at or after ``until``, counting the
-    work: a rule that needs more than ``STEPS_PER_RULE`` steps is refused."""
+    work: a rule that needs more than ``STEPS_PER_RULE`` steps is refused, and all of
+    a request's rules together may take ``budget``'s steps."""
     for steps, moment in enumerate(rule, start=1):
+        if budget is not None:
+            budget.spend()
         yield moment
         if moment >= until:
             return
@@ -186,7 +209,11 @@ def _walk(rule: rrule, until: datetime) -> Iterator[datetime]:
 
 
 def occurrences(
-    text: str, start: datetime, length: timedelta, window: tuple[datetime, datetime]
+    text: str,
+    start: datetime,
+    length: timedelta,
+    window: tuple[datetime, datetime],
+    budget: Budget | None = None,
 ) -> list[datetime]:
     """Naive local starts of the occurrences of ``text`` (anchored at the naive local
     ``start``) that overlap the naive local ``window``."""
@@ -197,7 +224,7 @@ def occurrences(
     except OverflowError:
         earliest = datetime.min
     found = []
-    for moment in _walk(_moved_near(rule, earliest), end):
+    for moment in _walk(_moved_near(rule, earliest), end, budget):
         if moment >= end:
             break
         if moment + length > begin or (not length and moment >= begin):

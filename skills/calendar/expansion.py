@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from skills.context import SkillError
+from skills.recurrence import Budget, RequestTooCostly
 from skills.recurrence import occurrences as rule_occurrences
 from store.models import Event
 
@@ -48,7 +49,9 @@ class _Series:
     exdates: tuple[str, ...]
 
 
-def _starts(series: _Series, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+def _starts(
+    series: _Series, start: datetime, end: datetime, budget: Budget
+) -> list[tuple[datetime, datetime]]:
     try:
         zone = ZoneInfo(series.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -69,7 +72,7 @@ def _starts(series: _Series, start: datetime, end: datetime) -> list[tuple[datet
         except ValueError:
             continue  # an unreadable cancellation cancels nothing
     found = []
-    for moment in rule_occurrences(series.recurrence, local_start, length, window):
+    for moment in rule_occurrences(series.recurrence, local_start, length, window, budget):
         begin = moment.replace(tzinfo=zone).astimezone(UTC)
         finish = (moment + length).replace(tzinfo=zone).astimezone(UTC)
         if begin not in cancelled and _overlaps(begin, finish, start, end):
@@ -91,11 +94,14 @@ def _expand_sync(
 ) -> Expansion:
     result = Expansion()
     by_id = {event.id: event for event in events}
+    budget = Budget()
     for item in series:
         event = by_id[item.id]
         try:
-            spans = _starts(item, start, end)
-        except SkillError as exc:
+            spans = _starts(item, start, end, budget)
+        except RequestTooCostly:
+            raise  # the request as a whole, not this one event
+        except SkillError as exc:  # a stored rule that fails the checks, or costs too much
             result.skipped.append((event, str(exc)))
             continue
         result.occurrences.extend(Occurrence(event, b, f) for b, f in spans)

@@ -210,3 +210,23 @@ async def test_clashes_are_capped(client: httpx.AsyncClient, auth: dict) -> None
         10,
     )
     assert slots.status_code == 200 and slots.json() == []
+
+
+async def test_one_request_has_one_budget_for_all_its_rules(
+    client: httpx.AsyncClient, auth: dict
+) -> None:
+    # Each rule counts from its start (a COUNT cannot be skipped ahead): ~19,000 hourly
+    # steps to reach March 2026. One alone is fine; a dozen are more than a request may do.
+    for n in range(12):
+        counted = {
+            "title": f"Counted {n}",
+            "start_at": "2024-01-01T00:00:00Z",
+            "duration_minutes": 5,
+            "recurrence": "FREQ=HOURLY;COUNT=100000",
+            "timezone": "UTC",
+        }
+        assert (await client.post("/v1/events", headers=auth, json=counted)).status_code == 201
+    day = {"start": "2026-03-02T00:00:00Z", "end": "2026-03-03T00:00:00Z"}
+    found = await asyncio.wait_for(client.get("/v1/events", headers=auth, params=day), 10)
+    assert found.status_code == 422
+    assert "too many repeating events to expand at once" in found.json()["detail"]

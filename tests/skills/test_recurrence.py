@@ -12,7 +12,14 @@ from sqlmodel import select
 from skills.calendar.remote import RemoteCalendar
 from skills.calendar.sync import CalendarSync
 from skills.context import SkillContext, SkillError
-from skills.recurrence import RuleTooCostly, normalize_rule, occurrences, parse_rule
+from skills.recurrence import (
+    Budget,
+    RequestTooCostly,
+    RuleTooCostly,
+    normalize_rule,
+    occurrences,
+    parse_rule,
+)
 from store.models import Event
 from tests.radicale_server import USERS
 
@@ -95,3 +102,15 @@ async def test_a_caldav_event_with_a_bad_rule_is_not_pulled(
     assert "at most once an hour" in report.error
     stored = await ctx.session.exec(select(Event).where(Event.user_id == ctx.user_id))
     assert stored.all() == []
+
+
+def test_all_rules_of_one_request_share_one_budget() -> None:
+    budget = Budget(steps=30_000)
+    window = (datetime(2026, 3, 1), datetime(2026, 3, 2))
+    # Each rule alone is within its own cap (15,000 steps to reach the window)...
+    rule = "FREQ=HOURLY;COUNT=20000"
+    start = datetime(2026, 3, 1) - timedelta(hours=15_000)
+    occurrences(rule, start, timedelta(minutes=5), window, budget)
+    # ...but the second one of the same request runs the request's budget out.
+    with pytest.raises(RequestTooCostly, match="too many repeating events"):
+        occurrences(rule, start, timedelta(minutes=5), window, budget)
