@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterator
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import DAILY, HOURLY, MONTHLY, WEEKLY, YEARLY, rrule, rrulestr
@@ -109,6 +109,21 @@ def _never_occurs(parts: dict[str, str]) -> bool:
     return not any(abs(d) <= longest.get(m, 0) for d in days for m in months)
 
 
+def _local_until(body: str, parts: dict[str, str], start: datetime) -> str:
+    """RFC 5545 gives UNTIL in UTC ("...Z") when the start has a zone; rules run in
+    naive local time here, so it becomes the same instant on the start's local clock."""
+    until = parts.get("UNTIL", "")
+    if not until.endswith("Z"):
+        return body
+    try:
+        moment = datetime.strptime(until, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        local = moment.astimezone(start.tzinfo) if start.tzinfo else moment
+    except (ValueError, OverflowError):
+        return body  # dateutil names what is wrong with it
+    pieces = [p for p in body.split(";") if not p.strip().upper().startswith("UNTIL=")]
+    return ";".join([*pieces, f"UNTIL={local.strftime('%Y%m%dT%H%M%S')}"])
+
+
 def parse_rule(text: str, start: datetime) -> rrule:
     """Validate an RRULE (with or without the "RRULE:" prefix) anchored at ``start``.
     Every rule, wherever it comes from, passes here before it is stored or expanded."""
@@ -120,7 +135,7 @@ def parse_rule(text: str, start: datetime) -> rrule:
     parts = _parts(body)
     _check_parts(parts)
     try:
-        rule = rrulestr(body, dtstart=start.replace(tzinfo=None))
+        rule = rrulestr(_local_until(body, parts, start), dtstart=start.replace(tzinfo=None))
     except (ValueError, TypeError, OverflowError) as exc:
         raise SkillError(f"the recurrence rule {text!r} is not valid: {exc}") from exc
     if not isinstance(rule, rrule):
@@ -215,8 +230,8 @@ def occurrences(
     window: tuple[datetime, datetime],
     budget: Budget | None = None,
 ) -> list[datetime]:
-    """Naive local starts of the occurrences of ``text`` (anchored at the naive local
-    ``start``) that overlap the naive local ``window``."""
+    """Naive local starts of the occurrences of ``text`` (anchored at ``start``, an
+    aware time in the event's zone) that overlap the naive local ``window``."""
     rule = parse_rule(text, start)
     begin, end = window
     try:

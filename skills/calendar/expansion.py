@@ -56,8 +56,8 @@ def _starts(
         zone = ZoneInfo(series.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise SkillError(f"the event's time zone {series.timezone!r} is unknown") from exc
-    local_start = series.start_at.astimezone(zone).replace(tzinfo=None)
-    length = series.end_at.astimezone(zone).replace(tzinfo=None) - local_start
+    local_start = series.start_at.astimezone(zone)
+    length = series.end_at.astimezone(zone).replace(tzinfo=None) - local_start.replace(tzinfo=None)
     try:
         window = (
             start.astimezone(zone).replace(tzinfo=None) - _MARGIN,

@@ -230,3 +230,22 @@ async def test_one_request_has_one_budget_for_all_its_rules(
     found = await asyncio.wait_for(client.get("/v1/events", headers=auth, params=day), 10)
     assert found.status_code == 422
     assert "too many repeating events to expand at once" in found.json()["detail"]
+
+
+async def test_a_series_ending_at_a_utc_until_imports_and_ends_there(
+    client: httpx.AsyncClient, auth: dict
+) -> None:
+    # RFC 5545: with a zoned DTSTART, UNTIL is given in UTC. It used to be refused.
+    series = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//EN\r\nBEGIN:VEVENT\r\nUID:weekly\r\n"
+        "DTSTART;TZID=America/New_York:20260302T090000\r\nDURATION:PT30M\r\nSUMMARY:Sync\r\n"
+        "RRULE:FREQ=WEEKLY;UNTIL=20260316T140000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    imported = await client.post("/v1/calendar.ics", headers=auth, content=series.encode())
+    assert imported.status_code == 200, imported.text
+    found = (await client.get("/v1/events", headers=auth, params=MARCH)).json()
+    assert [e["start_at"] for e in found] == [
+        "2026-03-02T14:00:00Z",
+        "2026-03-09T13:00:00Z",  # daylight saving time began: still 9:00 in New York
+        "2026-03-16T13:00:00Z",
+    ]
