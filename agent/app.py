@@ -10,7 +10,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, status
+from fastapi import Depends, FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
@@ -32,6 +32,7 @@ from agent.api import (
     transactions,
     voice,
 )
+from agent.api.text import refuse_bad_text
 from agent.services import Services
 from agent.settings import Settings
 from skills.context import SkillError
@@ -83,9 +84,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         imports,
         bank,
         history,
-        voice,
     ):
-        app.include_router(module.router)
+        app.include_router(module.router, dependencies=[Depends(refuse_bad_text)])
+    app.include_router(voice.router)  # a socket: its messages are audio and JSON events
     app.add_exception_handler(SkillError, skill_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.mount("/web", StaticFiles(directory=WEB_PAGE), name="web")

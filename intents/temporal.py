@@ -610,6 +610,15 @@ def warm_up() -> None:
 def find_when(text: str, now: datetime, *, prefer_past: bool = False) -> tuple[str, When] | None:
     """Split the time expression off the rest of ``text``: "call mom tomorrow at 6"
     → ("call mom", When(tomorrow 18:00)). ``now`` carries the user's time zone."""
+    try:
+        return _find_when(text, now, prefer_past)
+    except (OverflowError, ValueError):
+        # "for 99999999999 hours", "in 10000 years": numbers past the calendar's end
+        # name no time we can hold; the words are left for the rest of the parse.
+        return None
+
+
+def _find_when(text: str, now: datetime, prefer_past: bool) -> tuple[str, When] | None:
     exact = _machine_time(text.strip(), now)
     if exact is not None:
         return "", exact

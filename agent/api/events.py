@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from pydantic import AwareDatetime
 
 from agent.api.deps import SkillCtx
 from skills.calendar.schemas import (
@@ -19,7 +18,8 @@ from skills.calendar.schemas import (
     SlotRequest,
     TimeRange,
 )
-from skills.calendar.service import CalendarService, public
+from skills.calendar.service import CalendarService, instance, public
+from skills.types import CalendarTime
 
 router = APIRouter(tags=["calendar"])
 
@@ -31,8 +31,15 @@ MAX_ICS_BYTES = 5 * 1024 * 1024
     response_model=list[EventInstance],
     summary="Occurrences in a range, repeating events expanded",
 )
-async def query_events(ctx: SkillCtx, window: Annotated[TimeRange, Query()]) -> list[EventInstance]:
-    return await CalendarService(ctx).query(window)
+async def query_events(
+    ctx: SkillCtx, window: Annotated[TimeRange, Query()], response: Response
+) -> list[EventInstance]:
+    """An event whose stored repeating rule cannot be expanded is left out and named
+    in the ``X-Skipped-Events`` header (its id), so the rest of the calendar answers."""
+    found = await CalendarService(ctx).expansion(window)
+    if found.skipped:
+        response.headers["X-Skipped-Events"] = ",".join(str(e.id) for e, _ in found.skipped)
+    return [instance(o) for o in found.occurrences]
 
 
 @router.post("/v1/events", response_model=EventPublic, status_code=status.HTTP_201_CREATED)
@@ -70,7 +77,7 @@ async def update_event(ctx: SkillCtx, event_id: uuid.UUID, body: EventUpdate) ->
     summary="Delete an event, or one occurrence of a repeating event",
 )
 async def delete_event(
-    ctx: SkillCtx, event_id: uuid.UUID, occurrence: AwareDatetime | None = None
+    ctx: SkillCtx, event_id: uuid.UUID, occurrence: CalendarTime | None = None
 ) -> None:
     await CalendarService(ctx).delete_event(event_id, occurrence)
 

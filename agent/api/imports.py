@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile, status
@@ -22,6 +24,18 @@ class ImportPublic(BaseModel):
     imported: int
     duplicates: int
     skipped: int
+
+
+def _check_date_format(fmt: str) -> None:
+    """A format strptime cannot compile ("%Y%Y") failed every line with a 500."""
+    try:
+        sample = datetime(2026, 1, 2).strftime(fmt)
+        datetime.strptime(sample, fmt)
+    except (ValueError, re.error) as exc:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"date_format {fmt!r} is not a date format that can be read back: {exc}",
+        ) from exc
 
 
 @router.post(
@@ -46,6 +60,8 @@ async def import_statement(
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "the statement is larger than 10 MB")
     if not data.strip():
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "the statement is empty")
+    if date_format is not None:
+        _check_date_format(date_format)
     columns = CsvColumns(
         date=date_column,
         description=description_column,

@@ -6,8 +6,8 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
-from pydantic import BaseModel
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel, ValidationError
 
 from agent.api.deps import SkillCtx
 from skills.finance.reports import FinanceReports
@@ -39,6 +39,17 @@ class CategoryChoice(BaseModel):
 class Refiled(BaseModel):
     transaction: TransactionPublic
     refiled: int
+
+
+def _period(start: date, end: date) -> Period:
+    try:
+        return Period(start=start, end=end)
+    except ValidationError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, _message(exc)) from exc
+
+
+def _message(exc: ValidationError) -> str:
+    return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
 
 
 async def _one(finance: FinanceService, transaction) -> TransactionPublic:
@@ -74,12 +85,12 @@ async def summary(
     kind: TransactionKind = TransactionKind.EXPENSE,
     currency: str | None = None,
 ) -> Summary:
-    return await FinanceReports(ctx).summary(Period(start=start, end=end), by, kind, currency)
+    return await FinanceReports(ctx).summary(_period(start, end), by, kind, currency)
 
 
 @router.get("/v1/transactions/biggest", response_model=list[TransactionPublic])
 async def biggest(ctx: SkillCtx, start: date, end: date, limit: int = 5) -> list[TransactionPublic]:
-    found = await FinanceReports(ctx).biggest(Period(start=start, end=end), min(max(limit, 1), 50))
+    found = await FinanceReports(ctx).biggest(_period(start, end), min(max(limit, 1), 50))
     return await FinanceService(ctx).public(found)
 
 

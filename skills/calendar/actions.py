@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rapidfuzz import fuzz, process
 
 from skills.actions import Action, Outcome
 from skills.calendar.schemas import EventCreate, EventUpdate, SlotRequest, TimeRange
 from skills.calendar.service import CalendarService, public
 from skills.context import NotFound, SkillContext
+from skills.types import CalendarTime
 from store.models import Event
 
 LOOKAHEAD = timedelta(days=90)
@@ -24,7 +25,7 @@ class EventRef(BaseModel):
 
     event_id: uuid.UUID | None = None
     title: str | None = Field(default=None, max_length=500)
-    occurrence: AwareDatetime | None = Field(
+    occurrence: CalendarTime | None = Field(
         default=None, description="Only this occurrence of a repeating event"
     )
 

@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from skills.types import UTCTime
+from skills.types import TIME_LIMITS, CalendarTime, UTCTime, check_time
 
 MAX_RANGE = timedelta(days=366)
+
+
+def _end(start: datetime, minutes: int) -> datetime:
+    try:
+        return check_time(start + timedelta(minutes=minutes))
+    except (OverflowError, ValueError) as exc:
+        raise ValueError(f"the event would end too late: {TIME_LIMITS}") from exc
 
 
 class EventCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str = Field(min_length=1, max_length=500)
-    start_at: AwareDatetime
-    end_at: AwareDatetime | None = None
+    start_at: CalendarTime
+    end_at: CalendarTime | None = None
     duration_minutes: int | None = Field(default=None, description="Instead of end_at")
     all_day: bool = False
     timezone: str | None = Field(default=None, description="IANA zone; default: the user's")
@@ -42,7 +49,7 @@ class EventCreate(BaseModel):
             elif self.duration_minutes <= 0:
                 raise ValueError("the duration must be more than zero minutes")
             else:
-                self.end_at = self.start_at + timedelta(minutes=self.duration_minutes)
+                self.end_at = _end(self.start_at, self.duration_minutes)
         if self.end_at <= self.start_at:
             raise ValueError("the event must end after it starts")
         return self
@@ -54,8 +61,8 @@ class EventUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str | None = Field(default=None, min_length=1, max_length=500)
-    start_at: AwareDatetime | None = None
-    end_at: AwareDatetime | None = None
+    start_at: CalendarTime | None = None
+    end_at: CalendarTime | None = None
     all_day: bool | None = None
     timezone: str | None = None
     description: str | None = None
@@ -67,8 +74,8 @@ class EventUpdate(BaseModel):
 class TimeRange(BaseModel):
     """A bounded window: repeating events are expanded inside it, never without end."""
 
-    start: AwareDatetime
-    end: AwareDatetime
+    start: CalendarTime
+    end: CalendarTime
 
     @model_validator(mode="after")
     def _bounded(self) -> TimeRange:
@@ -116,8 +123,8 @@ class Preference(StrEnum):
 
 class SlotRequest(BaseModel):
     duration_minutes: int = Field(gt=0, le=24 * 60)
-    start: AwareDatetime
-    end: AwareDatetime
+    start: CalendarTime
+    end: CalendarTime
     buffer_minutes: int = Field(default=10, ge=0, le=240)
     prefer: Preference | None = None
     limit: int = Field(default=5, ge=1, le=50)

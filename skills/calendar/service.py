@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_
+from sqlalchemy import insert, or_
 from sqlmodel import col, select
 
-from skills.calendar.ical import Occurrence, expand, parse_calendar, to_calendar
+from skills.calendar.expansion import Expansion, Occurrence, expand
+from skills.calendar.ical import to_calendar
+from skills.calendar.importing import IMPORTED, plan_import
 from skills.calendar.schemas import (
     Conflict,
     EventCreate,
@@ -26,8 +29,11 @@ from skills.context import NotFound, SkillContext, SkillError
 from skills.history import ChangeSet, record_action, snapshot
 from skills.records import owned
 from skills.recurrence import normalize_rule
+from skills.types import TIME_LIMITS, check_time
 from store.models import CalendarTombstone, Event
 from store.models.users import validate_timezone
+
+MAX_CONFLICTS = 1_000  # pairs: long overlapping repeats could otherwise make millions
 
 
 def public(event: Event) -> EventPublic:
@@ -94,7 +100,10 @@ class CalendarService:
         sent = data.model_fields_set
         if "start_at" in sent and data.start_at and "end_at" not in sent:
             # Moving an event keeps its length.
-            event.end_at = data.start_at + (event.end_at - event.start_at)
+            try:
+                event.end_at = check_time(data.start_at + (event.end_at - event.start_at))
+            except (OverflowError, ValueError) as exc:
+                raise SkillError(f"the event would end too late: {TIME_LIMITS}") from exc
         for name in (
             "title",
             "start_at",
@@ -139,10 +148,12 @@ class CalendarService:
         if occurrence is not None:
             if not event.recurrence:
                 raise SkillError("only a repeating event has single occurrences to cancel")
-            found = expand(
+            found = await expand(
                 [event], occurrence - timedelta(seconds=1), occurrence + timedelta(seconds=1)
             )
-            if not any(o.start_at == occurrence for o in found):
+            if found.skipped:
+                raise SkillError(found.skipped[0][1])
+            if not any(o.start_at == occurrence for o in found.occurrences):
                 raise NotFound("that event does not occur at that time")
             before = snapshot(event)
             event.exdates = [*event.exdates, occurrence.isoformat()]
@@ -177,13 +188,17 @@ class CalendarService:
     # --- reading -----------------------------------------------------------
 
     async def occurrences(self, window: TimeRange) -> list[Occurrence]:
+        return (await self.expansion(window)).occurrences
+
+    async def expansion(self, window: TimeRange) -> Expansion:
+        """The window's occurrences, and the events whose stored rule was skipped."""
         statement = select(Event).where(
             Event.user_id == self.ctx.user_id,
             col(Event.start_at) < window.end,
             or_(col(Event.recurrence).is_not(None), col(Event.end_at) > window.start),
         )
         events = list(await self.session.exec(statement))
-        return expand(events, window.start, window.end)
+        return await expand(events, window.start, window.end)
 
     async def query(self, window: TimeRange) -> list[EventInstance]:
         return [instance(o) for o in await self.occurrences(window)]
@@ -196,6 +211,10 @@ class CalendarService:
             for second in timed[i + 1 :]:
                 if second.start_at >= first.end_at:
                     break  # sorted by start: nothing later can overlap ``first``
+                if len(conflicts) == MAX_CONFLICTS:
+                    raise SkillError(
+                        f"that range has more than {MAX_CONFLICTS:,} clashes: ask for a shorter one"
+                    )
                 overlap = min(first.end_at, second.end_at) - second.start_at
                 conflicts.append(
                     Conflict(
@@ -217,7 +236,9 @@ class CalendarService:
             if not o.event.all_day
         ]
         windows = working_windows(start, request.end, self.ctx.settings.working_hours, self.ctx.tz)
-        return rank_slots(
+        # A year of windows against thousands of busy times is real work: off the loop.
+        return await asyncio.to_thread(
+            rank_slots,
             windows,
             busy,
             timedelta(minutes=request.duration_minutes),
@@ -242,48 +263,39 @@ class CalendarService:
     async def import_ics(self, data: bytes | str) -> dict[str, int]:
         """Add or update events from an .ics file, matched by UID: importing the same
         file twice changes nothing. All or nothing: a bad event stops the whole file."""
-        parsed = parse_calendar(data, self.ctx.settings.timezone)
-        masters = [p for p in parsed if p.recurrence_id is None]
-        moved = [p for p in parsed if p.recurrence_id is not None]
-        existing = {
-            e.external_uid: e
-            for e in await self.session.exec(
+        # Plain columns, not ORM objects: re-importing a large file stays cheap here.
+        stored = await self.session.exec(
+            select(Event.external_uid, *(getattr(Event, name) for name in IMPORTED)).where(
+                Event.user_id == self.ctx.user_id, col(Event.external_uid).is_not(None)
+            )
+        )
+        plan = await asyncio.to_thread(
+            plan_import,
+            data,
+            self.ctx.settings.timezone,
+            self.ctx.user_id,
+            self.ctx.now(),
+            {row[0]: dict(zip(IMPORTED, row[1:], strict=True)) for row in stored},
+        )
+        if plan.rows:  # one bulk insert, not one unit of work per event
+            await self.session.exec(insert(Event), params=plan.rows)
+        changes = plan.created
+        counts = {"created": len(plan.rows), "updated": 0, "unchanged": plan.unchanged}
+        for item in plan.updates:
+            found = await self.session.exec(
                 select(Event).where(
-                    Event.user_id == self.ctx.user_id, col(Event.external_uid).is_not(None)
+                    Event.user_id == self.ctx.user_id, Event.external_uid == item.uid
                 )
             )
-        }
-        for item in moved:  # a moved instance: cancel it in the series, keep it on its own
-            for master in masters:
-                if master.uid == item.uid:
-                    master.fields["exdates"] = sorted(
-                        {*master.fields["exdates"], item.recurrence_id.isoformat()}  # type: ignore[union-attr]
-                    )
-            item.uid = f"{item.uid}#{item.recurrence_id.isoformat()}"  # type: ignore[union-attr]
-            item.fields["recurrence"] = None
-        changes = ChangeSet()
-        counts = {"created": 0, "updated": 0, "unchanged": 0}
-        for item in masters + moved:
-            self._rule(item.fields["recurrence"], item.fields["start_at"], item.fields["timezone"])
-            current = existing.get(item.uid)
-            if current is None:
-                event = Event(user_id=self.ctx.user_id, external_uid=item.uid, **item.fields)
-                self.session.add(event)
-                await self.session.flush()
-                changes.created(event)
-                counts["created"] += 1
-                continue
+            current = found.one()
             before = snapshot(current)
             for name, value in item.fields.items():
                 setattr(current, name, value)
-            if snapshot(current) == before:
-                counts["unchanged"] += 1
-                continue
             current.updated_at = self.ctx.now()
             self.session.add(current)
-            await self.session.flush()
             changes.updated(current, before)
             counts["updated"] += 1
+        await self.session.flush()
         record_action(self.ctx, "calendar.import", "event", None, changes, **counts)
         return counts
 

@@ -11,7 +11,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 
-from skills.context import SkillContext
+from skills.context import SkillContext, SkillError
 from skills.finance.money import currency_code, rounded
 from skills.finance.schemas import (
     CostLine,
@@ -26,6 +26,8 @@ from skills.projects import ProjectService
 from store.models import Category, Invoice, InvoiceStatus, Project, Transaction, TransactionKind
 
 ZERO = Decimal(0)
+FIRST_COMPARABLE = date(1, 2, 1)
+LAST_COMPARABLE = date(9999, 11, 1)
 
 
 class FinanceReports:
@@ -115,6 +117,11 @@ class FinanceReports:
 
     async def month_over_month(self, month: date) -> list[MonthChange]:
         this_start = month.replace(day=1)
+        if not FIRST_COMPARABLE <= this_start <= LAST_COMPARABLE:
+            # The month before and the month after must exist as dates too.
+            raise SkillError(
+                "month-over-month works for months from February of year 1 to November of 9999"
+            )
         last_start = this_start - relativedelta(months=1)
         next_start = this_start + relativedelta(months=1)
         this = await self.summary(Period(start=this_start, end=next_start))

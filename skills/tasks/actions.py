@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from skills.actions import Action, Outcome
 from skills.context import SkillContext, SkillError
 from skills.tasks.schemas import TaskCreate, TaskQuery, TaskUpdate
 from skills.tasks.service import TaskService
+from skills.types import CalendarTime
 from store.models import Task, TaskStatus
 
 
@@ -35,8 +36,8 @@ class TaskFind(BaseModel):
     list: str | None = None
     project: str | None = None
     status: TaskStatus | None = TaskStatus.OPEN
-    due_from: AwareDatetime | None = None
-    due_to: AwareDatetime | None = None
+    due_from: CalendarTime | None = None
+    due_to: CalendarTime | None = None
 
 
 class TaskChange(TaskRef):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from skills.types import UTCTime
+from skills.types import CalendarTime, UTCTime
 from store.models import TaskStatus
 
 Title = Field(min_length=1, max_length=500)
@@ -24,8 +24,8 @@ class TaskCreate(BaseModel):
     list: str | None = Field(default=None, max_length=200, description="List name; fuzzy-matched")
     project: str | None = Field(default=None, max_length=200, description="Project name")
     assignee: str | None = Field(default=None, max_length=200)
-    due_at: AwareDatetime | None = None
-    remind_at: AwareDatetime | None = None
+    due_at: CalendarTime | None = None
+    remind_at: CalendarTime | None = None
     priority: int = Field(default=0, ge=0, le=3, description="0 none, 1 low, 2 medium, 3 high")
     recurrence: str | None = Field(default=None, max_length=500, description="RFC 5545 RRULE")
 
@@ -42,8 +42,8 @@ class TaskUpdate(BaseModel):
     list: str | None = Field(default=None, max_length=200)
     project: str | None = Field(default=None, max_length=200)
     assignee: str | None = Field(default=None, max_length=200)
-    due_at: AwareDatetime | None = None
-    remind_at: AwareDatetime | None = None
+    due_at: CalendarTime | None = None
+    remind_at: CalendarTime | None = None
     priority: int | None = Field(default=None, ge=0, le=3)
     status: TaskStatus | None = None
     recurrence: str | None = Field(default=None, max_length=500)
@@ -57,8 +57,8 @@ class TaskQuery(BaseModel):
     project: str | None = None
     status: TaskStatus | None = None
     priority: int | None = Field(default=None, ge=0, le=3)
-    due_from: AwareDatetime | None = None
-    due_to: AwareDatetime | None = None
+    due_from: CalendarTime | None = None
+    due_to: CalendarTime | None = None
     limit: int = Field(default=100, ge=1, le=500)
 
 
