@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from skills.calendar.remote import RemoteCalendar
 from tests.local_server import free_port
 
 USERS = {"ann": "ann-secret", "bob": "bob-secret"}
@@ -59,3 +60,9 @@ async def radicale(folder: Path) -> AsyncIterator[str]:
     finally:
         process.terminate()
         await process.wait()
+
+
+def loopback(url: str, username: str, password: str) -> RemoteCalendar:
+    """The test server is on loopback: reachable only with private addresses allowed,
+    as LIFEOS_CALDAV_ALLOW_PRIVATE does for the service."""
+    return RemoteCalendar(url, username, password, allow_private=True)

@@ -14,7 +14,7 @@ from skills.calendar.service import CalendarService
 from skills.calendar.sync import CalendarSync
 from skills.context import SkillContext, SkillError, Unavailable
 from store.models import CalendarAccount, Event
-from tests.radicale_server import USERS
+from tests.radicale_server import USERS, loopback
 
 NY = ZoneInfo("America/New_York")
 KEY = bytes(range(32))
@@ -32,12 +32,6 @@ def ics(uid: str, title: str, start: str, end: str, extra: str = "") -> str:
         f"UID:{uid}\r\nDTSTAMP:20260301T000000Z\r\nDTSTART:{start}\r\nDTEND:{end}\r\n"
         f"SUMMARY:{title}\r\n{extra}END:VEVENT\r\nEND:VCALENDAR\r\n"
     )
-
-
-def loopback(url: str, username: str, password: str) -> RemoteCalendar:
-    """The test server is on loopback: reachable only with private addresses allowed,
-    as LIFEOS_CALDAV_ALLOW_PRIVATE does for the service."""
-    return RemoteCalendar(url, username, password, allow_private=True)
 
 
 def server(url: str) -> RemoteCalendar:

@@ -9,7 +9,6 @@ import pytest
 from dateutil.rrule import rrulestr
 from sqlmodel import select
 
-from skills.calendar.remote import RemoteCalendar
 from skills.calendar.sync import CalendarSync
 from skills.context import SkillContext, SkillError
 from skills.recurrence import (
@@ -21,7 +20,7 @@ from skills.recurrence import (
     parse_rule,
 )
 from store.models import Event
-from tests.radicale_server import USERS
+from tests.radicale_server import USERS, loopback
 
 START = datetime(2001, 1, 31, 9, 30)
 
@@ -91,9 +90,9 @@ async def test_a_caldav_event_with_a_bad_rule_is_not_pulled(
     ctx: SkillContext, calendar_url: str
 ) -> None:
     ctx.secret_key = bytes(range(32))
-    sync = CalendarSync(ctx)
+    sync = CalendarSync(ctx, loopback)
     await sync.connect(calendar_url, "ann", USERS["ann"])
-    async with RemoteCalendar(calendar_url, "ann", USERS["ann"]) as phone:
+    async with loopback(calendar_url, "ann", USERS["ann"]) as phone:
         await phone.put(
             "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//another client//EN\r\n"
             "BEGIN:VEVENT\r\nUID:storm\r\nDTSTAMP:20260301T000000Z\r\n"
