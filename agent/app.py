@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.types import Scope
 
 from agent.api import (
     bank,
@@ -29,10 +29,12 @@ from agent.api import (
     transactions,
     voice,
 )
+from agent.guards import SecurityHeaders, SignInGuard
+from agent.logs import withhold_user_data
 from agent.services import Services
 from agent.settings import Settings
 from skills.context import SkillError
-from speech.web import WEB_PAGE
+from speech.web import ASSETS, PAGE, WEB_PAGE
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -57,7 +59,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             if owned:
                 await app.state.services.close()
 
-    redact_tokens_in_logs()
+    withhold_user_data()  # the voice socket's ?token= and search text stay out of logs
     app = FastAPI(
         title="Life OS",
         summary="A voice-first assistant for tasks, calendar and money.",
@@ -84,38 +86,27 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     ):
         app.include_router(module.router)
     app.add_exception_handler(SkillError, skill_error)
-    app.mount("/web", StaticFiles(directory=WEB_PAGE), name="web")
+    app.mount("/web", PageAssets(directory=WEB_PAGE), name="web")
+    app.add_middleware(SignInGuard)
+    app.add_middleware(SecurityHeaders)  # outermost: a 429 from the guard carries them too
 
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
-        return FileResponse(WEB_PAGE / "index.html")
+        return FileResponse(WEB_PAGE / PAGE)
 
     return app
+
+
+class PageAssets(StaticFiles):
+    """The page's own files and nothing else from its folder."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if path not in ASSETS:
+            raise HTTPException(status_code=404)
+        return await super().get_response(path, scope)
 
 
 async def skill_error(request: Request, exc: Exception) -> JSONResponse:
     """A refusal from a skill, with the status it carries and its message."""
     status = getattr(exc, "status", 422)
     return JSONResponse(status_code=status, content={"detail": str(exc)})
-
-
-class _RedactTokens(logging.Filter):
-    """The voice socket signs in with ?token= (browsers cannot set its headers):
-    the server's own log lines must not keep the token."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                _TOKEN.sub("token=[redacted]", a) if isinstance(a, str) else a for a in record.args
-            )
-        return True
-
-
-_TOKEN = re.compile(r"token=[^&\s\"]+")
-
-
-def redact_tokens_in_logs() -> None:
-    for name in ("uvicorn.access", "uvicorn.error"):
-        log = logging.getLogger(name)
-        if not any(isinstance(f, _RedactTokens) for f in log.filters):
-            log.addFilter(_RedactTokens())

@@ -1,0 +1,33 @@
+"""How fast a voice client may send audio: a token bucket of audio seconds."""
+
+from __future__ import annotations
+
+import time
+
+# Audio faster than real time makes the turn detector's work (on the event loop)
+# everyone's wait. A client may send BURST_SECONDS at once — a whole recorded command,
+# as `lifeos talk` does, or a microphone catching up after a stall — and after that at
+# most SPEED times real time.
+BURST_SECONDS = 30.0
+SPEED = 2.0
+TOO_FAST = 1008  # close code (policy violation): audio arrived much faster than real time
+IDLE = 4001  # close code: no audio either way for the idle limit
+
+
+class AudioPace:
+    """A token bucket of audio seconds: full at BURST_SECONDS, refilled at SPEED
+    seconds of audio per second of wall time."""
+
+    def __init__(self, burst: float = BURST_SECONDS, speed: float = SPEED) -> None:
+        self.burst, self.speed = burst, speed
+        self._level = burst
+        self._at = time.monotonic()
+
+    def take(self, seconds: float) -> bool:
+        at = time.monotonic()
+        self._level = min(self.burst, self._level + (at - self._at) * self.speed)
+        self._at = at
+        if seconds > self._level:
+            return False
+        self._level -= seconds
+        return True
