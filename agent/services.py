@@ -44,6 +44,9 @@ class Services:
     _voice: Any = None  # (WhisperSTT, PiperTTS, fixed phrases), loaded once and shared
     voice_connections: dict[uuid.UUID, Any] = field(default_factory=dict)  # user → live one
     sign_ins: SignInThrottle = field(default_factory=SignInThrottle)  # failed ones, per address
+    # How much audio each user may still send at once: kept across connections, so
+    # reconnecting does not refill it.
+    audio_paces: dict[uuid.UUID, Any] = field(default_factory=dict)
 
     ready: bool = False  # every model loaded and warmed
 

@@ -12,6 +12,10 @@ BURST_SECONDS = 30.0
 SPEED = 2.0
 TOO_FAST = 1008  # close code (policy violation): audio arrived much faster than real time
 IDLE = 4001  # close code: no audio either way for the idle limit
+TOO_FAST_REASON = "audio arrives much faster than real time"
+# Seconds of allowance a new connection needs, or it is refused before anything is
+# built for it: a client refused for flooding waits MIN_TO_OPEN / SPEED seconds.
+MIN_TO_OPEN = 5.0
 
 
 class AudioPace:
@@ -23,11 +27,15 @@ class AudioPace:
         self._level = burst
         self._at = time.monotonic()
 
-    def take(self, seconds: float) -> bool:
+    def left(self) -> float:
+        """Seconds of audio that may be sent at once now."""
         at = time.monotonic()
         self._level = min(self.burst, self._level + (at - self._at) * self.speed)
         self._at = at
-        if seconds > self._level:
+        return self._level
+
+    def take(self, seconds: float) -> bool:
+        if seconds > self.left():
             return False
         self._level -= seconds
         return True

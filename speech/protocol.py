@@ -23,7 +23,7 @@ from pipecat.serializers.base_serializer import FrameSerializer
 
 from speech.audio import mulaw_decode, mulaw_encode
 from speech.frames import AudioEnd, AudioStart, BadInput, Timings, TurnRecord, now
-from speech.pace import TOO_FAST, AudioPace
+from speech.pace import TOO_FAST, TOO_FAST_REASON, AudioPace
 
 Encoding = Literal["pcm16", "mulaw"]
 MAX_FRAME_SECONDS = 2.0  # no client sends more in one frame; more is a mistake or abuse
@@ -64,7 +64,7 @@ class VoiceProtocol(FrameSerializer):
         seconds = len(data) / self._width / self.in_rate
         if self._pace is not None and self._refuse is not None and not self._pace.take(seconds):
             self._refused = True
-            await self._refuse(TOO_FAST, "audio arrives much faster than real time")
+            await self._refuse(TOO_FAST, TOO_FAST_REASON)
             return None
         pcm = data if self.encoding == "pcm16" else mulaw_decode(data)
         return InputAudioRawFrame(audio=pcm, sample_rate=self.in_rate, num_channels=1)

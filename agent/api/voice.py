@@ -8,9 +8,10 @@ speech_started, transcript, audio_start, reply, audio_end, timings, interrupted,
 notice, error. Sign in with ?token=<bearer token>; ?session= continues a
 conversation. A second connection for the same user takes over: the first is told
 so and closed (code 4000). Audio sent much faster than real time (beyond a burst of
-one long command) is refused with an error event and code 1008; a socket with no
-audio either way for LIFEOS_VOICE_IDLE_SECONDS is closed with code 4001. Refused
-tokens count against the client's address like refused HTTP sign-ins.
+one long command, per user across connections) is refused with an error event and
+code 1008; a socket with no audio either way for LIFEOS_VOICE_IDLE_SECONDS is closed
+with code 4001. Refused tokens count against the client's address like refused HTTP
+sign-ins.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from agent.auth import TokenError
 from agent.guards import client_address
 from agent.services import Services
 from agent.voice import VoiceResponder
+from speech.pace import MIN_TO_OPEN, TOO_FAST, TOO_FAST_REASON, AudioPace
 from store.models import User
 
 if TYPE_CHECKING:
@@ -87,7 +89,6 @@ async def _open(
 ) -> VoiceConnection | None:
     """Check the request, build its pipeline, take over from the user's older
     connection and say `ready`; None when the socket was refused and closed."""
-    from speech.pace import AudioPace
     from speech.pipeline import INPUT_RATES, VoiceConnection
 
     if user is None:
@@ -99,6 +100,10 @@ async def _open(
     if session and not SESSION_ID.fullmatch(session):
         reason = "session must be 1-100 letters, digits, - or _"
         await socket.close(code=status.WS_1008_POLICY_VIOLATION, reason=reason)
+        return None
+    pace = _pace(services, user.id)
+    if pace.left() < MIN_TO_OPEN:  # a client reconnecting to flood: no pipeline for it
+        await socket.close(code=TOO_FAST, reason=TOO_FAST_REASON)
         return None
     stt, tts, phrases = await services.voice_models()
     assistant = services.assistant
@@ -114,7 +119,7 @@ async def _open(
         out_rate=out_rate,
         encoding="mulaw" if encoding == "mulaw" else "pcm16",
         idle_seconds=services.settings.voice_idle_seconds,
-        pace=AudioPace(services.settings.voice_burst_seconds, services.settings.voice_max_speed),
+        pace=pace,
     )
     await _take_over(services, user.id, connection)
     try:
@@ -123,6 +128,17 @@ async def _open(
         _release(services, user.id, connection)
         raise
     return connection
+
+
+def _pace(services: Services, user_id: uuid.UUID) -> AudioPace:
+    """The user's allowance of audio faster than real time, shared by their
+    connections: a client that reconnects does not get a new burst."""
+    settings = services.settings
+    pace = services.audio_paces.get(user_id)
+    if pace is None:
+        pace = AudioPace(settings.voice_burst_seconds, settings.voice_max_speed)
+        services.audio_paces[user_id] = pace
+    return pace
 
 
 async def _take_over(services: Services, user_id: uuid.UUID, connection: object) -> None:
