@@ -91,8 +91,14 @@ def serve(
         out.print(f"Created the owner user [bold]{email}[/].")
         out.print(f"Get an API token with:  [bold]lifeos token {email}[/]")
     out.print(f"Serving on http://{host}:{port}  (API docs at /docs)")
-    http = server.protocol(settings.header_timeout_seconds)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", http=http)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        log_config=server.log_config(),
+        http=server.protocol(settings.header_timeout_seconds),
+    )
 
 
 @eval_app.command(
