@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import math
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Request, status
+from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.types import Scope
 
 from agent.api import (
     bank,
@@ -33,10 +33,12 @@ from agent.api import (
     voice,
 )
 from agent.api.text import refuse_bad_text
+from agent.guards import SecurityHeaders, SignInGuard
+from agent.logs import withhold_user_data
 from agent.services import Services
 from agent.settings import Settings
 from skills.context import SkillError
-from speech.web import WEB_PAGE
+from speech.web import ASSETS, PAGE, WEB_PAGE
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -61,7 +63,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             if owned:
                 await app.state.services.close()
 
-    redact_tokens_in_logs()
+    withhold_user_data()  # the voice socket's ?token= and search text stay out of logs
     app = FastAPI(
         title="Life OS",
         summary="A voice-first assistant for tasks, calendar and money.",
@@ -89,13 +91,24 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(voice.router)  # a socket: its messages are audio and JSON events
     app.add_exception_handler(SkillError, skill_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
-    app.mount("/web", StaticFiles(directory=WEB_PAGE), name="web")
+    app.mount("/web", PageAssets(directory=WEB_PAGE), name="web")
+    app.add_middleware(SignInGuard)
+    app.add_middleware(SecurityHeaders)  # outermost: a 429 from the guard carries them too
 
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
-        return FileResponse(WEB_PAGE / "index.html")
+        return FileResponse(WEB_PAGE / PAGE)
 
     return app
+
+
+class PageAssets(StaticFiles):
+    """The page's own files and nothing else from its folder."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if path not in ASSETS:
+            raise HTTPException(status_code=404)
+        return await super().get_response(path, scope)
 
 
 async def skill_error(request: Request, exc: Exception) -> JSONResponse:
@@ -113,25 +126,3 @@ async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         content={"detail": jsonable_encoder(errors, custom_encoder=finite)},
     )
-
-
-class _RedactTokens(logging.Filter):
-    """The voice socket signs in with ?token= (browsers cannot set its headers):
-    the server's own log lines must not keep the token."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                _TOKEN.sub("token=[redacted]", a) if isinstance(a, str) else a for a in record.args
-            )
-        return True
-
-
-_TOKEN = re.compile(r"token=[^&\s\"]+")
-
-
-def redact_tokens_in_logs() -> None:
-    for name in ("uvicorn.access", "uvicorn.error"):
-        log = logging.getLogger(name)
-        if not any(isinstance(f, _RedactTokens) for f in log.filters):
-            log.addFilter(_RedactTokens())

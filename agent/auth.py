@@ -10,6 +10,8 @@ from pathlib import Path
 
 import jwt
 
+from agent.settings import secret_weakness
+
 ALGORITHM = "HS256"
 ISSUER = "lifeos"
 
@@ -67,14 +69,17 @@ def load_or_create_secret(path: Path) -> str:
 
     O_EXCL makes creation atomic: when two processes start together, one writes and
     the other reads what it wrote, so both sign with the same key."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         existing = path.read_text().strip()
-        if len(existing) < 32:
-            raise TokenError(f"the token secret in {path} is empty or too short") from None
+        problem = secret_weakness(existing)
+        if problem:
+            raise TokenError(
+                f"the token secret in {path} {problem}; delete it to make a new one"
+            ) from None
         return existing
     with os.fdopen(fd, "w") as handle:
         handle.write(secret + "\n")

@@ -80,6 +80,7 @@ def serve(
     """Migrate the database and run the service."""
     import uvicorn
 
+    from agent import server
     from agent.app import create_app
 
     settings = load_settings()
@@ -90,7 +91,14 @@ def serve(
         out.print(f"Created the owner user [bold]{email}[/].")
         out.print(f"Get an API token with:  [bold]lifeos token {email}[/]")
     out.print(f"Serving on http://{host}:{port}  (API docs at /docs)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        log_config=server.log_config(),
+        http=server.protocol(settings.header_timeout_seconds),
+    )
 
 
 @eval_app.command(

@@ -10,6 +10,10 @@ import sys
 
 
 def main() -> None:
+    # Everything the service writes (the database, its WAL, the signing secret,
+    # invoice PDFs, caches) is for its own user only; explicit modes back this up
+    # where the service is started some other way (agent.bootstrap.secure_data_dir).
+    os.umask(0o077)
     if sys.argv[1:2] != ["serve"] or "--help" in sys.argv:
         _run_command()
         return

@@ -10,12 +10,21 @@ from typing import Any
 
 import uvicorn
 
+from agent import server as http
+
 
 @asynccontextmanager
-async def loopback(app: Any) -> AsyncIterator[str]:
+async def loopback(app: Any, *, header_timeout: float = http.HEADER_TIMEOUT) -> AsyncIterator[str]:
     """Yield the base URL while ``app`` answers on 127.0.0.1; stop it afterwards."""
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        http.config(
+            app,
+            header_timeout=header_timeout,
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="off",
+        )
     )
     serving = asyncio.create_task(server.serve())
     try:

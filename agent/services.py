@@ -15,7 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent import preload
 from agent.auth import TokenService, load_or_create_secret
+from agent.bootstrap import secure_data_dir
 from agent.dialogue.assistant import Assistant
+from agent.guards import SignInThrottle
 from agent.settings import Settings
 from intents.cascade import Cascade
 from intents.rules import RuleParser
@@ -41,6 +43,10 @@ class Services:
     assistant: Assistant | None = None
     _voice: Any = None  # (WhisperSTT, PiperTTS, fixed phrases), loaded once and shared
     voice_connections: dict[uuid.UUID, Any] = field(default_factory=dict)  # user → live one
+    sign_ins: SignInThrottle = field(default_factory=SignInThrottle)  # failed ones, per address
+    # How much audio each user may still send at once: kept across connections, so
+    # reconnecting does not refill it.
+    audio_paces: dict[uuid.UUID, Any] = field(default_factory=dict)
 
     ready: bool = False  # every model loaded and warmed
 
@@ -64,7 +70,10 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings, engine: AsyncEngine | None = None) -> Services:
-        engine = engine or create_engine(settings.resolved_database_url)
+        if engine is None:
+            secure_data_dir(settings)
+            # A database error's text leaves out the row's values: errors reach logs.
+            engine = create_engine(settings.resolved_database_url)
         signing_secret = token_secret(settings)
         services = cls(
             settings=settings,
@@ -74,6 +83,7 @@ class Services:
             secret_key=derive_key(signing_secret, "credentials"),
             files=LocalFileStore(settings.files_dir),
             bank=bank_client(settings),
+            sign_ins=SignInThrottle(settings.sign_in_limit),
         )
         services.assistant = build_assistant(services)
         return services

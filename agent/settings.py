@@ -6,22 +6,49 @@ import os
 from pathlib import Path
 from typing import Literal
 
+from limits import parse
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agent.guards import DEFAULT_SIGN_IN_LIMIT
+from agent.server import HEADER_TIMEOUT
 from speech.models import DEFAULT_WHISPER_MODEL, DEFAULT_WINDOW
+from speech.pace import BURST_SECONDS, SPEED
 from store.database import sqlite_url
 from store.models.users import normalize_email, validate_timezone
 
-_PLACEHOLDER_SECRETS = {
+# Words a hand-made placeholder starts with ("changeme-please-…", "secret123…"),
+# compared with case and punctuation removed.
+_PLACEHOLDER_WORDS = (
     "changeme",
-    "change-me",
+    "changethis",
+    "replaceme",
     "secret",
     "password",
-    "jwt-secret",
+    "jwtsecret",
+    "yoursecret",
+    "mysecret",
+    "placeholder",
+    "example",
+    "default",
     "test",
-}
+)
 MIN_SECRET_LENGTH = 32
+MIN_DISTINCT_CHARACTERS = 10  # "aaaa…" or "abab…" is long but guessable
+
+
+def secret_weakness(raw: str) -> str | None:
+    """What makes ``raw`` a weak signing secret, or None when it looks random."""
+    if len(raw) < MIN_SECRET_LENGTH:
+        return f"is {len(raw)} characters long"
+    if any(c.isspace() for c in raw):
+        return "contains spaces or other whitespace"
+    plain = "".join(c for c in raw.lower() if c.isalnum())
+    if plain.startswith(_PLACEHOLDER_WORDS):
+        return "looks like a placeholder"
+    if len(set(raw)) < MIN_DISTINCT_CHARACTERS:
+        return f"uses fewer than {MIN_DISTINCT_CHARACTERS} different characters"
+    return None
 
 
 def default_data_dir() -> Path:
@@ -34,7 +61,10 @@ class Settings(BaseSettings):
     """Every setting has a working embedded default; only secrets for outside services
     (Claude, Twilio) are needed to turn those paths on."""
 
-    model_config = SettingsConfigDict(env_prefix="LIFEOS_", extra="ignore")
+    # A refused value is not repeated in the error: it may be a secret.
+    model_config = SettingsConfigDict(
+        env_prefix="LIFEOS_", extra="ignore", hide_input_in_errors=True
+    )
 
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str | None = None  # default: a SQLite file in data_dir
@@ -62,6 +92,17 @@ class Settings(BaseSettings):
     # same box or the home network). Off: a user's calendar address could otherwise
     # make this service probe the network it runs in.
     caldav_allow_private: bool = False
+    # Abuse limits. Failed sign-ins per client address (a `limits` rate string); a
+    # voice socket with no audio either way for this long is closed; a connection
+    # whose request headers are not complete this long after it opens (or after the
+    # request's first byte) gets 408 and is closed.
+    sign_in_limit: str = DEFAULT_SIGN_IN_LIMIT
+    voice_idle_seconds: float = Field(default=120.0, gt=0, le=3600)
+    # Audio a voice client may send at once, and how much faster than real time after
+    # that (speech/pace.py); beyond it the socket is closed.
+    voice_burst_seconds: float = Field(default=BURST_SECONDS, ge=5, le=3600)
+    voice_max_speed: float = Field(default=SPEED, ge=1, le=1000)
+    header_timeout_seconds: float = Field(default=HEADER_TIMEOUT, gt=0, le=300)
 
     @field_validator("data_dir")
     @classmethod
@@ -73,12 +114,24 @@ class Settings(BaseSettings):
     def _real_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None:
             return None
-        raw = value.get_secret_value()
-        if raw.lower() in _PLACEHOLDER_SECRETS or len(raw) < MIN_SECRET_LENGTH:
+        problem = secret_weakness(value.get_secret_value())
+        if problem:
             raise ValueError(
-                f"LIFEOS_JWT_SECRET must be a random string of at least {MIN_SECRET_LENGTH} "
-                "characters (or unset, to generate one in the data directory)"
+                f"LIFEOS_JWT_SECRET {problem}: use a random string of at least "
+                f"{MIN_SECRET_LENGTH} characters, e.g. from `openssl rand -base64 48` "
+                "(or leave it unset to have one generated in the data directory)"
             )
+        return value
+
+    @field_validator("sign_in_limit")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        try:
+            amount = parse(value).amount
+        except ValueError:
+            amount = 0
+        if amount < 1:
+            raise ValueError(f"{value!r} is not a rate like '20/minute'")
         return value
 
     @field_validator("owner_email")

@@ -6,16 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 
 from agent.loopback import loopback
 from speech.audio import SPEECH_RATE, Audio
+from speech.pace import BURST_SECONDS
 
 FRAME = 640  # 20 ms of 16 kHz PCM16
 QUIET_AFTER = 1.5  # seconds of silence sent after the recording, so the turn can end
+# A spoken command goes at once (the reply does not wait for the recording to play
+# out); a recording longer than this keeps to real time after it, inside the
+# socket's allowance for audio faster than real time.
+AT_ONCE_SECONDS = BURST_SECONDS / 2
 
 
 @dataclass
@@ -32,6 +38,15 @@ async def talk(app: Any, token: str, recording: Audio, *, session: str | None = 
         return await _converse(f"{url.replace('http', 'ws', 1)}/v1/voice?{query}", recording)
 
 
+async def _send(socket: ClientConnection, pcm: bytes) -> None:
+    start = time.perf_counter()
+    for i in range(0, len(pcm), FRAME):
+        ahead = i / 2 / SPEECH_RATE - AT_ONCE_SECONDS - (time.perf_counter() - start)
+        if ahead > 0:
+            await asyncio.sleep(ahead)
+        await socket.send(pcm[i : i + FRAME])
+
+
 async def _converse(url: str, recording: Audio) -> Talked:
     pcm = recording.resampled(SPEECH_RATE).pcm + bytes(int(SPEECH_RATE * QUIET_AFTER) * 2)
     result = Talked()
@@ -39,8 +54,7 @@ async def _converse(url: str, recording: Audio) -> Talked:
     rate = SPEECH_RATE
     async with connect(url, max_size=None) as socket:
         await socket.recv()  # ready
-        for i in range(0, len(pcm), FRAME):
-            await socket.send(pcm[i : i + FRAME])
+        await _send(socket, pcm)
         started = False
         while True:
             try:  # with no speech in the recording, nothing comes back

@@ -34,9 +34,20 @@ class LocalFileStore:
 
     @staticmethod
     def _write(path: Path, data: bytes) -> None:
-        # Write then rename: a reader never sees half a file.
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename: a reader never sees half a file. mkstemp makes it 600.
+        _private_folders(path.parent)
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(temp, path)
+
+
+def _private_folders(folder: Path) -> None:
+    """Create ``folder`` and its missing parents owner-only (``Path.mkdir`` gives
+    only the last one the mode it is asked for)."""
+    missing: list[Path] = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for each in reversed(missing):
+        each.mkdir(mode=0o700, exist_ok=True)

@@ -10,4 +10,6 @@ def quiet_pipecat() -> None:
     from loguru import logger
 
     logger.remove()
-    logger.add(sys.stderr, level="WARNING")
+    # diagnose=False: loguru would otherwise print every variable's value beside
+    # each line of a traceback, the words a user said among them.
+    logger.add(sys.stderr, level="WARNING", diagnose=False)

@@ -9,11 +9,14 @@ sound within one 40 ms chunk and the words never sent are known to be unheard.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import os
+import time
 from collections.abc import Iterable
 
-from fastapi import WebSocket
+from fastapi import WebSocket, WebSocketDisconnect
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
@@ -22,6 +25,7 @@ from pipecat.workers.runner import WorkerRunner
 from speech.audio import Audio, AudioError, read_wav, write_wav
 from speech.endpoint import Endpointer, StreamingVAD
 from speech.models import cache_dir
+from speech.pace import IDLE, AudioPace
 from speech.processors import FIXED_PHRASES, Replier, Speaker, Transcriber, TurnDetector
 from speech.protocol import Encoding, VoiceProtocol
 from speech.stt import WhisperSTT
@@ -67,9 +71,19 @@ class VoiceConnection:
         out_rate: int = 16000,
         encoding: Encoding = "pcm16",
         endpointer: Endpointer | None = None,
+        idle_seconds: float | None = None,
+        pace: AudioPace | None = None,
     ) -> None:
         self.socket = socket
-        serializer = VoiceProtocol(in_rate=in_rate, out_rate=out_rate, encoding=encoding)
+        self.idle_seconds = idle_seconds
+        self._closing = False
+        self.serializer = serializer = VoiceProtocol(
+            in_rate=in_rate,
+            out_rate=out_rate,
+            encoding=encoding,
+            pace=pace or AudioPace(),
+            refuse=self.refuse,
+        )
         transport = FastAPIWebsocketTransport(
             socket,
             FastAPIWebsocketParams(
@@ -106,7 +120,35 @@ class VoiceConnection:
     async def run(self) -> None:
         runner = WorkerRunner(handle_sigint=False)
         await runner.add_workers(self.worker)
-        await runner.run()
+        watching = asyncio.create_task(self._close_when_idle())
+        try:
+            await runner.run()
+        finally:
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
+
+    async def refuse(self, code: int, reason: str) -> None:
+        """Tell the client why with an `error` event, then close with ``code``; the
+        pipeline ends when the transport sees the socket go."""
+        if self._closing:
+            return
+        self._closing = True
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):  # it may be gone already
+            await self.socket.send_json({"type": "error", "message": reason})
+            await self.socket.close(code=code, reason=reason)
+
+    async def _close_when_idle(self) -> None:
+        """A socket that neither sends nor receives audio for ``idle_seconds`` holds a
+        pipeline for nothing: close it."""
+        if self.idle_seconds is None:
+            return
+        while True:
+            quiet = time.monotonic() - self.serializer.last_audio
+            if quiet >= self.idle_seconds:
+                await self.refuse(IDLE, f"no audio for {self.idle_seconds:g} s")
+                return
+            await asyncio.sleep(self.idle_seconds - quiet)
 
     async def stop(self, reason: str) -> None:
         await self.worker.cancel(reason=reason)

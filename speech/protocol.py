@@ -8,6 +8,8 @@ same format at the output rate, and JSON text events.
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 from pipecat.frames.frames import (
@@ -21,32 +23,55 @@ from pipecat.serializers.base_serializer import FrameSerializer
 
 from speech.audio import mulaw_decode, mulaw_encode
 from speech.frames import AudioEnd, AudioStart, BadInput, Timings, TurnRecord, now
+from speech.pace import TOO_FAST, TOO_FAST_REASON, AudioPace
 
 Encoding = Literal["pcm16", "mulaw"]
 MAX_FRAME_SECONDS = 2.0  # no client sends more in one frame; more is a mistake or abuse
+Refuse = Callable[[int, str], Awaitable[None]]  # close code, reason
 
 
 class VoiceProtocol(FrameSerializer):
-    def __init__(self, *, in_rate: int, out_rate: int, encoding: Encoding = "pcm16") -> None:
+    """With ``refuse``, audio beyond ``pace`` is refused: ``refuse`` is awaited with a
+    close code and reason (it tells the client and closes) and the audio dropped."""
+
+    def __init__(
+        self,
+        *,
+        in_rate: int,
+        out_rate: int,
+        encoding: Encoding = "pcm16",
+        pace: AudioPace | None = None,
+        refuse: Refuse | None = None,
+    ) -> None:
         super().__init__()
         self.in_rate, self.out_rate, self.encoding = in_rate, out_rate, encoding
         self._width = 2 if encoding == "pcm16" else 1
         self._max_bytes = int(in_rate * MAX_FRAME_SECONDS) * self._width
         self._record: TurnRecord | None = None  # the reply being written
+        self._pace, self._refuse = pace, refuse
+        self._refused = False
+        self.last_audio = time.monotonic()  # audio last came in or went out
 
     async def deserialize(self, data: str | bytes) -> Frame | None:
-        if isinstance(data, str):
+        if isinstance(data, str) or self._refused:
             return None  # text is reserved for control messages; none are needed yet
         if len(data) % self._width or len(data) > self._max_bytes:
             return BadInput(
                 f"send {'16-bit PCM' if self._width == 2 else 'μ-law'} at {self.in_rate} Hz "
                 f"in frames of at most {MAX_FRAME_SECONDS:g} seconds"
             )
+        self.last_audio = time.monotonic()
+        seconds = len(data) / self._width / self.in_rate
+        if self._pace is not None and self._refuse is not None and not self._pace.take(seconds):
+            self._refused = True
+            await self._refuse(TOO_FAST, TOO_FAST_REASON)
+            return None
         pcm = data if self.encoding == "pcm16" else mulaw_decode(data)
         return InputAudioRawFrame(audio=pcm, sample_rate=self.in_rate, num_channels=1)
 
     async def serialize(self, frame: Frame) -> str | bytes | None:
         if isinstance(frame, OutputAudioRawFrame):
+            self.last_audio = time.monotonic()
             self._note_audio(frame)
             return frame.audio if self.encoding == "pcm16" else mulaw_encode(frame.audio)
         if isinstance(frame, AudioStart):

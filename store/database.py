@@ -55,8 +55,11 @@ def sqlite_url(path: Path) -> str:
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """Build an engine for a supported URL; SQLite files get their folder created."""
+    """Build an engine for a supported URL; SQLite files get their folder created.
+
+    Statement parameters are users' words and amounts: errors and logs leave them out."""
     parsed = parse_database_url(url)
+    kwargs.setdefault("hide_parameters", True)
     if parsed.drivername.startswith("sqlite"):
         if parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)

@@ -7,25 +7,37 @@ encoding at the rate announced in "audio_start", and JSON text events: ready,
 speech_started, transcript, audio_start, reply, audio_end, timings, interrupted,
 notice, error. Sign in with ?token=<bearer token>; ?session= continues a
 conversation. A second connection for the same user takes over: the first is told
-so and closed.
+so and closed (code 4000). Audio sent much faster than real time (beyond a burst of
+one long command, per user across connections) is refused with an error event and
+code 1008; a socket with no audio either way for LIFEOS_VOICE_IDLE_SECONDS is closed
+with code 4001. Refused tokens count against the client's address like refused HTTP
+sign-ins.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import uuid
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 
 from agent.auth import TokenError
 from agent.dialogue.voice import VoiceResponder
+from agent.guards import client_address
 from agent.services import Services
+from speech.pace import MIN_TO_OPEN, TOO_FAST, TOO_FAST_REASON, AudioPace
 from store.models import User
+
+if TYPE_CHECKING:
+    from speech.pipeline import VoiceConnection
 
 router = APIRouter(tags=["voice"])
 REPLACED = 4000  # close code: the same user opened voice somewhere else
 SESSION_ID = re.compile(r"[A-Za-z0-9_\-]{1,100}")  # as /v1/converse takes it
+log = logging.getLogger(__name__)
 
 
 @router.websocket("/v1/voice")
@@ -36,28 +48,63 @@ async def voice(
     encoding: str = "pcm16",
     session: str = "",
 ) -> None:
-    from speech.pipeline import INPUT_RATES, VoiceConnection
-
     services: Services = socket.app.state.services
     await socket.accept()  # accepted first, so a refusal can say why in its close reason
     try:
+        user = await _sign_in(services, socket, token)
+        connection = await _open(services, socket, user, rate, encoding, session)
+    except WebSocketDisconnect:
+        log.info("voice client left before it was ready")  # one line: nothing went wrong
+        return
+    if user is None or connection is None:
+        return
+    try:
+        await connection.run()
+    finally:
+        _release(services, user.id, connection)
+
+
+def _release(services: Services, user_id: uuid.UUID, connection: VoiceConnection) -> None:
+    if services.voice_connections.get(user_id) is connection:
+        del services.voice_connections[user_id]
+
+
+async def _sign_in(services: Services, socket: WebSocket, token: str) -> User | None:
+    try:
         user_id = services.tokens.verify(token)
     except TokenError as exc:
+        services.sign_ins.failed(client_address(socket.scope))
         await socket.close(code=status.WS_1008_POLICY_VIOLATION, reason=str(exc))
-        return
+        return None
     async with services.sessions() as db:
         user = await db.get(User, user_id)
     if user is None:
+        services.sign_ins.failed(client_address(socket.scope))
         await socket.close(code=status.WS_1008_POLICY_VIOLATION, reason="unknown user")
-        return
+    return user
+
+
+async def _open(
+    services: Services, socket: WebSocket, user: User | None, rate: int, encoding: str, session: str
+) -> VoiceConnection | None:
+    """Check the request, build its pipeline, take over from the user's older
+    connection and say `ready`; None when the socket was refused and closed."""
+    from speech.pipeline import INPUT_RATES, VoiceConnection
+
+    if user is None:
+        return None
     if rate not in INPUT_RATES or encoding not in ("pcm16", "mulaw"):
         reason = f"rate must be one of {', '.join(map(str, INPUT_RATES))}; encoding pcm16|mulaw"
         await socket.close(code=status.WS_1003_UNSUPPORTED_DATA, reason=reason)
-        return
+        return None
     if session and not SESSION_ID.fullmatch(session):
         reason = "session must be 1-100 letters, digits, - or _"
         await socket.close(code=status.WS_1008_POLICY_VIOLATION, reason=reason)
-        return
+        return None
+    pace = _pace(services, user.id)
+    if pace.left() < MIN_TO_OPEN:  # a client reconnecting to flood: no pipeline for it
+        await socket.close(code=TOO_FAST, reason=TOO_FAST_REASON)
+        return None
     stt, tts, phrases = await services.voice_models()
     assistant = services.assistant
     assert assistant is not None
@@ -71,14 +118,27 @@ async def voice(
         in_rate=rate,
         out_rate=out_rate,
         encoding="mulaw" if encoding == "mulaw" else "pcm16",
+        idle_seconds=services.settings.voice_idle_seconds,
+        pace=pace,
     )
     await _take_over(services, user.id, connection)
-    await socket.send_json({"type": "ready", "input_rate": rate, "output_rate": out_rate})
     try:
-        await connection.run()
-    finally:
-        if services.voice_connections.get(user.id) is connection:
-            del services.voice_connections[user.id]
+        await socket.send_json({"type": "ready", "input_rate": rate, "output_rate": out_rate})
+    except WebSocketDisconnect:
+        _release(services, user.id, connection)
+        raise
+    return connection
+
+
+def _pace(services: Services, user_id: uuid.UUID) -> AudioPace:
+    """The user's allowance of audio faster than real time, shared by their
+    connections: a client that reconnects does not get a new burst."""
+    settings = services.settings
+    pace = services.audio_paces.get(user_id)
+    if pace is None:
+        pace = AudioPace(settings.voice_burst_seconds, settings.voice_max_speed)
+        services.audio_paces[user_id] = pace
+    return pace
 
 
 async def _take_over(services: Services, user_id: uuid.UUID, connection: object) -> None:

@@ -3,6 +3,7 @@ microphone, and the spoken command ends up as a task, answered out loud."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -11,7 +12,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from playwright.async_api import async_playwright
+from playwright.async_api import Page, async_playwright
 
 from agent.app import create_app
 from agent.services import Services
@@ -41,6 +42,16 @@ def microphone_file(piper: PiperTTS, folder: Path) -> Path:
     return path
 
 
+async def wait_until(page: Page, expression: str, seconds: float = 10) -> None:
+    """Poll from outside the page: Playwright's wait_for_function evaluates its
+    predicate inside the page, which the page's CSP (no eval) refuses."""
+    for _ in range(int(seconds / 0.1)):
+        if await page.evaluate(expression):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"never true: {expression}")
+
+
 async def test_speaking_into_the_page_creates_the_task(
     base_url: str, auth: dict, piper: PiperTTS, tmp_path: Path
 ) -> None:
@@ -66,21 +77,23 @@ async def test_speaking_into_the_page_creates_the_task(
         )
         try:
             page = await browser.new_page()
+            console: list[str] = []
+            page.on("console", lambda message: console.append(message.text))
             await page.goto(f"{base_url}/?raw=1")
             await page.fill("#token", token)
             await page.click("#signin button")
-            await page.wait_for_function("document.getElementById('who').textContent.includes('@')")
+            await wait_until(page, "document.getElementById('who').textContent.includes('@')")
             await page.check("#handsfree")  # streams the microphone from now on
-            await page.wait_for_function(
-                "window.lifeos.events.some(e => e.type === 'audio_end')", timeout=45_000
+            await wait_until(
+                page, "window.lifeos.events.some(e => e.type === 'audio_end')", seconds=45
             )
             said = await page.text_content("#said")
             samples = await page.evaluate("window.lifeos.audioSamples")
-            await page.wait_for_function(
-                "document.getElementById('tasks').textContent.includes('milk')"
-            )
+            await wait_until(page, "document.getElementById('tasks').textContent.includes('milk')")
         finally:
             await browser.close()
+    # The page, its worklet and its socket work under the service's own CSP.
+    assert not [line for line in console if "Content Security Policy" in line]
     assert said == "Added milk to your shopping list."
     assert samples > 8000  # the reply audio reached the page
     async with httpx.AsyncClient(base_url=base_url) as client:

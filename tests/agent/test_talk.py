@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from agent import talk
 from speech.audio import Audio, read_wav, write_wav
 from speech.stt import WhisperSTT
 from speech.tts import PiperTTS
@@ -54,3 +57,26 @@ async def test_silence_and_bad_files(tmp_path: Path) -> None:
     bad = await lifeos(env, "talk", str(text_file), "--email", "ann@example.com")
     assert bad.code == 2
     assert "not a WAV file I can read" in bad.err and "Traceback" not in bad.err
+
+
+class Recorder:
+    """Stands in for the socket: notes when each frame went."""
+
+    def __init__(self) -> None:
+        self.sent: list[float] = []
+
+    async def send(self, frame: bytes) -> None:
+        self.sent.append(time.perf_counter())
+
+
+async def test_a_long_recording_keeps_to_real_time_after_the_allowance(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(talk, "AT_ONCE_SECONDS", 0.2)
+    socket = Recorder()
+    started = time.perf_counter()
+    await talk._send(socket, bytes(int(16000 * 2 * 1.0)))  # one second of audio
+    offsets = [t - started for t in socket.sent]
+    assert len(offsets) == 50  # 20 ms frames
+    assert offsets[9] < 0.1  # the first 0.2 s at once
+    assert 0.75 <= offsets[-1] < 1.2  # the rest as it would be spoken
