@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from intents.items import split_items
 from intents.model import UserContext
 from intents.money import find_money
 from intents.numbers import digits_for_words
@@ -27,8 +28,14 @@ PRIORITIES = {"urgent": 3, "high": 3, "medium": 2, "normal": 1, "low": 1}
 def cased(span: str, meta: dict[str, Any]) -> str:
     """``span`` as the user wrote it: the grammar sees lower case, people see names."""
     original = str(meta.get("_text", ""))
-    at = original.lower().find(span.lower()) if span else -1
-    return original[at : at + len(span)] if at >= 0 else span
+    words = span.split()
+    if not words:
+        return span
+    # The grammar saw the words without their commas ("eggs, bread and milk"): keep them.
+    found = re.search(
+        r"\b" + r"[\s,;]+".join(re.escape(w) for w in words) + r"(?!\w)", original, re.IGNORECASE
+    )
+    return found.group(0) if found else span
 
 
 def iso(moment: datetime) -> str:
@@ -61,12 +68,19 @@ def tasks_create(
     title, when = _split(e.get("item", ""), ctx)
     if meta.get("style") == "reminder":  # "remind me tomorrow at 9 to email Sarah"
         title = re.sub(r"^(?:to|about)\s+", "", title)
-    if e.get("when"):
-        when = parse_when(e["when"], ctx.now) or when
+    said = e.get("when") or e.get("deadline")
+    if said:
+        when = parse_when(said, ctx.now) or when
     title = cased(_strip_article(title) if meta.get("style") != "list" else title, meta)
+    if meta.get("style") == "task" and re.match(r"list\b", title):
+        title = ""  # "make a to do list while ...": a list, not a task; ask what to add
     slots: Slots = {"title": title}
-    if e.get("list"):
-        slots["list"] = e["list"]
+    named = re.sub(r"\s+(?:please|list)$", "", e.get("list", "").strip())
+    if named and named not in ALL_TASK_WORDS | {"the", "my", "our", "a"}:
+        slots["list"] = named
+    items = split_items(title, things=meta.get("style") == "list")
+    if len(items) > 1:  # "eggs, bread and milk": one task each
+        slots = {"items": items, **({"list": slots["list"]} if "list" in slots else {})}
     missing: list[str] = []
     if when is not None:
         start = when.moment
@@ -77,7 +91,7 @@ def tasks_create(
             slots["recurrence"] = when.rrule
     elif meta.get("style") == "reminder":
         missing.append("when")
-    if not slots["title"]:
+    if not title:
         missing.append("title")
     return slots, missing
 
@@ -199,8 +213,26 @@ def calendar_update(
     slots: Slots = {"title": _strip_article(event)}
     if when is None:
         return slots, ["when"]
-    slots["changes"] = {"start_at": iso(when.moment)}
+    moment = when.moment
+    if when.has_time and not when.dated:  # "move my call with Priya to 4pm": same day
+        day = _event_day(slots["title"], ctx)
+        if day is None:
+            slots["keep_day"] = True
+        else:
+            moment = moment.replace(year=day.year, month=day.month, day=day.day)
+    slots["changes"] = {"start_at": iso(moment)}
     return slots, []
+
+
+def _event_day(title: str, ctx: UserContext) -> date | None:
+    """The day of the coming event ``title`` names, when the parser was told of it."""
+    wanted = set(re.findall(r"[a-z0-9]+", title.lower()))
+    for event in ctx.upcoming:
+        words = set(re.findall(r"[a-z0-9]+", str(event.get("title", "")).lower()))
+        if wanted and words and (wanted <= words or words <= wanted):
+            start = datetime.fromisoformat(str(event["start_at"])).astimezone(ctx.now.tzinfo)
+            return start.date()
+    return None
 
 
 def calendar_delete(

@@ -123,6 +123,12 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("range", re.compile(rf"\b(?:from|between)\s{_SPOT}\s(?:to|until|till|and|-)\s{_SPOT}")),
     ("dash_range", re.compile(rf"\b{_SPOT}\s?(?:-|to|until)\s?{_SPOT}")),
     ("end_of", re.compile(r"\b(?:by\s)?(?:the\s)?end\sof\s(?:the\s)?(day|week|month|year)\b")),
+    (
+        "deadline",  # "before March", "by the end of June", "before the weekend"
+        re.compile(
+            rf"\b(before|by|until|till)\s(?:(the\send\sof)\s)?({_MONTH}|the\sweekend)\b(?!\s\d)"
+        ),
+    ),
     ("period", re.compile(r"\b(this|next|last|the coming)\s(week|weekend|month|year)\b")),
     ("since", re.compile(rf"\bsince\s({_MONTH})\b")),
     (
@@ -370,6 +376,9 @@ def _apply(kind: str, m: re.Match[str], p: _Parts, r: _Resolver) -> bool:
         return True
     if kind == "period":
         return _period(g[0], g[1], p, r)
+    if kind == "deadline":
+        p.day = _deadline(g[0], bool(g[1]), g[2], r.today)
+        return True
     if kind == "since":
         month = _month(g[0])
         year = r.today.year if month <= r.today.month else r.today.year - 1
@@ -462,6 +471,23 @@ def _recur(m: re.Match[str], p: _Parts, r: _Resolver) -> bool:
         rule["INTERVAL"] = str(interval)
     p.rrule = rule
     return True
+
+
+def _deadline(word: str, end_of: bool, what: str, today: date) -> date:
+    """The day a deadline falls on: "before March" is the last day of February, "by
+    June" the 1st of June, "by the end of June" its last day, "before the weekend"
+    Friday. A month already past this year is next year's."""
+    if what == "the weekend":
+        return today + timedelta(days=(4 - today.weekday()) % 7)
+    month = _month(what)
+    first = date(today.year + (month < today.month), month, 1)
+    if end_of:
+        return first + relativedelta(day=31)
+    if word == "before":
+        if first <= today:
+            first = first.replace(year=first.year + 1)
+        return first - timedelta(days=1)
+    return first
 
 
 def _period(which: str, unit: str, p: _Parts, r: _Resolver) -> bool:
@@ -627,7 +653,7 @@ def find_when(text: str, now: datetime, *, prefer_past: bool = False) -> tuple[s
         parts = _read_parts(normalized[start:end], now, prefer_past) or parts
     when = _combine(parts, r, normalized[start:end].strip())
     rest = (normalized[:start] + " " + normalized[end:]).strip()
-    rest = re.sub(r"\s+(?:on|at|by|for|from|in|starting)$", "", rest)
+    rest = re.sub(r"\s+(?:on|at|by|for|from|in|starting|before|until|till|due)$", "", rest)
     rest = re.sub(r"^(?:on|at|by|for|in)\s+", "", rest).strip(" ,")
     return re.sub(r"\s{2,}", " ", rest), when
 

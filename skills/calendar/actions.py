@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from rapidfuzz import fuzz, process
@@ -37,6 +37,10 @@ class EventRef(BaseModel):
 
 class EventChange(EventRef):
     changes: EventUpdate
+    keep_day: bool = Field(
+        default=False,
+        description="Only a time was said: the new start is that time on the event's own day",
+    )
 
 
 class EventFind(TimeRange):
@@ -91,7 +95,11 @@ async def query_events(ctx: SkillContext, args: EventFind) -> Outcome:
 
 async def update_event(ctx: SkillContext, args: EventChange) -> Outcome:
     service = CalendarService(ctx)
-    event = await service.update_event((await _resolve(service, args)).id, args.changes)
+    found = await _resolve(service, args)
+    changes = args.changes
+    if args.keep_day and changes.start_at is not None:
+        changes = changes.model_copy(update={"start_at": _same_day(found, changes.start_at, ctx)})
+    event = await service.update_event(found.id, changes)
     facts = {
         "title": event.title,
         "start_at": event.start_at,
@@ -99,6 +107,13 @@ async def update_event(ctx: SkillContext, args: EventChange) -> Outcome:
         "changed": sorted(args.changes.model_fields_set),
     }
     return Outcome("calendar.update", facts, [public(event).model_dump(mode="json")])
+
+
+def _same_day(event: Event, at: datetime, ctx: SkillContext) -> datetime:
+    """``at``'s time of day on the day ``event`` starts, in the user's zone."""
+    day = event.start_at.astimezone(ctx.tz).date()
+    clock = at.astimezone(ctx.tz)
+    return datetime.combine(day, clock.time().replace(tzinfo=None), ctx.tz)
 
 
 async def delete_event(ctx: SkillContext, args: EventRef) -> Outcome:

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from skills.actions import Action, Outcome
 from skills.context import SkillContext, SkillError
 from skills.tasks.schemas import TaskCreate, TaskQuery, TaskUpdate
 from skills.tasks.service import TaskService
 from store.models import Task, TaskStatus
+
+Item = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
 class TaskRef(BaseModel):
@@ -71,18 +81,51 @@ async def _records(service: TaskService, tasks: list[Task]) -> list[dict]:
     return [t.model_dump(mode="json") for t in await service.public(tasks)]
 
 
-async def create_task(ctx: SkillContext, args: TaskCreate) -> Outcome:
+class TaskAdd(TaskCreate):
+    """One task, or several said at once ("eggs, bread and milk"): one task per item,
+    sharing the list, the due time and the reminder, added and undone together."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=500)  # type: ignore[assignment]
+    items: list[Item] | None = Field(default=None, min_length=1, max_length=50)
+
+    @model_validator(mode="after")
+    def _something(self) -> TaskAdd:
+        if not (self.title or self.items):
+            raise ValueError("say what to add")
+        return self
+
+
+def _whole_again(items: list[str], known: set[str]) -> list[str]:
+    """Neighbours the user already keeps as one thing ("fish and rice") made whole."""
+    known = {title.lower() for title in known}
+    joined: list[str] = []
+    for item in items:
+        if joined and f"{joined[-1]} and {item}".lower() in known:
+            joined[-1] = f"{joined[-1]} and {item}"
+        else:
+            joined.append(item)
+    return joined
+
+
+async def create_task(ctx: SkillContext, args: TaskAdd) -> Outcome:
     service = TaskService(ctx)
-    task = await service.create(args)
-    [public] = await service.public([task])
+    shared = args.model_dump(exclude={"items", "title"})
+    if args.items:
+        titles = _whole_again(args.items, await service.titles_with_and())
+        tasks = await service.create_many([TaskCreate(**shared, title=t) for t in titles])
+    else:
+        tasks = [await service.create(TaskCreate(**shared, title=args.title))]
+    public = await service.public(tasks)
+    first = tasks[0]
     facts = {
-        "title": task.title,
-        "list": public.list,
-        "due_at": task.due_at,
-        "remind_at": task.remind_at,
-        "recurrence": task.recurrence,
+        "title": first.title,
+        "titles": [task.title for task in tasks],
+        "list": public[0].list,
+        "due_at": first.due_at,
+        "remind_at": first.remind_at,
+        "recurrence": first.recurrence,
     }
-    return Outcome("tasks.create", facts, [public.model_dump(mode="json")])
+    return Outcome("tasks.create", facts, [p.model_dump(mode="json") for p in public])
 
 
 async def query_tasks(ctx: SkillContext, args: TaskFind) -> Outcome:
@@ -127,8 +170,8 @@ async def delete_tasks(ctx: SkillContext, args: TaskDelete) -> Outcome:
 TASK_ACTIONS = [
     Action(
         "tasks.create",
-        "Add a task, a list item or a reminder.",
-        TaskCreate,
+        "Add a task, a list item or a reminder; several items at once as `items`.",
+        TaskAdd,
         create_task,
         replies={
             "list": "Added {title} to your {list} list.",
@@ -137,6 +180,7 @@ TASK_ACTIONS = [
             "task": "Added {title} to your tasks.",
         },
         proposals=(
+            "You don't have a {new_list} list. Create it and add {title}?",
             "Add {title} to your {list} list?",
             "Remind you to {title} {when}?",
             "Add {title} to your tasks?",

@@ -35,6 +35,26 @@ class TaskService:
 
     async def create(self, data: TaskCreate) -> Task:
         changes = ChangeSet()
+        task = await self._add(data, changes)
+        record_action(self.ctx, "tasks.create", "task", task.id, changes, title=task.title)
+        return task
+
+    async def create_many(self, items: list[TaskCreate]) -> list[Task]:
+        """Several tasks said at once ("eggs, bread and milk"), undone together."""
+        changes = ChangeSet()
+        tasks = [await self._add(data, changes) for data in items]
+        titles = [task.title for task in tasks]
+        record_action(self.ctx, "tasks.create", "task", None, changes, titles=titles[:20])
+        return tasks
+
+    async def titles_with_and(self) -> set[str]:
+        """The user's task titles that join two words with "and" ("mac and cheese")."""
+        statement = select(Task.title).where(
+            Task.user_id == self.ctx.user_id, col(Task.title).ilike("% and %")
+        )
+        return set(await self.session.exec(statement))
+
+    async def _add(self, data: TaskCreate, changes: ChangeSet) -> Task:
         task = Task(
             user_id=self.ctx.user_id,
             title=data.title,
@@ -52,7 +72,6 @@ class TaskService:
         self.session.add(task)
         await self.session.flush()
         changes.created(task)
-        record_action(self.ctx, "tasks.create", "task", task.id, changes, title=task.title)
         return task
 
     async def get(self, task_id: uuid.UUID) -> Task:
