@@ -16,50 +16,22 @@ from typing import Any
 
 from intents.items import split_items
 from intents.model import UserContext
-from intents.money import find_money
-from intents.numbers import digits_for_words
-from intents.temporal import When, as_window, find_when, parse_when, part_window
+from intents.money_slots import (
+    finance_expense,
+    finance_income,
+    finance_project,
+    finance_query,
+    finance_recategorize,
+)
+from intents.spans import cased, iso
+from intents.spans import split_when as _split
+from intents.spans import strip_article as _strip_article
+from intents.spans import window as _window
+from intents.temporal import parse_when
 
 Slots = dict[str, Any]
 ALL_TASK_WORDS = {"to do", "todo", "to-do", "task", "tasks", "reminder", "reminders", ""}
 PRIORITIES = {"urgent": 3, "high": 3, "medium": 2, "normal": 1, "low": 1}
-
-
-def cased(span: str, meta: dict[str, Any]) -> str:
-    """``span`` as the user wrote it: the grammar sees lower case, people see names."""
-    original = str(meta.get("_text", ""))
-    words = span.split()
-    if not words:
-        return span
-    # The grammar saw the words without their commas ("eggs, bread and milk"): keep them.
-    found = re.search(
-        r"\b" + r"[\s,;]+".join(re.escape(w) for w in words) + r"(?!\w)", original, re.IGNORECASE
-    )
-    return found.group(0) if found else span
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="minutes")
-
-
-def _strip_article(text: str) -> str:
-    return re.sub(r"^(?:a|an|the|my|our)\s+", "", text.strip()).strip()
-
-
-def _split(text: str, ctx: UserContext, *, past: bool = False) -> tuple[str, When | None]:
-    found = find_when(text, ctx.now, prefer_past=past)
-    return (found[0], found[1]) if found else (text.strip(), None)
-
-
-def _window(
-    when: When | None, ctx: UserContext, default_days: int = 1
-) -> tuple[datetime, datetime]:
-    if when is None:
-        start = ctx.now.replace(hour=0, minute=0, second=0, microsecond=0)
-        return start, start + timedelta(days=default_days)
-    if when.part and when.end is None:
-        return part_window(when.start.date(), when.part, when.start.tzinfo)
-    return as_window(when)
 
 
 def tasks_create(
@@ -265,101 +237,6 @@ def calendar_free_time(
     if when is not None and when.part in ("morning", "afternoon", "evening"):
         slots["prefer"] = when.part
     return slots, []
-
-
-def _money_and_rest(text: str) -> tuple[Slots, str]:
-    money = find_money(text, bare=True)
-    if money is None:
-        return {}, text
-    normalized = digits_for_words(text)
-    rest = (normalized[: money.start] + " " + normalized[money.end :]).strip()
-    slots: Slots = {"amount": str(money.amount)}
-    if money.currency:
-        slots["currency"] = money.currency
-    return slots, rest
-
-
-def _money(
-    e: dict[str, str], meta: dict[str, Any], ctx: UserContext, party: str
-) -> tuple[Slots, list[str]]:
-    slots, rest = _money_and_rest(e.get("amount", ""))
-    counterpart = e.get(party, "")
-    if not slots:  # "i paid the plumber 80": the amount may sit in the other span
-        slots, counterpart = _money_and_rest(counterpart)
-    text = f"{rest} {counterpart}".strip()
-    text, when = _split(text, ctx, past=True)
-    if when is not None:
-        slots["occurred_on"] = when.start.date().isoformat()
-    connector = re.match(r"^(at|on|in|for|to|from)\s+", text.strip())
-    text = text.strip()[connector.end() :] if connector else text.strip()
-    if (
-        connector
-        and connector.group(1) in ("on", "for")
-        and not re.search(r"[A-Z]", cased(text, meta))
-    ):
-        # "spent 12 on lunch": what it was for, not where; the category follows from it
-        slots["description"] = text
-        text = ""
-    project = re.search(r"\s+for (?:the )?(.+?) (?:job|project)$", text)
-    if project:
-        slots["project"] = project.group(1)
-        text = text[: project.start()]
-    if text:
-        text = cased(text, meta)
-        slots["merchant"] = text[:1].upper() + text[1:]
-    return slots, [] if "amount" in slots else ["amount"]
-
-
-def finance_expense(
-    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
-) -> tuple[Slots, list[str]]:
-    return _money(e, meta, ctx, "merchant")
-
-
-def finance_income(
-    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
-) -> tuple[Slots, list[str]]:
-    return _money(e, meta, ctx, "payer")
-
-
-def finance_query(
-    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
-) -> tuple[Slots, list[str]]:
-    category, when = _split(e.get("category", ""), ctx, past=True)
-    if e.get("when"):
-        when = parse_when(e["when"], ctx.now, prefer_past=True) or when
-    today = ctx.now.date()
-    if when is None:  # "how much did I spend": this month so far
-        start, end = today.replace(day=1), today + timedelta(days=1)
-    else:
-        window = _window(when, ctx)
-        start, end = window[0].date(), max(window[1].date(), window[0].date() + timedelta(days=1))
-    slots: Slots = {
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "kind": meta.get("kind", "expense"),
-    }
-    if category.strip():
-        slots["category"] = _strip_article(category)
-    if meta.get("by"):
-        slots["by"] = meta["by"]
-    return slots, []
-
-
-def finance_recategorize(
-    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
-) -> tuple[Slots, list[str]]:
-    return {
-        "merchant": _strip_article(e.get("merchant", "")),
-        "category": _strip_article(e.get("category", "")),
-    }, []
-
-
-def finance_project(
-    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
-) -> tuple[Slots, list[str]]:
-    project = re.sub(r"\s+(?:project|job)$", "", _strip_article(e.get("project", "")))
-    return {"project": project}, [] if project else ["project"]
 
 
 def reference_update(

@@ -118,7 +118,15 @@ class Assistant:
             ctx = SkillContext.for_user(db, user, clock=self.clock, **self.context)
             now = ctx.local_now()
             state = await load_state(db, user.id, session_id, now)
-            basic = UserContext(now=now, currency=ctx.settings.currency, recent_turns=state.history)
+            # The user's projects are few and name jobs in money talk ("lumber for the
+            # kitchen remodel"): the rules read them too; the rest is for Claude only.
+            projects = (await db.exec(select(Project.name).where(Project.user_id == user.id))).all()
+            basic = UserContext(
+                now=now,
+                currency=ctx.settings.currency,
+                projects=list(projects),
+                recent_turns=state.history,
+            )
             heard = _reusable(turn) or await self.parser.parse(
                 turn.text, basic, lambda c: self._context(ctx, state)
             )

@@ -437,3 +437,24 @@ async def test_bookings_and_media_are_out_of_scope_and_change_nothing(
         assert heard["intent"]["name"] == "out_of_scope", text
     assert await _titles(client, auth) == []
     assert (await client.get("/v1/lists", headers=auth)).json() == []
+
+
+async def test_money_said_anywhere_and_the_users_own_project(
+    client: httpx.AsyncClient, auth: dict
+) -> None:
+    made = await client.post("/v1/projects", headers=auth, json={"name": "Kitchen remodel"})
+    assert made.status_code == 201
+    chat = Chat(client, auth)
+    await chat.say("log that I spent 300 dollars on tile for the kitchen remodel")
+    await chat.say("I bought a drill for 129 dollars at Lowe's")
+    await chat.say("yesterday we dropped like forty bucks at Costco")
+    money = (await client.get("/v1/transactions", headers=auth)).json()
+    said = {(t["amount"], t["merchant"], t["project"]) for t in money}
+    assert said == {
+        ("300.00", None, "Kitchen remodel"),
+        ("129.00", "Lowe's", None),
+        ("40.00", "Costco", None),
+    }
+    costco = next(t for t in money if t["merchant"] == "Costco")
+    yesterday = datetime.now(CHICAGO).date() - timedelta(days=1)
+    assert costco["occurred_on"] == yesterday.isoformat()
