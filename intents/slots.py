@@ -90,7 +90,10 @@ def tasks_complete(
     e: dict[str, str], meta: dict[str, Any], ctx: UserContext
 ) -> tuple[Slots, list[str]]:
     item = re.sub(r"\s+(?:from|off|on)\s+(?:my|the|our)\s+.+$", "", e.get("item", ""))
-    slots: Slots = {"title": _strip_article(item)}
+    slots: Slots = {"title": _strip_article(cased(item, meta))}
+    items = split_items(slots["title"], things=True)
+    if len(items) > 1:  # "tick off butter, cheese and apples"; the whole title kept too
+        slots["items"] = items
     return slots, [] if slots["title"] else ["title"]
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agent.dialogue.lists import new_list_named
 from agent.dialogue.references import dereference, remember
 from agent.dialogue.replies import HELP, describe, fill, proposal_fields, speak_list
 from agent.dialogue.state import (
@@ -42,7 +43,6 @@ from intents.temporal import parse_when
 from skills.actions import Catalogue, Outcome
 from skills.context import NotFound, SkillContext, SkillError, system_clock
 from skills.history import undo_last
-from skills.tasks.lists import display_name, list_key
 from skills.tasks.schemas import TaskQuery
 from skills.tasks.service import TaskService
 from store.database import session_scope
@@ -53,7 +53,6 @@ UNAVAILABLE = (
     "Sorry, I couldn't work that out just now. Try saying it another way, like: "
     "add milk to my shopping list."
 )
-EVERYDAY_LISTS = frozenset({"shopping", "grocery"})  # as list_key names them
 ANSWERS_TO_CONFIRM = frozenset({"dialog.yes", "dialog.no", "dialog.cancel"})
 OUT_OF_SCOPE = (
     "Sorry, I can't help with that. I can manage your tasks and lists, your "
@@ -274,7 +273,7 @@ class Assistant:
             return questions.get(slot, f"What {slot}?"), f"slot:{slot}"
         if action not in self.catalogue:
             return OUT_OF_SCOPE, None
-        new_list = None if confirmed else await _new_list(intent, ctx)
+        new_list = None if confirmed else await new_list_named(intent, ctx)
         if (self.catalogue[action].confirm or _guessed(intent) or new_list) and not confirmed:
             # Asked before anything destructive, bulk or money-moving, before acting on
             # a guess, and before starting a list: nothing is written until a yes.
@@ -392,18 +391,6 @@ def _guessed(intent: Intent) -> bool:
     acts. Claude's answers are the rung above the check-back: it is asked only when
     the local parsers are unsure, and its tool call is taken as meant."""
     return intent.source != "llm" and intent.confidence < CONFIDENT
-
-
-async def _new_list(intent: Intent, ctx: SkillContext) -> str | None:
-    """The name of the list a request would start, if it names one the user does not
-    have: "add this song to my workout playlist" asks before making a list of it.
-    Everyday lists (shopping, groceries) are started without asking."""
-    spoken = intent.slots.get("list")
-    if intent.action != "tasks.create" or not isinstance(spoken, str) or not spoken.strip():
-        return None
-    if list_key(spoken) in EVERYDAY_LISTS or await TaskService(ctx).find_list(spoken):
-        return None
-    return display_name(spoken)
 
 
 def _reusable(turn: Turn) -> Intent | None:

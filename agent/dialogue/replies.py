@@ -110,7 +110,7 @@ def _tasks_complete(f: dict[str, Any], now: datetime) -> Speech:
             "title": f["title"],
             "next_due": speak_when(_when(f["next_due"], now), now),
         }
-    return ["done"], {"title": f["title"]}
+    return ["done"], {"title": speak_list(f.get("titles") or [f["title"]])}
 
 
 def _tasks_update(f: dict[str, Any], now: datetime) -> Speech:

@@ -15,7 +15,7 @@ from pydantic import (
 )
 
 from skills.actions import Action, Outcome
-from skills.context import SkillContext, SkillError
+from skills.context import NotFound, SkillContext, SkillError
 from skills.tasks.schemas import TaskCreate, TaskQuery, TaskUpdate
 from skills.tasks.service import TaskService
 from store.models import Task, TaskStatus
@@ -135,11 +135,34 @@ async def query_tasks(ctx: SkillContext, args: TaskFind) -> Outcome:
     return Outcome("tasks.query", facts, await _records(service, tasks), changed=False)
 
 
-async def complete_task(ctx: SkillContext, args: TaskRef) -> Outcome:
+class TaskDone(TaskRef):
+    """One task, or several said at once ("tick off butter, cheese and apples")."""
+
+    items: list[Item] | None = Field(default=None, min_length=1, max_length=50)
+
+
+async def _each(service: TaskService, items: list[str]) -> list[Task]:
+    """A task for each item, or none when the items are not each a task of their own
+    (the words name one task: "call mom and dad tonight")."""
+    try:
+        tasks = [await service.find_by_title(item) for item in items]
+    except NotFound:
+        return []
+    return tasks if len({task.id for task in tasks}) == len(tasks) else []
+
+
+async def complete_task(ctx: SkillContext, args: TaskDone) -> Outcome:
     service = TaskService(ctx)
-    done = await service.complete((await _resolve(service, args)).id)
-    facts = {"title": done.task.title, "next_due": done.next_due}
-    return Outcome("tasks.complete", facts, await _records(service, [done.task]))
+    whole = await service.find_exact(args.title) if args.title else None
+    tasks = [] if whole or not args.items else await _each(service, args.items)
+    if len(tasks) > 1:
+        done = await service.complete_many(tasks)
+        titles = [d.task.title for d in done]
+        facts = {"title": titles[0], "titles": titles, "next_due": None}
+        return Outcome("tasks.complete", facts, await _records(service, [d.task for d in done]))
+    one = await service.complete((whole or await _resolve(service, args)).id)
+    facts = {"title": one.task.title, "next_due": one.next_due}
+    return Outcome("tasks.complete", facts, await _records(service, [one.task]))
 
 
 async def update_task(ctx: SkillContext, args: TaskChange) -> Outcome:
@@ -202,8 +225,8 @@ TASK_ACTIONS = [
     ),
     Action(
         "tasks.complete",
-        "Mark a task done (repeating ones roll forward).",
-        TaskRef,
+        "Mark a task done (repeating ones roll forward); several at once as `items`.",
+        TaskDone,
         complete_task,
         replies={
             "repeating": "Done. {title} is next due {next_due}.",
@@ -218,7 +241,11 @@ TASK_ACTIONS = [
         TaskChange,
         update_task,
         replies={"moved": "Moved {title} to {when}.", "changed": "Updated {title}."},
-        proposals=("Move {title} to {when}?", "Change {title}?"),
+        proposals=(
+            "You don't have a {new_list} list. Create it and move {title} there?",
+            "Move {title} to {when}?",
+            "Change {title}?",
+        ),
         questions={"when": "When should I move it to?"},
     ),
     Action(

@@ -139,8 +139,15 @@ class TaskService:
         )
         return len(tasks)
 
-    async def complete(self, task_id: uuid.UUID) -> Completion:
-        task = await self.get(task_id)
+    async def complete_many(self, tasks: list[Task]) -> list[Completion]:
+        """Several tasks checked off at once ("butter, cheese and apples"), undone together."""
+        changes = ChangeSet()
+        done = [await self._complete(task, changes) for task in tasks]
+        titles = [task.title for task in tasks]
+        record_action(self.ctx, "tasks.complete", "task", None, changes, titles=titles[:20])
+        return done
+
+    async def _complete(self, task: Task, changes: ChangeSet) -> Completion:
         if task.status == TaskStatus.DONE:
             raise SkillError(f"“{task.title}” is already done")
         before = snapshot(task)
@@ -150,8 +157,13 @@ class TaskService:
         task.updated_at = self.ctx.now()
         self.session.add(task)
         await self.session.flush()
-        changes = ChangeSet()
         changes.updated(task, before)
+        return Completion(task, next_due)
+
+    async def complete(self, task_id: uuid.UUID) -> Completion:
+        task = await self.get(task_id)
+        changes = ChangeSet()
+        next_due = (await self._complete(task, changes)).next_due
         record_action(
             self.ctx,
             "tasks.complete",
@@ -176,6 +188,15 @@ class TaskService:
         if found is None:
             raise NotFound(f"I couldn't find a task called “{title}”")
         return next(task for task in tasks if task.id == found[2])
+
+    async def find_exact(self, title: str) -> Task | None:
+        """The open task with exactly this title (any case), if there is one."""
+        statement = select(Task).where(
+            Task.user_id == self.ctx.user_id,
+            Task.status == TaskStatus.OPEN,
+            func.lower(Task.title) == title.strip().lower(),
+        )
+        return (await self.session.exec(statement)).first()
 
     async def reopen(self, task_id: uuid.UUID) -> Task:
         task = await self.get(task_id)

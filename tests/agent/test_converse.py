@@ -390,6 +390,10 @@ async def test_a_new_list_is_asked_about_and_never_made_on_a_no(
         "camping"
     ]
     assert await _titles(client, auth, list="camping") == ["tent pegs", "lantern", "rope"]
+    asked = await chat.say("move rope to my garage list")
+    assert asked["reply"] == "You don't have a garage list. Create it and move rope there?"
+    assert (await chat.say("no"))["reply"] == "Okay, I won't."
+    assert len((await client.get("/v1/lists", headers=auth)).json()) == 1
 
 
 async def test_moving_an_event_by_a_time_alone_keeps_its_day(
@@ -458,3 +462,18 @@ async def test_money_said_anywhere_and_the_users_own_project(
     costco = next(t for t in money if t["merchant"] == "Costco")
     yesterday = datetime.now(CHICAGO).date() - timedelta(days=1)
     assert costco["occurred_on"] == yesterday.isoformat()
+
+
+async def test_several_things_checked_off_at_once_and_undone_together(
+    client: httpx.AsyncClient, auth: dict
+) -> None:
+    chat = Chat(client, auth)
+    await chat.say("add butter, cheese, apples and bread to my shopping list")
+    await chat.say("i need to call mom and dad")
+    done = await chat.say("tick off butter, cheese and apples")
+    assert done["reply"] == "Marked butter, cheese and apples as done."
+    assert await _titles(client, auth, list="shopping", status="open") == ["bread"]
+    assert (await chat.say("undo that"))["reply"] == "Undone: butter, cheese and apples."
+    assert len(await _titles(client, auth, list="shopping", status="open")) == 4
+    done = await chat.say("mark call mom and dad as done")  # one task, said whole
+    assert done["reply"] == "Marked call mom and dad as done."
