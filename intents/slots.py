@@ -37,17 +37,21 @@ PRIORITIES = {"urgent": 3, "high": 3, "medium": 2, "normal": 1, "low": 1}
 def tasks_create(
     e: dict[str, str], meta: dict[str, Any], ctx: UserContext
 ) -> tuple[Slots, list[str]]:
-    title, when = _split(e.get("item", ""), ctx)
+    said_item = " ".join(filter(None, (e.get("task_verb"), e.get("item", ""))))
+    title, when = _split(said_item, ctx)
     if meta.get("style") == "reminder":  # "remind me tomorrow at 9 to email Sarah"
         title = re.sub(r"^(?:to|about)\s+", "", title)
-    said = e.get("when") or e.get("deadline")
-    if said:
-        when = parse_when(said, ctx.now) or when
+    if e.get("when"):
+        when = parse_when(e["when"], ctx.now) or when
+    elif e.get("deadline"):  # "before the weekend": a day to have it done by
+        when = parse_when(f"by {e['deadline']}", ctx.now) or when
     title = cased(_strip_article(title) if meta.get("style") != "list" else title, meta)
     if meta.get("style") == "task" and re.match(r"list\b", title):
         title = ""  # "make a to do list while ...": a list, not a task; ask what to add
     slots: Slots = {"title": title}
-    named = re.sub(r"\s+(?:please|list)$", "", e.get("list", "").strip())
+    named, by = _split(e.get("list", ""), ctx)  # "... to my shopping list by tomorrow"
+    when = when or by
+    named = re.sub(r"\s+(?:please|list)$", "", named.strip())
     if named and named not in ALL_TASK_WORDS | {"the", "my", "our", "a"}:
         slots["list"] = named
     items = split_items(title, things=meta.get("style") == "list")
