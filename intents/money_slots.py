@@ -35,6 +35,7 @@ def _money(
     e: dict[str, str], meta: dict[str, Any], ctx: UserContext, party: str
 ) -> tuple[Slots, list[str]]:
     slots, rest = _money_and_rest(e.get("amount", ""))
+    rest = re.sub(r"^(?:log|record|add|track|note|enter)\b\s*", "", rest)  # the command
     counterpart = e.get(party, "")
     if not slots:  # "i paid the plumber 80": the amount may sit in the other span
         slots, counterpart = _money_and_rest(counterpart)
@@ -49,7 +50,18 @@ def _money(
         when = parse_when(e["past"], ctx.now, prefer_past=True) or when
     if when is not None:
         slots["occurred_on"] = when.start.date().isoformat()
-    text = _own_project(text, ctx, slots)
+    text = _own_project(text, ctx, slots).strip()
+    project = re.search(r"\s+for (?:the )?(.+?) (?:job|project)$", text)
+    if project:  # "for the Miller job", a project the user has not named before
+        slots["project"] = project.group(1)
+        text = text[: project.start()]
+    place = re.search(r"(?:^|\s)at\s+(.+?)(?:\s+(?:for|on)\s+(.+))?$", text)
+    if place and (place.start() > 0 or place.group(2)):
+        # "60 for gas at Shell", "45 at Shell for gas": Shell is where, gas is what
+        thing = re.sub(r"^(?:for|on)\s+", "", f"{text[: place.start()]} {place.group(2) or ''}")
+        if thing.strip():
+            slots.setdefault("description", _strip_article(thing.strip()))
+        text = f"at {place.group(1)}"
     connector = re.match(r"^(at|on|in|for|to|from)\s+", text.strip())
     text = text.strip()[connector.end() :] if connector else text.strip()
     if (
@@ -60,10 +72,14 @@ def _money(
         # "spent 12 on lunch": what it was for, not where; the category follows from it
         slots["description"] = text
         text = ""
-    project = re.search(r"\s+for (?:the )?(.+?) (?:job|project)$", text)
-    if project:
-        slots["project"] = project.group(1)
-        text = text[: project.start()]
+    named = re.match(r"(.+?)\s+(?:for|on)\s+(.+)$", text)
+    if (  # "at Shell for gas": a name, then what it was for
+        named
+        and re.search(r"[A-Z]", cased(named.group(1), meta))
+        and not re.search(r"[A-Z]", cased(named.group(2), meta))
+    ):
+        slots.setdefault("description", named.group(2))
+        text = named.group(1)
     if text:
         text = _strip_article(cased(text, meta))
         slots["merchant"] = text[:1].upper() + text[1:]
@@ -100,7 +116,10 @@ def finance_income(
 def finance_query(
     e: dict[str, str], meta: dict[str, Any], ctx: UserContext
 ) -> tuple[Slots, list[str]]:
+    said = e.get("category") or e.get("merchant", "")
     category, when = _split(e.get("category", ""), ctx, past=True)
+    if e.get("merchant"):
+        when = _split(said, ctx, past=True)[1]
     if e.get("when"):
         when = parse_when(e["when"], ctx.now, prefer_past=True) or when
     today = ctx.now.date()
@@ -114,8 +133,12 @@ def finance_query(
         "end": end.isoformat(),
         "kind": meta.get("kind", "expense"),
     }
+    category = _own_project(category, ctx, slots)  # "on the kitchen remodel"
     if category.strip():
         slots["category"] = _strip_article(category)
+    merchant, _ = _split(e.get("merchant", ""), ctx, past=True)
+    if merchant.strip():  # "what did I spend at Costco last month"
+        slots["merchant"] = _strip_article(cased(merchant.strip(), meta))
     if meta.get("by"):
         slots["by"] = meta["by"]
     return slots, []

@@ -148,6 +148,8 @@ def calendar_create(
         # "dinner on Saturday at 7" is in the evening, unless "7 am" was said
         title, when = _split(f"{said} in the evening", ctx)
     title = cased(re.sub(r"\s+(?:on|at|for|from)$", "", _strip_article(title)), meta)
+    named = re.search(r"\b(?:called|named|titled)\s+(.+)$", title)
+    title = named.group(1) if named else title  # "a meeting at 4 called budget review"
     slots: Slots = {"title": title[:1].upper() + title[1:] if title else ""}
     missing = [] if title else ["title"]
     if when is None or (not when.has_time and not when.rrule and when.end is None):

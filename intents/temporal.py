@@ -131,6 +131,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     ("period", re.compile(r"\b(this|next|last|the coming)\s(week|weekend|month|year)\b")),
     ("since", re.compile(rf"\bsince\s({_MONTH})\b")),
+    ("in_month", re.compile(rf"\b(?:in|during|for)\s({_MONTH})\b(?!\.?\s?\d)")),
     (
         "relday",
         re.compile(
@@ -383,6 +384,16 @@ def _apply(kind: str, m: re.Match[str], p: _Parts, r: _Resolver) -> bool:
         month = _month(g[0])
         year = r.today.year if month <= r.today.month else r.today.year - 1
         p.day, p.day_end = date(year, month, 1), r.today + timedelta(days=1)
+        return True
+    if kind == "in_month":  # "in January": the whole month, the one meant by the tense
+        month = _month(g[0])
+        year = r.today.year
+        if r.prefer_past and month > r.today.month:
+            year -= 1
+        elif not r.prefer_past and month < r.today.month:
+            year += 1
+        p.day = date(year, month, 1)
+        p.day_end = p.day + relativedelta(months=1)
         return True
     if kind == "relday":
         word = g[0]
