@@ -226,9 +226,10 @@ class Assistant:
                 if when.end is not None:
                     slots["end_at"] = when.end.isoformat()
             else:
-                slots.setdefault("changes", {})[
-                    "start_at" if pending.action.startswith("calendar") else "due_at"
-                ] = start
+                calendar = pending.action.startswith("calendar")
+                slots.setdefault("changes", {})["start_at" if calendar else "due_at"] = start
+                if calendar and when.has_time and not when.dated:  # "4pm": the same day
+                    slots["keep_day"] = True
         elif slot == "amount":
             money = find_money(text, bare=True)
             if money is None:

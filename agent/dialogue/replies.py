@@ -333,6 +333,8 @@ def proposal_fields(slots: dict[str, Any], now: datetime, currency: str) -> dict
     )
     try:
         fields["when"] = speak_when(_when(moment, now), now) if moment else None
+        if moment and slots.get("keep_day"):  # only a time was said: the event keeps its day
+            fields["when"] = speak_clock(_when(moment, now).astimezone(now.tzinfo))
         if slots.get("amount") is not None:
             money = Decimal(str(slots["amount"]))
             fields["amount"] = speak_money(money, slots.get("currency") or currency)

@@ -477,3 +477,30 @@ async def test_several_things_checked_off_at_once_and_undone_together(
     assert len(await _titles(client, auth, list="shopping", status="open")) == 4
     done = await chat.say("mark call mom and dad as done")  # one task, said whole
     assert done["reply"] == "Marked call mom and dad as done."
+
+
+async def test_a_time_alone_given_when_asked_keeps_the_day(
+    client: httpx.AsyncClient, auth: dict, services, user
+) -> None:
+    from agent.dialogue.assistant import Turn
+
+    made = await Chat(client, auth).say("schedule a call with Priya next friday at 2pm")
+    start = datetime.fromisoformat(made["intent"]["slots"]["start_at"])
+    assistant = services.assistant
+    guess = ("calendar.update", {"title": "call with Priya"}, "when")
+    assistant.parser = Guessing(assistant.parser, {"the priya thing, later": guess})
+
+    async def say(text: str):
+        return await assistant.converse(Turn(text, user.id, "time-alone"))
+
+    assert (await say("the priya thing, later")).needs == "slot:when"
+    asked = await say("5pm")
+    assert (asked.text, asked.needs) == ("Move call with Priya to 5 PM?", "check")
+    await say("yes")
+    window = {
+        "start": (start.date() - timedelta(days=8)).isoformat() + "T00:00:00Z",
+        "end": (start.date() + timedelta(days=2)).isoformat() + "T00:00:00Z",
+    }
+    [event] = (await client.get("/v1/events", headers=auth, params=window)).json()
+    local = datetime.fromisoformat(event["start_at"]).astimezone(CHICAGO)
+    assert (local.date(), local.hour) == (start.date(), 17)
