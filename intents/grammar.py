@@ -31,6 +31,7 @@ CONTRACTIONS = {
     "i'll": "i will",
     "you're": "you are",
     "we've": "we have",
+    "we're": "we are",
     "haven't": "have not",
 }
 

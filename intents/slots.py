@@ -11,62 +11,52 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from intents.items import split_items
 from intents.model import UserContext
-from intents.money import find_money
-from intents.numbers import digits_for_words
-from intents.temporal import When, as_window, find_when, parse_when, part_window
+from intents.money_slots import (
+    finance_expense,
+    finance_income,
+    finance_project,
+    finance_query,
+    finance_recategorize,
+)
+from intents.spans import cased, iso
+from intents.spans import split_when as _split
+from intents.spans import strip_article as _strip_article
+from intents.spans import window as _window
+from intents.temporal import parse_when
 
 Slots = dict[str, Any]
 ALL_TASK_WORDS = {"to do", "todo", "to-do", "task", "tasks", "reminder", "reminders", ""}
 PRIORITIES = {"urgent": 3, "high": 3, "medium": 2, "normal": 1, "low": 1}
 
 
-def cased(span: str, meta: dict[str, Any]) -> str:
-    """``span`` as the user wrote it: the grammar sees lower case, people see names."""
-    original = str(meta.get("_text", ""))
-    at = original.lower().find(span.lower()) if span else -1
-    return original[at : at + len(span)] if at >= 0 else span
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="minutes")
-
-
-def _strip_article(text: str) -> str:
-    return re.sub(r"^(?:a|an|the|my|our)\s+", "", text.strip()).strip()
-
-
-def _split(text: str, ctx: UserContext, *, past: bool = False) -> tuple[str, When | None]:
-    found = find_when(text, ctx.now, prefer_past=past)
-    return (found[0], found[1]) if found else (text.strip(), None)
-
-
-def _window(
-    when: When | None, ctx: UserContext, default_days: int = 1
-) -> tuple[datetime, datetime]:
-    if when is None:
-        start = ctx.now.replace(hour=0, minute=0, second=0, microsecond=0)
-        return start, start + timedelta(days=default_days)
-    if when.part and when.end is None:
-        return part_window(when.start.date(), when.part, when.start.tzinfo)
-    return as_window(when)
-
-
 def tasks_create(
     e: dict[str, str], meta: dict[str, Any], ctx: UserContext
 ) -> tuple[Slots, list[str]]:
-    title, when = _split(e.get("item", ""), ctx)
+    said_item = " ".join(filter(None, (e.get("task_verb"), e.get("item", ""))))
+    title, when = _split(said_item, ctx)
     if meta.get("style") == "reminder":  # "remind me tomorrow at 9 to email Sarah"
         title = re.sub(r"^(?:to|about)\s+", "", title)
     if e.get("when"):
         when = parse_when(e["when"], ctx.now) or when
+    elif e.get("deadline"):  # "before the weekend": a day to have it done by
+        when = parse_when(f"by {e['deadline']}", ctx.now) or when
     title = cased(_strip_article(title) if meta.get("style") != "list" else title, meta)
+    if meta.get("style") == "task" and re.match(r"list\b", title):
+        title = ""  # "make a to do list while ...": a list, not a task; ask what to add
     slots: Slots = {"title": title}
-    if e.get("list"):
-        slots["list"] = e["list"]
+    named, by = _split(e.get("list", ""), ctx)  # "... to my shopping list by tomorrow"
+    when = when or by
+    named = re.sub(r"\s+(?:please|list)$", "", named.strip())
+    if named and named not in ALL_TASK_WORDS | {"the", "my", "our", "a"}:
+        slots["list"] = named
+    items = split_items(title, things=meta.get("style") == "list")
+    if len(items) > 1:  # "eggs, bread and milk": one task each
+        slots = {"items": items, **({"list": slots["list"]} if "list" in slots else {})}
     missing: list[str] = []
     if when is not None:
         start = when.moment
@@ -77,7 +67,7 @@ def tasks_create(
             slots["recurrence"] = when.rrule
     elif meta.get("style") == "reminder":
         missing.append("when")
-    if not slots["title"]:
+    if not title:
         missing.append("title")
     return slots, missing
 
@@ -104,7 +94,10 @@ def tasks_complete(
     e: dict[str, str], meta: dict[str, Any], ctx: UserContext
 ) -> tuple[Slots, list[str]]:
     item = re.sub(r"\s+(?:from|off|on)\s+(?:my|the|our)\s+.+$", "", e.get("item", ""))
-    slots: Slots = {"title": _strip_article(item)}
+    slots: Slots = {"title": _strip_article(cased(item, meta))}
+    items = split_items(slots["title"], things=True)
+    if len(items) > 1:  # "tick off butter, cheese and apples"; the whole title kept too
+        slots["items"] = items
     return slots, [] if slots["title"] else ["title"]
 
 
@@ -155,6 +148,8 @@ def calendar_create(
         # "dinner on Saturday at 7" is in the evening, unless "7 am" was said
         title, when = _split(f"{said} in the evening", ctx)
     title = cased(re.sub(r"\s+(?:on|at|for|from)$", "", _strip_article(title)), meta)
+    named = re.search(r"\b(?:called|named|titled)\s+(.+)$", title)
+    title = named.group(1) if named else title  # "a meeting at 4 called budget review"
     slots: Slots = {"title": title[:1].upper() + title[1:] if title else ""}
     missing = [] if title else ["title"]
     if when is None or (not when.has_time and not when.rrule and when.end is None):
@@ -199,8 +194,26 @@ def calendar_update(
     slots: Slots = {"title": _strip_article(event)}
     if when is None:
         return slots, ["when"]
-    slots["changes"] = {"start_at": iso(when.moment)}
+    moment = when.moment
+    if when.has_time and not when.dated:  # "move my call with Priya to 4pm": same day
+        day = _event_day(slots["title"], ctx)
+        if day is None:
+            slots["keep_day"] = True
+        else:
+            moment = moment.replace(year=day.year, month=day.month, day=day.day)
+    slots["changes"] = {"start_at": iso(moment)}
     return slots, []
+
+
+def _event_day(title: str, ctx: UserContext) -> date | None:
+    """The day of the coming event ``title`` names, when the parser was told of it."""
+    wanted = set(re.findall(r"[a-z0-9]+", title.lower()))
+    for event in ctx.upcoming:
+        words = set(re.findall(r"[a-z0-9]+", str(event.get("title", "")).lower()))
+        if wanted and words and (wanted <= words or words <= wanted):
+            start = datetime.fromisoformat(str(event["start_at"])).astimezone(ctx.now.tzinfo)
+            return start.date()
+    return None
 
 
 def calendar_delete(
@@ -233,101 +246,6 @@ def calendar_free_time(
     if when is not None and when.part in ("morning", "afternoon", "evening"):
         slots["prefer"] = when.part
     return slots, []
-
-
-def _money_and_rest(text: str) -> tuple[Slots, str]:
-    money = find_money(text, bare=True)
-    if money is None:
-        return {}, text
-    normalized = digits_for_words(text)
-    rest = (normalized[: money.start] + " " + normalized[money.end :]).strip()
-    slots: Slots = {"amount": str(money.amount)}
-    if money.currency:
-        slots["currency"] = money.currency
-    return slots, rest
-
-
-def _money(
-    e: dict[str, str], meta: dict[str, Any], ctx: UserContext, party: str
-) -> tuple[Slots, list[str]]:
-    slots, rest = _money_and_rest(e.get("amount", ""))
-    counterpart = e.get(party, "")
-    if not slots:  # "i paid the plumber 80": the amount may sit in the other span
-        slots, counterpart = _money_and_rest(counterpart)
-    text = f"{rest} {counterpart}".strip()
-    text, when = _split(text, ctx, past=True)
-    if when is not None:
-        slots["occurred_on"] = when.start.date().isoformat()
-    connector = re.match(r"^(at|on|in|for|to|from)\s+", text.strip())
-    text = text.strip()[connector.end() :] if connector else text.strip()
-    if (
-        connector
-        and connector.group(1) in ("on", "for")
-        and not re.search(r"[A-Z]", cased(text, meta))
-    ):
-        # "spent 12 on lunch": what it was for, not where; the category follows from it
-        slots["description"] = text
-        text = ""
-    project = re.search(r"\s+for (?:the )?(.+?) (?:job|project)$", text)
-    if project:
-        slots["project"] = project.group(1)
-        text = text[: project.start()]
-    if text:
-        text = cased(text, meta)
-        slots["merchant"] = text[:1].upper() + text[1:]
-    return slots, [] if "amount" in slots else ["amount"]
-
-
-def finance_expense(
-    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
-) -> tuple[Slots, list[str]]:
-    return _money(e, meta, ctx, "merchant")
-
-
-def finance_income(
-    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
-) -> tuple[Slots, list[str]]:
-    return _money(e, meta, ctx, "payer")
-
-
-def finance_query(
-    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
-) -> tuple[Slots, list[str]]:
-    category, when = _split(e.get("category", ""), ctx, past=True)
-    if e.get("when"):
-        when = parse_when(e["when"], ctx.now, prefer_past=True) or when
-    today = ctx.now.date()
-    if when is None:  # "how much did I spend": this month so far
-        start, end = today.replace(day=1), today + timedelta(days=1)
-    else:
-        window = _window(when, ctx)
-        start, end = window[0].date(), max(window[1].date(), window[0].date() + timedelta(days=1))
-    slots: Slots = {
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "kind": meta.get("kind", "expense"),
-    }
-    if category.strip():
-        slots["category"] = _strip_article(category)
-    if meta.get("by"):
-        slots["by"] = meta["by"]
-    return slots, []
-
-
-def finance_recategorize(
-    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
-) -> tuple[Slots, list[str]]:
-    return {
-        "merchant": _strip_article(e.get("merchant", "")),
-        "category": _strip_article(e.get("category", "")),
-    }, []
-
-
-def finance_project(
-    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
-) -> tuple[Slots, list[str]]:
-    project = re.sub(r"\s+(?:project|job)$", "", _strip_article(e.get("project", "")))
-    return {"project": project}, [] if project else ["project"]
 
 
 def reference_update(

@@ -123,8 +123,15 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("range", re.compile(rf"\b(?:from|between)\s{_SPOT}\s(?:to|until|till|and|-)\s{_SPOT}")),
     ("dash_range", re.compile(rf"\b{_SPOT}\s?(?:-|to|until)\s?{_SPOT}")),
     ("end_of", re.compile(r"\b(?:by\s)?(?:the\s)?end\sof\s(?:the\s)?(day|week|month|year)\b")),
+    (
+        "deadline",  # "before March", "by the end of June", "before the weekend"
+        re.compile(
+            rf"\b(before|by|until|till)\s(?:(the\send\sof)\s)?({_MONTH}|the\sweekend)\b(?!\s\d)"
+        ),
+    ),
     ("period", re.compile(r"\b(this|next|last|the coming)\s(week|weekend|month|year)\b")),
     ("since", re.compile(rf"\bsince\s({_MONTH})\b")),
+    ("in_month", re.compile(rf"\b(?:in|during|for)\s({_MONTH})\b(?!\.?\s?\d)")),
     (
         "relday",
         re.compile(
@@ -370,10 +377,23 @@ def _apply(kind: str, m: re.Match[str], p: _Parts, r: _Resolver) -> bool:
         return True
     if kind == "period":
         return _period(g[0], g[1], p, r)
+    if kind == "deadline":
+        p.day = _deadline(g[0], bool(g[1]), g[2], r.today)
+        return True
     if kind == "since":
         month = _month(g[0])
         year = r.today.year if month <= r.today.month else r.today.year - 1
         p.day, p.day_end = date(year, month, 1), r.today + timedelta(days=1)
+        return True
+    if kind == "in_month":  # "in January": the whole month, the one meant by the tense
+        month = _month(g[0])
+        year = r.today.year
+        if r.prefer_past and month > r.today.month:
+            year -= 1
+        elif not r.prefer_past and month < r.today.month:
+            year += 1
+        p.day = date(year, month, 1)
+        p.day_end = p.day + relativedelta(months=1)
         return True
     if kind == "relday":
         word = g[0]
@@ -462,6 +482,23 @@ def _recur(m: re.Match[str], p: _Parts, r: _Resolver) -> bool:
         rule["INTERVAL"] = str(interval)
     p.rrule = rule
     return True
+
+
+def _deadline(word: str, end_of: bool, what: str, today: date) -> date:
+    """The day a deadline falls on: "before March" is the last day of February, "by
+    June" the 1st of June, "by the end of June" its last day, "before the weekend"
+    Friday. A month already past this year is next year's."""
+    if what == "the weekend":
+        return today + timedelta(days=(4 - today.weekday()) % 7)
+    month = _month(what)
+    first = date(today.year + (month < today.month), month, 1)
+    if end_of:
+        return first + relativedelta(day=31)
+    if word == "before":
+        if first <= today:
+            first = first.replace(year=first.year + 1)
+        return first - timedelta(days=1)
+    return first
 
 
 def _period(which: str, unit: str, p: _Parts, r: _Resolver) -> bool:
@@ -636,7 +673,7 @@ def _find_when(text: str, now: datetime, prefer_past: bool) -> tuple[str, When] 
         parts = _read_parts(normalized[start:end], now, prefer_past) or parts
     when = _combine(parts, r, normalized[start:end].strip())
     rest = (normalized[:start] + " " + normalized[end:]).strip()
-    rest = re.sub(r"\s+(?:on|at|by|for|from|in|starting)$", "", rest)
+    rest = re.sub(r"\s+(?:on|at|by|for|from|in|starting|before|until|till|due)$", "", rest)
     rest = re.sub(r"^(?:on|at|by|for|in)\s+", "", rest).strip(" ,")
     return re.sub(r"\s{2,}", " ", rest), when
 

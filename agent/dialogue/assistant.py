@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agent.dialogue.lists import new_list_named
 from agent.dialogue.references import dereference, remember
 from agent.dialogue.replies import HELP, describe, fill, proposal_fields, speak_list
 from agent.dialogue.state import (
@@ -116,7 +117,15 @@ class Assistant:
             ctx = SkillContext.for_user(db, user, clock=self.clock, **self.context)
             now = ctx.local_now()
             state = await load_state(db, user.id, session_id, now)
-            basic = UserContext(now=now, currency=ctx.settings.currency, recent_turns=state.history)
+            # The user's projects are few and name jobs in money talk ("lumber for the
+            # kitchen remodel"): the rules read them too; the rest is for Claude only.
+            projects = (await db.exec(select(Project.name).where(Project.user_id == user.id))).all()
+            basic = UserContext(
+                now=now,
+                currency=ctx.settings.currency,
+                projects=list(projects),
+                recent_turns=state.history,
+            )
             heard = _reusable(turn) or await self.parser.parse(
                 turn.text, basic, lambda c: self._context(ctx, state)
             )
@@ -217,9 +226,10 @@ class Assistant:
                 if when.end is not None:
                     slots["end_at"] = when.end.isoformat()
             else:
-                slots.setdefault("changes", {})[
-                    "start_at" if pending.action.startswith("calendar") else "due_at"
-                ] = start
+                calendar = pending.action.startswith("calendar")
+                slots.setdefault("changes", {})["start_at" if calendar else "due_at"] = start
+                if calendar and when.has_time and not when.dated:  # "4pm": the same day
+                    slots["keep_day"] = True
         elif slot == "amount":
             money = find_money(text, bare=True)
             if money is None:
@@ -270,10 +280,11 @@ class Assistant:
             return questions.get(slot, f"What {slot}?"), f"slot:{slot}"
         if action not in self.catalogue:
             return OUT_OF_SCOPE, None
-        if (self.catalogue[action].confirm or _guessed(intent)) and not confirmed:
-            # Asked before anything destructive, bulk or money-moving, and before acting
-            # on a guess: nothing is written until the user says yes.
-            question = await self._proposal(intent, ctx, now)
+        new_list = None if confirmed else await new_list_named(intent, ctx)
+        if (self.catalogue[action].confirm or _guessed(intent) or new_list) and not confirmed:
+            # Asked before anything destructive, bulk or money-moving, before acting on
+            # a guess, and before starting a list: nothing is written until a yes.
+            question = await self._proposal(intent, ctx, now, new_list)
             if question is None:
                 return "There's nothing to delete.", None
             awaiting = CONFIRMATION if self.catalogue[action].confirm else CHECK
@@ -344,10 +355,13 @@ class Assistant:
                 )
         return await self.catalogue[action].run(ctx, slots)
 
-    async def _proposal(self, intent: Intent, ctx: SkillContext, now: datetime) -> str | None:
+    async def _proposal(
+        self, intent: Intent, ctx: SkillContext, now: datetime, new_list: str | None = None
+    ) -> str | None:
         """The action's own yes-or-no question; None when there is nothing to act on."""
         slots = intent.slots
         fields = proposal_fields(slots, now, ctx.settings.currency)
+        fields["new_list"] = new_list
         if intent.action == "tasks.delete" and slots.get("all"):
             tasks = await TaskService(ctx).search(
                 TaskQuery(list=slots.get("list"), limit=500, status="open")

@@ -80,7 +80,7 @@ Speech = tuple[list[str], dict[str, Any]]  # reply variants, in order, and their
 
 
 def _tasks_create(f: dict[str, Any], now: datetime) -> Speech:
-    fields = {"title": f["title"], "list": f.get("list")}
+    fields = {"title": speak_list(f.get("titles") or [f["title"]]), "list": f.get("list")}
     due = _when(f.get("remind_at") or f.get("due_at"), now)
     if f.get("list"):
         return ["list"], fields
@@ -110,7 +110,7 @@ def _tasks_complete(f: dict[str, Any], now: datetime) -> Speech:
             "title": f["title"],
             "next_due": speak_when(_when(f["next_due"], now), now),
         }
-    return ["done"], {"title": f["title"]}
+    return ["done"], {"title": speak_list(f.get("titles") or [f["title"]])}
 
 
 def _tasks_update(f: dict[str, Any], now: datetime) -> Speech:
@@ -314,6 +314,8 @@ def proposal_fields(slots: dict[str, Any], now: datetime, currency: str) -> dict
         for key, value in slots.items()
         if isinstance(value, str | int | float) and not isinstance(value, bool)
     }
+    if isinstance(slots.get("items"), list):  # "Add eggs, bread and milk to ...?"
+        fields["title"] = speak_list([str(item) for item in slots["items"]])
     changes = slots.get("changes") if isinstance(slots.get("changes"), dict) else {}
     moment = next(
         (
@@ -331,6 +333,8 @@ def proposal_fields(slots: dict[str, Any], now: datetime, currency: str) -> dict
     )
     try:
         fields["when"] = speak_when(_when(moment, now), now) if moment else None
+        if moment and slots.get("keep_day"):  # only a time was said: the event keeps its day
+            fields["when"] = speak_clock(_when(moment, now).astimezone(now.tzinfo))
         if slots.get("amount") is not None:
             money = Decimal(str(slots["amount"]))
             fields["amount"] = speak_money(money, slots.get("currency") or currency)

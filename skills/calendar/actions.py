@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rapidfuzz import fuzz, process
@@ -38,6 +38,10 @@ class EventRef(BaseModel):
 
 class EventChange(EventRef):
     changes: EventUpdate
+    keep_day: bool = Field(
+        default=False,
+        description="Only a time was said: the new start is that time on the event's own day",
+    )
 
 
 class EventFind(TimeRange):
@@ -92,7 +96,11 @@ async def query_events(ctx: SkillContext, args: EventFind) -> Outcome:
 
 async def update_event(ctx: SkillContext, args: EventChange) -> Outcome:
     service = CalendarService(ctx)
-    event = await service.update_event((await _resolve(service, args)).id, args.changes)
+    found = await _resolve(service, args)
+    changes = args.changes
+    if args.keep_day and changes.start_at is not None:
+        changes = changes.model_copy(update={"start_at": _same_day(found, changes.start_at, ctx)})
+    event = await service.update_event(found.id, changes)
     facts = {
         "title": event.title,
         "start_at": event.start_at,
@@ -100,6 +108,13 @@ async def update_event(ctx: SkillContext, args: EventChange) -> Outcome:
         "changed": sorted(args.changes.model_fields_set),
     }
     return Outcome("calendar.update", facts, [public(event).model_dump(mode="json")])
+
+
+def _same_day(event: Event, at: datetime, ctx: SkillContext) -> datetime:
+    """``at``'s time of day on the day ``event`` starts, in the user's zone."""
+    day = event.start_at.astimezone(ctx.tz).date()
+    clock = at.astimezone(ctx.tz)
+    return datetime.combine(day, clock.time().replace(tzinfo=None), ctx.tz)
 
 
 async def delete_event(ctx: SkillContext, args: EventRef) -> Outcome:

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from skills.actions import Action, Outcome
-from skills.context import SkillContext, SkillError
+from skills.context import NotFound, SkillContext, SkillError
 from skills.tasks.schemas import TaskCreate, TaskQuery, TaskUpdate
 from skills.tasks.service import TaskService
 from skills.types import CalendarTime
 from store.models import Task, TaskStatus
+
+Item = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
 class TaskRef(BaseModel):
@@ -72,18 +81,51 @@ async def _records(service: TaskService, tasks: list[Task]) -> list[dict]:
     return [t.model_dump(mode="json") for t in await service.public(tasks)]
 
 
-async def create_task(ctx: SkillContext, args: TaskCreate) -> Outcome:
+class TaskAdd(TaskCreate):
+    """One task, or several said at once ("eggs, bread and milk"): one task per item,
+    sharing the list, the due time and the reminder, added and undone together."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=500)  # type: ignore[assignment]
+    items: list[Item] | None = Field(default=None, min_length=1, max_length=50)
+
+    @model_validator(mode="after")
+    def _something(self) -> TaskAdd:
+        if not (self.title or self.items):
+            raise ValueError("say what to add")
+        return self
+
+
+def _whole_again(items: list[str], known: set[str]) -> list[str]:
+    """Neighbours the user already keeps as one thing ("fish and rice") made whole."""
+    known = {title.lower() for title in known}
+    joined: list[str] = []
+    for item in items:
+        if joined and f"{joined[-1]} and {item}".lower() in known:
+            joined[-1] = f"{joined[-1]} and {item}"
+        else:
+            joined.append(item)
+    return joined
+
+
+async def create_task(ctx: SkillContext, args: TaskAdd) -> Outcome:
     service = TaskService(ctx)
-    task = await service.create(args)
-    [public] = await service.public([task])
+    shared = args.model_dump(exclude={"items", "title"})
+    if args.items:
+        titles = _whole_again(args.items, await service.titles_with_and())
+        tasks = await service.create_many([TaskCreate(**shared, title=t) for t in titles])
+    else:
+        tasks = [await service.create(TaskCreate(**shared, title=args.title))]
+    public = await service.public(tasks)
+    first = tasks[0]
     facts = {
-        "title": task.title,
-        "list": public.list,
-        "due_at": task.due_at,
-        "remind_at": task.remind_at,
-        "recurrence": task.recurrence,
+        "title": first.title,
+        "titles": [task.title for task in tasks],
+        "list": public[0].list,
+        "due_at": first.due_at,
+        "remind_at": first.remind_at,
+        "recurrence": first.recurrence,
     }
-    return Outcome("tasks.create", facts, [public.model_dump(mode="json")])
+    return Outcome("tasks.create", facts, [p.model_dump(mode="json") for p in public])
 
 
 async def query_tasks(ctx: SkillContext, args: TaskFind) -> Outcome:
@@ -93,11 +135,34 @@ async def query_tasks(ctx: SkillContext, args: TaskFind) -> Outcome:
     return Outcome("tasks.query", facts, await _records(service, tasks), changed=False)
 
 
-async def complete_task(ctx: SkillContext, args: TaskRef) -> Outcome:
+class TaskDone(TaskRef):
+    """One task, or several said at once ("tick off butter, cheese and apples")."""
+
+    items: list[Item] | None = Field(default=None, min_length=1, max_length=50)
+
+
+async def _each(service: TaskService, items: list[str]) -> list[Task]:
+    """A task for each item, or none when the items are not each a task of their own
+    (the words name one task: "call mom and dad tonight")."""
+    try:
+        tasks = [await service.find_by_title(item) for item in items]
+    except NotFound:
+        return []
+    return tasks if len({task.id for task in tasks}) == len(tasks) else []
+
+
+async def complete_task(ctx: SkillContext, args: TaskDone) -> Outcome:
     service = TaskService(ctx)
-    done = await service.complete((await _resolve(service, args)).id)
-    facts = {"title": done.task.title, "next_due": done.next_due}
-    return Outcome("tasks.complete", facts, await _records(service, [done.task]))
+    whole = await service.find_exact(args.title) if args.title else None
+    tasks = [] if whole or not args.items else await _each(service, args.items)
+    if len(tasks) > 1:
+        done = await service.complete_many(tasks)
+        titles = [d.task.title for d in done]
+        facts = {"title": titles[0], "titles": titles, "next_due": None}
+        return Outcome("tasks.complete", facts, await _records(service, [d.task for d in done]))
+    one = await service.complete((whole or await _resolve(service, args)).id)
+    facts = {"title": one.task.title, "next_due": one.next_due}
+    return Outcome("tasks.complete", facts, await _records(service, [one.task]))
 
 
 async def update_task(ctx: SkillContext, args: TaskChange) -> Outcome:
@@ -128,8 +193,8 @@ async def delete_tasks(ctx: SkillContext, args: TaskDelete) -> Outcome:
 TASK_ACTIONS = [
     Action(
         "tasks.create",
-        "Add a task, a list item or a reminder.",
-        TaskCreate,
+        "Add a task, a list item or a reminder; several items at once as `items`.",
+        TaskAdd,
         create_task,
         replies={
             "list": "Added {title} to your {list} list.",
@@ -138,6 +203,7 @@ TASK_ACTIONS = [
             "task": "Added {title} to your tasks.",
         },
         proposals=(
+            "You don't have a {new_list} list. Create it and add {title}?",
             "Add {title} to your {list} list?",
             "Remind you to {title} {when}?",
             "Add {title} to your tasks?",
@@ -159,8 +225,8 @@ TASK_ACTIONS = [
     ),
     Action(
         "tasks.complete",
-        "Mark a task done (repeating ones roll forward).",
-        TaskRef,
+        "Mark a task done (repeating ones roll forward); several at once as `items`.",
+        TaskDone,
         complete_task,
         replies={
             "repeating": "Done. {title} is next due {next_due}.",
@@ -175,7 +241,11 @@ TASK_ACTIONS = [
         TaskChange,
         update_task,
         replies={"moved": "Moved {title} to {when}.", "changed": "Updated {title}."},
-        proposals=("Move {title} to {when}?", "Change {title}?"),
+        proposals=(
+            "You don't have a {new_list} list. Create it and move {title} there?",
+            "Move {title} to {when}?",
+            "Change {title}?",
+        ),
         questions={"when": "When should I move it to?"},
     ),
     Action(

@@ -35,6 +35,26 @@ class TaskService:
 
     async def create(self, data: TaskCreate) -> Task:
         changes = ChangeSet()
+        task = await self._add(data, changes)
+        record_action(self.ctx, "tasks.create", "task", task.id, changes, title=task.title)
+        return task
+
+    async def create_many(self, items: list[TaskCreate]) -> list[Task]:
+        """Several tasks said at once ("eggs, bread and milk"), undone together."""
+        changes = ChangeSet()
+        tasks = [await self._add(data, changes) for data in items]
+        titles = [task.title for task in tasks]
+        record_action(self.ctx, "tasks.create", "task", None, changes, titles=titles[:20])
+        return tasks
+
+    async def titles_with_and(self) -> set[str]:
+        """The user's task titles that join two words with "and" ("mac and cheese")."""
+        statement = select(Task.title).where(
+            Task.user_id == self.ctx.user_id, col(Task.title).ilike("% and %")
+        )
+        return set(await self.session.exec(statement))
+
+    async def _add(self, data: TaskCreate, changes: ChangeSet) -> Task:
         task = Task(
             user_id=self.ctx.user_id,
             title=data.title,
@@ -52,7 +72,6 @@ class TaskService:
         self.session.add(task)
         await self.session.flush()
         changes.created(task)
-        record_action(self.ctx, "tasks.create", "task", task.id, changes, title=task.title)
         return task
 
     async def get(self, task_id: uuid.UUID) -> Task:
@@ -120,8 +139,15 @@ class TaskService:
         )
         return len(tasks)
 
-    async def complete(self, task_id: uuid.UUID) -> Completion:
-        task = await self.get(task_id)
+    async def complete_many(self, tasks: list[Task]) -> list[Completion]:
+        """Several tasks checked off at once ("butter, cheese and apples"), undone together."""
+        changes = ChangeSet()
+        done = [await self._complete(task, changes) for task in tasks]
+        titles = [task.title for task in tasks]
+        record_action(self.ctx, "tasks.complete", "task", None, changes, titles=titles[:20])
+        return done
+
+    async def _complete(self, task: Task, changes: ChangeSet) -> Completion:
         if task.status == TaskStatus.DONE:
             raise SkillError(f"“{task.title}” is already done")
         before = snapshot(task)
@@ -131,8 +157,13 @@ class TaskService:
         task.updated_at = self.ctx.now()
         self.session.add(task)
         await self.session.flush()
-        changes = ChangeSet()
         changes.updated(task, before)
+        return Completion(task, next_due)
+
+    async def complete(self, task_id: uuid.UUID) -> Completion:
+        task = await self.get(task_id)
+        changes = ChangeSet()
+        next_due = (await self._complete(task, changes)).next_due
         record_action(
             self.ctx,
             "tasks.complete",
@@ -157,6 +188,15 @@ class TaskService:
         if found is None:
             raise NotFound(f"I couldn't find a task called “{title}”")
         return next(task for task in tasks if task.id == found[2])
+
+    async def find_exact(self, title: str) -> Task | None:
+        """The open task with exactly this title (any case), if there is one."""
+        statement = select(Task).where(
+            Task.user_id == self.ctx.user_id,
+            Task.status == TaskStatus.OPEN,
+            func.lower(Task.title) == title.strip().lower(),
+        )
+        return (await self.session.exec(statement)).first()
 
     async def reopen(self, task_id: uuid.UUID) -> Task:
         task = await self.get(task_id)

@@ -19,7 +19,7 @@ from skills.catalogue import build_catalogue
 
 catalogue = build_catalogue()
 NOW = datetime(2026, 3, 4, 9, 0, tzinfo=ZoneInfo("America/Chicago"))
-SPOKEN = {"when", "amount", "minutes", "count", "noun"}  # what proposals say beyond arguments
+SPOKEN = {"when", "amount", "minutes", "count", "noun", "new_list"}  # beyond the arguments
 
 
 def _fields(template: str) -> set[str]:

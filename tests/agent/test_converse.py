@@ -36,9 +36,9 @@ async def test_list_items_and_reading_the_list(client: httpx.AsyncClient, auth: 
     }
     await chat.say("put eggs and bread on the shopping list")
     heard = await chat.say("what's on my shopping list?")
-    assert heard["reply"] == "You have 2 things on your shopping list: milk and eggs and bread."
+    assert heard["reply"] == "You have 3 things on your shopping list: milk, eggs and bread."
     tasks = (await client.get("/v1/tasks", headers=auth, params={"list": "shopping"})).json()
-    assert [t["title"] for t in tasks] == ["milk", "eggs and bread"]
+    assert [t["title"] for t in tasks] == ["milk", "eggs", "bread"]
 
 
 async def test_slot_filling_then_reference(client: httpx.AsyncClient, auth: dict) -> None:
@@ -133,7 +133,11 @@ async def test_claude_handles_the_long_tail_but_never_skips_a_confirmation(
         chat = Chat(client, auth)
         noted = await chat.say("jot down somewhere that I owe Dave for the pizza")
         assert noted["intent"]["source"] == "llm"
-        assert noted["reply"] == "Added Pay Dave back for the pizza to your money list."
+        assert noted["reply"] == (  # Claude's reading too starts no list unasked
+            "You don't have a money list. Create it and add Pay Dave back for the pizza?"
+        )
+        done = await chat.say("yes")
+        assert done["reply"] == "Added Pay Dave back for the pizza to your money list."
         wiped = await chat.say("make all the stuff go away please")
         assert (wiped["needs"], wiped["reply"]) == ("confirmation", "Delete all 1 task?")
         assert len((await client.get("/v1/tasks", headers=auth)).json()) == 1
@@ -321,3 +325,184 @@ async def test_a_guess_is_checked_back_and_writes_nothing_until_yes(
     done = await say("yeah")
     assert done.text == "Added Gym tomorrow at 7 AM."
     assert len((await client.get("/v1/events", headers=auth, params=window)).json()) == 1
+
+
+async def _titles(client: httpx.AsyncClient, auth: dict, **params: str) -> list[str]:
+    tasks = (await client.get("/v1/tasks", headers=auth, params=params)).json()
+    return [t["title"] for t in tasks]
+
+
+async def test_several_items_are_several_tasks_undone_together(
+    client: httpx.AsyncClient, auth: dict
+) -> None:
+    chat = Chat(client, auth)
+    added = await chat.say("add eggs, bread and milk to my shopping list")
+    assert added["reply"] == "Added eggs, bread and milk to your shopping list."
+    assert await _titles(client, auth, list="shopping") == ["eggs", "bread", "milk"]
+    undone = await chat.say("undo that")
+    assert undone["reply"] == "Undone: eggs, bread and milk."
+    assert await _titles(client, auth) == []
+
+    # a compound the user already keeps stays whole; an everyday one too
+    kept = {"title": "rice and beans", "list": "shopping"}
+    assert (await client.post("/v1/tasks", headers=auth, json=kept)).status_code == 201
+    added = await chat.say("add rice and beans and salsa to my shopping list")
+    assert added["reply"] == "Added rice and beans and salsa to your shopping list."
+    added = await chat.say("put mac and cheese and apple juice on the shopping list")
+    assert added["reply"] == "Added mac and cheese and apple juice to your shopping list."
+    assert await _titles(client, auth, list="shopping") == [
+        "rice and beans",
+        "rice and beans",
+        "salsa",
+        "mac and cheese",
+        "apple juice",
+    ]
+    reminded = await chat.say("remind me to buy stamps and mail the package tomorrow at 9am")
+    assert reminded["reply"].startswith(
+        "Okay, I'll remind you to buy stamps and mail the package tomorrow at 9 AM"
+    )
+    tasks = (await client.get("/v1/tasks", headers=auth)).json()
+    reminders = {t["title"]: t["remind_at"] for t in tasks if t["remind_at"]}
+    assert set(reminders) == {"buy stamps", "mail the package"}
+    assert len(set(reminders.values())) == 1  # both at the time said
+
+
+async def test_a_new_list_is_asked_about_and_never_made_on_a_no(
+    client: httpx.AsyncClient, auth: dict
+) -> None:
+    chat = Chat(client, auth)
+    asked = await chat.say("add this song to my workout playlist")
+    assert (asked["reply"], asked["needs"]) == (
+        "You don't have a workout playlist list. Create it and add this song?",
+        "check",
+    )
+    assert (await chat.say("no"))["reply"] == "Okay, I won't."
+    assert (await client.get("/v1/lists", headers=auth)).json() == []
+    assert await _titles(client, auth) == []
+
+    asked = await chat.say("put tent pegs and a lantern on my camping list")
+    assert asked["reply"] == (
+        "You don't have a camping list. Create it and add tent pegs and lantern?"
+    )
+    done = await chat.say("yes")
+    assert done["reply"] == "Added tent pegs and lantern to your camping list."
+    again = await chat.say("add rope to my camping list")  # it exists now: no question
+    assert again["reply"] == "Added rope to your camping list."
+    assert [item["name"] for item in (await client.get("/v1/lists", headers=auth)).json()] == [
+        "camping"
+    ]
+    assert await _titles(client, auth, list="camping") == ["tent pegs", "lantern", "rope"]
+    asked = await chat.say("move rope to my garage list")
+    assert asked["reply"] == "You don't have a garage list. Create it and move rope there?"
+    assert (await chat.say("no"))["reply"] == "Okay, I won't."
+    assert len((await client.get("/v1/lists", headers=auth)).json()) == 1
+
+
+async def test_moving_an_event_by_a_time_alone_keeps_its_day(
+    client: httpx.AsyncClient, auth: dict
+) -> None:
+    made = await Chat(client, auth).say("schedule a call with Priya next friday at 2pm")
+    start = datetime.fromisoformat(made["intent"]["slots"]["start_at"])
+    moved = await Chat(client, auth).say("move my call with Priya to 4pm")  # a new conversation
+    assert moved["reply"].startswith("Moved Call with Priya to")
+    assert moved["reply"].endswith("at 4 PM.")
+    window = {
+        "start": (start.date() - timedelta(days=8)).isoformat() + "T00:00:00Z",
+        "end": (start.date() + timedelta(days=2)).isoformat() + "T00:00:00Z",
+    }
+    [event] = (await client.get("/v1/events", headers=auth, params=window)).json()
+    local = datetime.fromisoformat(event["start_at"]).astimezone(CHICAGO)
+    assert (local.date(), local.hour) == (start.date(), 16)
+
+
+async def test_a_deadline_anywhere_in_a_task_is_its_due_date(
+    client: httpx.AsyncClient, auth: dict
+) -> None:
+    chat = Chat(client, auth)
+    for text in (
+        "by friday I need to send the contract to Dave",
+        "add a task to renew my passport before June",
+        "task order the tiles due tomorrow",
+    ):
+        await chat.say(text)
+    tasks = (await client.get("/v1/tasks", headers=auth)).json()
+    due = {t["title"]: datetime.fromisoformat(t["due_at"]).astimezone(CHICAGO) for t in tasks}
+    today = datetime.now(CHICAGO).date()
+    assert due["send the contract to Dave"].weekday() == 4
+    assert 0 < (due["send the contract to Dave"].date() - today).days <= 7
+    assert (due["renew my passport"].month, due["renew my passport"].day) == (5, 31)
+    assert due["order the tiles"].date() == today + timedelta(days=1)
+
+
+async def test_bookings_and_media_are_out_of_scope_and_change_nothing(
+    client: httpx.AsyncClient, auth: dict
+) -> None:
+    chat = Chat(client, auth)
+    for text in ("book me a cab to the airport tomorrow", "i need to buy a train ticket"):
+        heard = await chat.say(text)
+        assert heard["intent"]["name"] == "out_of_scope", text
+    assert await _titles(client, auth) == []
+    assert (await client.get("/v1/lists", headers=auth)).json() == []
+
+
+async def test_money_said_anywhere_and_the_users_own_project(
+    client: httpx.AsyncClient, auth: dict
+) -> None:
+    made = await client.post("/v1/projects", headers=auth, json={"name": "Kitchen remodel"})
+    assert made.status_code == 201
+    chat = Chat(client, auth)
+    await chat.say("log that I spent 300 dollars on tile for the kitchen remodel")
+    await chat.say("I bought a drill for 129 dollars at Lowe's")
+    await chat.say("yesterday we dropped like forty bucks at Costco")
+    money = (await client.get("/v1/transactions", headers=auth)).json()
+    said = {(t["amount"], t["merchant"], t["project"]) for t in money}
+    assert said == {
+        ("300.00", None, "Kitchen remodel"),
+        ("129.00", "Lowe's", None),
+        ("40.00", "Costco", None),
+    }
+    costco = next(t for t in money if t["merchant"] == "Costco")
+    yesterday = datetime.now(CHICAGO).date() - timedelta(days=1)
+    assert costco["occurred_on"] == yesterday.isoformat()
+
+
+async def test_several_things_checked_off_at_once_and_undone_together(
+    client: httpx.AsyncClient, auth: dict
+) -> None:
+    chat = Chat(client, auth)
+    await chat.say("add butter, cheese, apples and bread to my shopping list")
+    await chat.say("i need to call mom and dad")
+    done = await chat.say("tick off butter, cheese and apples")
+    assert done["reply"] == "Marked butter, cheese and apples as done."
+    assert await _titles(client, auth, list="shopping", status="open") == ["bread"]
+    assert (await chat.say("undo that"))["reply"] == "Undone: butter, cheese and apples."
+    assert len(await _titles(client, auth, list="shopping", status="open")) == 4
+    done = await chat.say("mark call mom and dad as done")  # one task, said whole
+    assert done["reply"] == "Marked call mom and dad as done."
+
+
+async def test_a_time_alone_given_when_asked_keeps_the_day(
+    client: httpx.AsyncClient, auth: dict, services, user
+) -> None:
+    from agent.dialogue.assistant import Turn
+
+    made = await Chat(client, auth).say("schedule a call with Priya next friday at 2pm")
+    start = datetime.fromisoformat(made["intent"]["slots"]["start_at"])
+    assistant = services.assistant
+    guess = ("calendar.update", {"title": "call with Priya"}, "when")
+    assistant.parser = Guessing(assistant.parser, {"the priya thing, later": guess})
+
+    async def say(text: str):
+        return await assistant.converse(Turn(text, user.id, "time-alone"))
+
+    assert (await say("the priya thing, later")).needs == "slot:when"
+    asked = await say("5pm")
+    assert (asked.text, asked.needs) == ("Move call with Priya to 5 PM?", "check")
+    await say("yes")
+    window = {
+        "start": (start.date() - timedelta(days=8)).isoformat() + "T00:00:00Z",
+        "end": (start.date() + timedelta(days=2)).isoformat() + "T00:00:00Z",
+    }
+    [event] = (await client.get("/v1/events", headers=auth, params=window)).json()
+    local = datetime.fromisoformat(event["start_at"]).astimezone(CHICAGO)
+    assert (local.date(), local.hour) == (start.date(), 17)
