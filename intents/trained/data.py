@@ -157,6 +157,11 @@ def template_examples(rng: random.Random, per_template: int) -> list[Example]:
     sampler = Sampler(intents, rng, values())
     found: list[Example] = []
     for name, intent in intents.intents.items():
+        if name == OUT_OF_SCOPE:
+            # The grammar's "not ours" templates are request-shaped with open wildcards
+            # ("I need to {item}"): filled with list items they would teach that tasks
+            # are out of scope. The parser learns "not ours" from out_of_scope.yaml.
+            continue
         for block in intent.data:
             rules = {**intents.expansion_rules, **(block.expansion_rules or {})}
             label = label_for(name, block.metadata)
