@@ -128,7 +128,8 @@ class WhisperSTT:
             suppress_blank=True,
             suppress_tokens=self._suppress,
         )[0]
-        return without_echo(self._tokenizer.decode(result.sequences_ids[0]).strip())
+        text = self._tokenizer.decode(result.sequences_ids[0]).strip()
+        return without_stutter(without_echo(text))
 
 
 def repetitive(text: str, threshold: float = 2.4) -> bool:
@@ -160,6 +161,25 @@ def without_echo(text: str) -> str:
         if i == 0 or _plain(s.split()) != _plain(sentences[i - 1].split())
     ]
     return " ".join(kept)
+
+
+def without_stutter(text: str) -> str:
+    """In a short window Whisper often fails to end after the last word and says it
+    again until its length cap ("Left Left Left", "8 8"): on real one-word answers
+    that was most of the errors. A loop runs to the end, so a word said again and
+    again at the end is kept once: when it is the whole transcript, or said three
+    times or more; a repeat mid-sentence or one "5 5" after other words stays."""
+    words = text.split()
+    plain = _plain(words)
+    start = len(words) - 1
+    while start > 0 and plain[start - 1] == plain[-1] and plain[-1]:
+        start -= 1
+    if start == len(words) - 1 or (start > 0 and len(words) - start < 3):
+        return text
+    last = words[start].rstrip(",")
+    stop = words[-1][-1]
+    ending = stop if stop in ".?!" and last[-1:] not in (".", "?", "!") else ""
+    return " ".join([*words[:start], last + ending])
 
 
 def _plain(words: list[str]) -> list[str]:

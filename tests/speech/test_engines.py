@@ -125,6 +125,21 @@ def test_a_sentence_whisper_says_twice_is_kept_once() -> None:
     assert without_echo("Add milk, add milk") == "Add milk, add milk"
 
 
+def test_a_word_whisper_keeps_saying_is_kept_once() -> None:
+    """On real one-word answers the short window's usual failure was the word said
+    again and again ("Left Left Left", "8 8"): the answer is the word once."""
+    from speech.stt import without_stutter
+
+    assert without_stutter("Left Left Left Left") == "Left"
+    assert without_stutter("5, 5.") == "5."
+    assert without_stutter("No. No.") == "No."
+    assert without_stutter("Add milk to my list list list") == "Add milk to my list"
+    # a repeat that may be meant stays: mid-sentence, or twice after other words
+    assert without_stutter("Set the code to 1 1") == "Set the code to 1 1"
+    assert without_stutter("Add milk, add milk") == "Add milk, add milk"
+    assert without_stutter("Yes.") == "Yes." and without_stutter("") == ""
+
+
 def test_a_looping_transcript_is_recognised() -> None:
     from speech.stt import repetitive
 
