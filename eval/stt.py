@@ -128,14 +128,19 @@ def synthetic_clips(count: int) -> list[tuple[str, Audio]]:
     ]
 
 
+def _key(window: tuple[int | None, bool]) -> str:
+    return "fitted" if window[1] else str(window[0] or 30)
+
+
 def measure(
     models: list[str],
+    windows: list[tuple[int | None, bool]],
     synthetic: list[tuple[str, Audio]],
     real: list[RealVoices],
 ) -> list[Table]:
     tables = _tables(synthetic, real)
     for name in models:
-        for window, fit in WINDOWS:
+        for window, fit in windows:
             stt = WhisperSTT(name, window=window, fit=fit)
             size = f"{window or 30} s" if not fit else f"fitted, ≤ {window} s"
             stt.transcribe_now(Audio(from_float(np.zeros(RATE, np.float32)), RATE))  # warm
@@ -215,10 +220,12 @@ def main() -> None:
     parser.add_argument("--part", choices=("all", "synthetic", "real"), default="all")
     parser.add_argument("--half", choices=(*HALVES, "both"), default="both")
     parser.add_argument("--orders", type=int, default=40, help="coffee orders per half")
+    parser.add_argument("--voices", type=Path, help="the real voices (default: shared/speech/)")
+    parser.add_argument("--window", choices=("30", "10", "fitted"), help="only this window")
     args = parser.parse_args()
     synthetic = synthetic_clips(args.count) if args.part != "real" else []
     real: list[RealVoices] = []
-    root = real_voices_dir()
+    root = args.voices or real_voices_dir()
     if args.part != "synthetic":
         if root is None:
             Console().print("[yellow]No shared/speech/ beside the repository: real voices skipped")
@@ -226,7 +233,8 @@ def main() -> None:
             halves = HALVES if args.half == "both" else (args.half,)
             real = [load_real(root, half, args.orders or None) for half in halves]
     models = [args.model] if args.model else list(WHISPER_MODELS)
-    for table in measure(models, synthetic, real):
+    windows = [w for w in WINDOWS if args.window in (None, _key(w))]
+    for table in measure(models, windows, synthetic, real):
         Console(width=150).print(table)
 
 
