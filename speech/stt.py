@@ -15,12 +15,14 @@ import asyncio
 import re
 import time
 import zlib
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from speech.answers import Answers, Expected, log_softmax
 from speech.audio import SPEECH_RATE, Audio
 from speech.models import whisper_path
 
@@ -66,24 +68,28 @@ class WhisperSTT:
         self._suppress = get_suppressed_tokens(self._tokenizer, (-1,))
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
 
-    async def transcribe(self, audio: Audio) -> Transcript:
+    async def transcribe(self, audio: Audio, expect: Sequence[Expected] = ()) -> Transcript:
         """Decodes run one at a time on their own thread: each already uses every
         core, and a speculative decode cancelled before it starts never runs, so a
         stale one cannot hold up the transcript the user is waiting for."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._worker, self.transcribe_now, audio)
+        return await loop.run_in_executor(self._worker, self.transcribe_now, audio, expect)
 
-    def transcribe_now(self, audio: Audio) -> Transcript:
+    def transcribe_now(self, audio: Audio, expect: Sequence[Expected] = ()) -> Transcript:
+        """`expect`: the answers the question just asked is likely to get ("yes",
+        "no"; a number as ("2", "two")); a short turn that is nearly one of them is
+        heard as it (speech/answers.py), anything else as Whisper hears it."""
         started = time.perf_counter()
         samples = audio.resampled(SPEECH_RATE).as_float()
         if samples.size == 0:
             return Transcript("", 0.0)
         text = None
+        answers = Answers(self._tokenizer, expect) if expect else None
         window = self.window_for(samples.size / SPEECH_RATE)
         # A short window that loops is tried once more at the longest short window
         # before the usual 30 s decode, which takes four times as long and 150 MB more.
         for size in dict.fromkeys([window, self.window]) if window else ():
-            text = self._short(samples, size)
+            text = self._short(samples, size, answers)
             if not repetitive(text):
                 break
             text = None
@@ -111,7 +117,7 @@ class WhisperSTT:
         )
         return " ".join(segment.text.strip() for segment in segments).strip()
 
-    def _short(self, samples: np.ndarray, window: int) -> str:
+    def _short(self, samples: np.ndarray, window: int, answers: Answers | None = None) -> str:
         """One greedy decode over a `window`-second encoder input."""
         extractor = self.model.feature_extractor
         features = extractor(samples)[:, : window * SPEECH_RATE // extractor.hop_length]
@@ -128,8 +134,29 @@ class WhisperSTT:
             suppress_blank=True,
             suppress_tokens=self._suppress,
         )[0]
-        text = self._tokenizer.decode(result.sequences_ids[0]).strip()
-        return without_stutter(without_echo(text))
+        text = without_stutter(
+            without_echo(self._tokenizer.decode(result.sequences_ids[0]).strip())
+        )
+        if answers and not answers.includes(text):
+            return answers.choose(self._next_logprobs(encoded), self._prompt) or text
+        return text
+
+    def _next_logprobs(self, encoded: object) -> Callable[[list[int]], np.ndarray]:
+        """Whisper's scores for the word piece after a prompt, on audio already encoded."""
+
+        def scores(tokens: list[int]) -> np.ndarray:
+            result = self.model.model.generate(
+                encoded,
+                [tokens],
+                beam_size=1,
+                max_length=len(tokens) + 1,
+                suppress_blank=True,
+                suppress_tokens=self._suppress,
+                return_logits_vocab=True,
+            )[0]
+            return log_softmax(np.asarray(result.logits[0][0], dtype=np.float64))
+
+        return scores
 
 
 def repetitive(text: str, threshold: float = 2.4) -> bool:
