@@ -58,8 +58,9 @@ class RealVoices:
 
 def normalized(text: str) -> str:
     """Compare words, not spelling: case, punctuation and "six"/"6" do not count."""
-    text = digits_for_words(text.lower().replace("’", "'"))
-    return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9' ]", " ", text)).strip()
+    # punctuation goes first: "Two." is 2, as "two" is
+    text = re.sub(r"[^a-z0-9' ]", " ", text.lower().replace("’", "'"))
+    return re.sub(r"\s+", " ", digits_for_words(text)).strip()
 
 
 def half_of(name: str) -> str:

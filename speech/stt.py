@@ -29,6 +29,7 @@ from speech.models import whisper_path
 FULL_WINDOW = 30  # seconds: what Whisper was trained on
 SHORT_WINDOWS = (6, 8, 10)  # seconds: the encoder windows a short utterance may get
 MARGIN = 1.0  # seconds of room left after the speech inside a short window
+NO_SPEECH, UNSURE = 0.6, -1.0  # faster-whisper's defaults: no-speech probability, mean log-prob
 
 
 @dataclass(frozen=True)
@@ -133,10 +134,14 @@ class WhisperSTT:
             max_length=min(most, self.model.max_length),
             suppress_blank=True,
             suppress_tokens=self._suppress,
+            return_scores=True,
+            return_no_speech_prob=True,
         )[0]
         text = without_stutter(
             without_echo(self._tokenizer.decode(result.sequences_ids[0]).strip())
         )
+        if _no_speech(result):
+            text = ""
         if answers and not answers.includes(text):
             return answers.choose(self._next_logprobs(encoded), self._prompt) or text
         return text
@@ -157,6 +162,16 @@ class WhisperSTT:
             return log_softmax(np.asarray(result.logits[0][0], dtype=np.float64))
 
         return scores
+
+
+def _no_speech(result: object) -> bool:
+    """Whisper's own test for a window with nothing said in it, as its 30 s decode
+    applies it: the model finds no speech likely and is unsure of what it wrote.
+    Without it a faint one-word clip came out as an invented sentence ("I'm not
+    sure if I can get it.") where the 30 s decode heard nothing."""
+    tokens = len(result.sequences_ids[0])  # type: ignore[attr-defined]
+    mean = result.scores[0] * tokens / (tokens + 1)  # type: ignore[attr-defined]
+    return result.no_speech_prob > NO_SPEECH and mean < UNSURE  # type: ignore[attr-defined]
 
 
 def repetitive(text: str, threshold: float = 2.4) -> bool:
