@@ -192,6 +192,16 @@ async def test_only_a_turn_near_an_expected_answer_is_heard_as_one(
     assert words((await whisper.transcribe(said, expect=["yes", "no"])).text) == "yes"
 
 
+async def test_room_noise_alone_is_heard_as_nothing(whisper: WhisperSTT) -> None:
+    """A short window once made a sentence out of two seconds of hiss ("I'm going to
+    go to the ground."); Whisper's own no-speech test now hears nothing in it."""
+    rng = np.random.default_rng(7)
+    for seconds in (1, 2):
+        hiss = rng.standard_normal(16000 * seconds).astype(np.float32) * 0.03
+        heard = await whisper.transcribe(Audio((hiss * 32767).astype("<i2").tobytes(), 16000))
+        assert words(heard.text) == ""
+
+
 def test_a_looping_transcript_is_recognised() -> None:
     from speech.stt import repetitive
 
