@@ -140,7 +140,7 @@ class WhisperSTT:
         text = without_stutter(
             without_echo(self._tokenizer.decode(result.sequences_ids[0]).strip())
         )
-        if _no_speech(result):
+        if _invented(result, text, samples.size / SPEECH_RATE):
             text = ""
         if answers and not answers.includes(text):
             return answers.choose(self._next_logprobs(encoded), self._prompt) or text
@@ -164,14 +164,16 @@ class WhisperSTT:
         return scores
 
 
-def _no_speech(result: object) -> bool:
-    """Whisper's own test for a window with nothing said in it, as its 30 s decode
-    applies it: the model finds no speech likely and is unsure of what it wrote.
-    Without it a faint one-word clip came out as an invented sentence ("I'm not
-    sure if I can get it.") where the 30 s decode heard nothing."""
+def _invented(result: object, text: str, seconds: float) -> bool:
+    """A sentence made up where nothing was said: Whisper's own no-speech test (the
+    model finds no speech likely and is unsure of what it wrote) on more words than
+    the clip had time for. A faint one-word clip came out as "I'm not sure if I can
+    get it." where the 30 s decode heard nothing. A short low-confidence guess is
+    kept: on synthetic voices it is often half right ("Mark Payman")."""
     tokens = len(result.sequences_ids[0])  # type: ignore[attr-defined]
     mean = result.scores[0] * tokens / (tokens + 1)  # type: ignore[attr-defined]
-    return result.no_speech_prob > NO_SPEECH and mean < UNSURE  # type: ignore[attr-defined]
+    unsure = result.no_speech_prob > NO_SPEECH and mean < UNSURE  # type: ignore[attr-defined]
+    return unsure and len(text.split()) > 2 + 2 * seconds
 
 
 def repetitive(text: str, threshold: float = 2.4) -> bool:
