@@ -15,18 +15,21 @@ import asyncio
 import re
 import time
 import zlib
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from speech.answers import Answers, Expected, log_softmax
 from speech.audio import SPEECH_RATE, Audio
 from speech.models import whisper_path
 
 FULL_WINDOW = 30  # seconds: what Whisper was trained on
 SHORT_WINDOWS = (6, 8, 10)  # seconds: the encoder windows a short utterance may get
 MARGIN = 1.0  # seconds of room left after the speech inside a short window
+NO_SPEECH, UNSURE = 0.6, -1.0  # faster-whisper's defaults: no-speech probability, mean log-prob
 
 
 @dataclass(frozen=True)
@@ -66,24 +69,28 @@ class WhisperSTT:
         self._suppress = get_suppressed_tokens(self._tokenizer, (-1,))
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
 
-    async def transcribe(self, audio: Audio) -> Transcript:
+    async def transcribe(self, audio: Audio, expect: Sequence[Expected] = ()) -> Transcript:
         """Decodes run one at a time on their own thread: each already uses every
         core, and a speculative decode cancelled before it starts never runs, so a
         stale one cannot hold up the transcript the user is waiting for."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._worker, self.transcribe_now, audio)
+        return await loop.run_in_executor(self._worker, self.transcribe_now, audio, expect)
 
-    def transcribe_now(self, audio: Audio) -> Transcript:
+    def transcribe_now(self, audio: Audio, expect: Sequence[Expected] = ()) -> Transcript:
+        """`expect`: the answers the question just asked is likely to get ("yes",
+        "no"; a number as ("2", "two")); a short turn that is nearly one of them is
+        heard as it (speech/answers.py), anything else as Whisper hears it."""
         started = time.perf_counter()
         samples = audio.resampled(SPEECH_RATE).as_float()
         if samples.size == 0:
             return Transcript("", 0.0)
         text = None
+        answers = Answers(self._tokenizer, expect) if expect else None
         window = self.window_for(samples.size / SPEECH_RATE)
         # A short window that loops is tried once more at the longest short window
         # before the usual 30 s decode, which takes four times as long and 150 MB more.
         for size in dict.fromkeys([window, self.window]) if window else ():
-            text = self._short(samples, size)
+            text = self._short(samples, size, answers)
             if not repetitive(text):
                 break
             text = None
@@ -111,7 +118,7 @@ class WhisperSTT:
         )
         return " ".join(segment.text.strip() for segment in segments).strip()
 
-    def _short(self, samples: np.ndarray, window: int) -> str:
+    def _short(self, samples: np.ndarray, window: int, answers: Answers | None = None) -> str:
         """One greedy decode over a `window`-second encoder input."""
         extractor = self.model.feature_extractor
         features = extractor(samples)[:, : window * SPEECH_RATE // extractor.hop_length]
@@ -127,8 +134,46 @@ class WhisperSTT:
             max_length=min(most, self.model.max_length),
             suppress_blank=True,
             suppress_tokens=self._suppress,
+            return_scores=True,
+            return_no_speech_prob=True,
         )[0]
-        return without_echo(self._tokenizer.decode(result.sequences_ids[0]).strip())
+        text = without_stutter(
+            without_echo(self._tokenizer.decode(result.sequences_ids[0]).strip())
+        )
+        if _invented(result, text, samples.size / SPEECH_RATE):
+            text = ""
+        if answers and not answers.includes(text):
+            return answers.choose(self._next_logprobs(encoded), self._prompt) or text
+        return text
+
+    def _next_logprobs(self, encoded: object) -> Callable[[list[int]], np.ndarray]:
+        """Whisper's scores for the word piece after a prompt, on audio already encoded."""
+
+        def scores(tokens: list[int]) -> np.ndarray:
+            result = self.model.model.generate(
+                encoded,
+                [tokens],
+                beam_size=1,
+                max_length=len(tokens) + 1,
+                suppress_blank=True,
+                suppress_tokens=self._suppress,
+                return_logits_vocab=True,
+            )[0]
+            return log_softmax(np.asarray(result.logits[0][0], dtype=np.float64))
+
+        return scores
+
+
+def _invented(result: object, text: str, seconds: float) -> bool:
+    """A sentence made up where nothing was said: Whisper's own no-speech test (the
+    model finds no speech likely and is unsure of what it wrote) on more words than
+    the clip had time for. A faint one-word clip came out as "I'm not sure if I can
+    get it." where the 30 s decode heard nothing. A short low-confidence guess is
+    kept: on synthetic voices it is often half right ("Mark Payman")."""
+    tokens = len(result.sequences_ids[0])  # type: ignore[attr-defined]
+    mean = result.scores[0] * tokens / (tokens + 1)  # type: ignore[attr-defined]
+    unsure = result.no_speech_prob > NO_SPEECH and mean < UNSURE  # type: ignore[attr-defined]
+    return unsure and len(text.split()) > 2 + 2 * seconds
 
 
 def repetitive(text: str, threshold: float = 2.4) -> bool:
@@ -160,6 +205,25 @@ def without_echo(text: str) -> str:
         if i == 0 or _plain(s.split()) != _plain(sentences[i - 1].split())
     ]
     return " ".join(kept)
+
+
+def without_stutter(text: str) -> str:
+    """In a short window Whisper often fails to end after the last word and says it
+    again until its length cap ("Left Left Left", "8 8"): on real one-word answers
+    that was most of the errors. A loop runs to the end, so a word said again and
+    again at the end is kept once: when it is the whole transcript, or said three
+    times or more; a repeat mid-sentence or one "5 5" after other words stays."""
+    words = text.split()
+    plain = _plain(words)
+    start = len(words) - 1
+    while start > 0 and plain[start - 1] == plain[-1] and plain[-1]:
+        start -= 1
+    if start == len(words) - 1 or (start > 0 and len(words) - start < 3):
+        return text
+    last = words[start].rstrip(",")
+    stop = words[-1][-1]
+    ending = stop if stop in ".?!" and last[-1:] not in (".", "?", "!") else ""
+    return " ".join([*words[:start], last + ending])
 
 
 def _plain(words: list[str]) -> list[str]:

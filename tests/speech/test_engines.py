@@ -125,6 +125,84 @@ def test_a_sentence_whisper_says_twice_is_kept_once() -> None:
     assert without_echo("Add milk, add milk") == "Add milk, add milk"
 
 
+def test_a_word_whisper_keeps_saying_is_kept_once() -> None:
+    """On real one-word answers the short window's usual failure was the word said
+    again and again ("Left Left Left", "8 8"): the answer is the word once."""
+    from speech.stt import without_stutter
+
+    assert without_stutter("Left Left Left Left") == "Left"
+    assert without_stutter("5, 5.") == "5."
+    assert without_stutter("No. No.") == "No."
+    assert without_stutter("Add milk to my list list list") == "Add milk to my list"
+    # a repeat that may be meant stays: mid-sentence, or twice after other words
+    assert without_stutter("Set the code to 1 1") == "Set the code to 1 1"
+    assert without_stutter("Add milk, add milk") == "Add milk, add milk"
+    assert without_stutter("Yes.") == "Yes." and without_stutter("") == ""
+
+
+def _scores(tokenizer: object, after: dict[tuple[str, ...], dict[str, float]]):
+    """Whisper's next-piece scores as a test sets them: log-probabilities of the
+    named pieces after the named pieces, everything else far behind."""
+
+    def next_logprobs(tokens: list[int]) -> np.ndarray:
+        scores = np.full(51864, -30.0)
+        for before, pieces in after.items():
+            said = [t for piece in before for t in tokenizer.encode(piece)]
+            if tokens[len(tokens) - len(said) :] == said or not before:
+                for piece, score in pieces.items():
+                    scores[tokenizer.encode(piece)[0]] = score
+        return scores
+
+    return next_logprobs
+
+
+def test_an_expected_answer_is_heard_when_whisper_rates_it_close(whisper: WhisperSTT) -> None:
+    from faster_whisper.tokenizer import Tokenizer
+
+    from speech.answers import Answers
+
+    tokenizer = Tokenizer(whisper.model.hf_tokenizer, False)
+    numbers = Answers(tokenizer, [("9", "nine"), ("4", "four"), ("14", "fourteen")])
+    yes_no = Answers(tokenizer, ["yes", "no"])
+    # a short "nine" Whisper alone writes "No", with "nine" close behind
+    heard_no = _scores(tokenizer, {(): {" No": -0.4, " Nine": -1.5, " 9": -2.5}})
+    assert numbers.choose(heard_no, [1]) == "9"
+    assert yes_no.choose(heard_no, [1]) == "no"
+    # a word that is not an answer stays as heard
+    heard_stop = _scores(tokenizer, {(): {" Stop": -0.05, " Yes": -6.0}})
+    assert yes_no.choose(heard_stop, [1]) is None
+    # answers that begin alike are told apart by what follows the first piece
+    heard_14 = _scores(
+        tokenizer,
+        {(): {" Four": -0.2}, (" Four",): {"teen": -0.1, ".": -4.0}, ("teen",): {".": -0.1}},
+    )
+    assert numbers.choose(heard_14, [1]) == "14"
+    heard_4 = _scores(tokenizer, {(): {" Four": -0.2}, (" Four",): {"teen": -4.0, ".": -0.1}})
+    assert numbers.choose(heard_4, [1]) == "4"
+    assert yes_no.includes("Yes.") and numbers.includes("Nine") and not yes_no.includes("yes sir")
+
+
+async def test_only_a_turn_near_an_expected_answer_is_heard_as_one(
+    piper: PiperTTS, whisper: WhisperSTT
+) -> None:
+    said = piper.synthesize_now("Stop.", steady=True)
+    heard = await whisper.transcribe(said, expect=["yes", "no"])
+    assert words(heard.text) == "stop"
+    said = piper.synthesize_now("Yes.", steady=True)
+    assert words((await whisper.transcribe(said, expect=["yes", "no"])).text) == "yes"
+
+
+async def test_room_noise_alone_is_heard_as_nothing(whisper: WhisperSTT) -> None:
+    """A short window made a sentence out of two seconds of hiss ("I'm going to go to
+    the ground."); Whisper's own no-speech test on a clip too short for that many
+    words now hears nothing in it."""
+    rng = np.random.default_rng(7)
+    rng.standard_normal(112_000)  # the draws before the hiss that was heard as a sentence
+    hiss = rng.standard_normal(32_000).astype(np.float32) * 0.03
+    heard = await whisper.transcribe(Audio((hiss * 32767).astype("<i2").tobytes(), 16000))
+    assert words(heard.text) == ""
+
+
 def test_a_looping_transcript_is_recognised() -> None:
     from speech.stt import repetitive
 
