@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import col, select
 
 from skills.calendar.ical import ParsedEvent, parse_calendar, to_calendar
+from skills.calendar.importing import IMPORTED
 from skills.context import NotFound, SkillContext, SkillError
 from skills.history import ChangeSet, record_action, snapshot
 from skills.sealing import seal, unseal
@@ -285,19 +286,5 @@ class CalendarSync:
 
 def fingerprint(event: Event) -> str:
     """What the event says, without bookkeeping: equal fingerprints mean no edit."""
-    said = event.model_dump(
-        mode="json",
-        include={
-            "title",
-            "start_at",
-            "end_at",
-            "all_day",
-            "timezone",
-            "description",
-            "location",
-            "attendees",
-            "recurrence",
-            "exdates",
-        },
-    )
+    said = event.model_dump(mode="json", include=set(IMPORTED))
     return hashlib.sha256(json.dumps(said, sort_keys=True).encode()).hexdigest()
