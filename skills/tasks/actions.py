@@ -203,7 +203,7 @@ TASK_ACTIONS = [
             "task": "Added {title} to your tasks.",
         },
         proposals=(
-            "You don't have a {new_list} list. Create it and add {title}?",
+            "There's no {new_list} list yet. Create it and add {title}?",
             "Add {title} to your {list} list?",
             "Remind you to {title} {when}?",
             "Add {title} to your tasks?",
@@ -242,7 +242,7 @@ TASK_ACTIONS = [
         update_task,
         replies={"moved": "Moved {title} to {when}.", "changed": "Updated {title}."},
         proposals=(
-            "You don't have a {new_list} list. Create it and move {title} there?",
+            "There's no {new_list} list yet. Create it and move {title} there?",
             "Move {title} to {when}?",
             "Change {title}?",
         ),

@@ -134,7 +134,7 @@ async def test_claude_handles_the_long_tail_but_never_skips_a_confirmation(
         noted = await chat.say("jot down somewhere that I owe Dave for the pizza")
         assert noted["intent"]["source"] == "llm"
         assert noted["reply"] == (  # Claude's reading too starts no list unasked
-            "You don't have a money list. Create it and add Pay Dave back for the pizza?"
+            "There's no money list yet. Create it and add Pay Dave back for the pizza?"
         )
         done = await chat.say("yes")
         assert done["reply"] == "Added Pay Dave back for the pizza to your money list."
@@ -373,7 +373,7 @@ async def test_a_new_list_is_asked_about_and_never_made_on_a_no(
     chat = Chat(client, auth)
     asked = await chat.say("add this song to my workout playlist")
     assert (asked["reply"], asked["needs"]) == (
-        "You don't have a workout playlist list. Create it and add this song?",
+        "There's no workout playlist list yet. Create it and add this song?",
         "check",
     )
     assert (await chat.say("no"))["reply"] == "Okay, I won't."
@@ -382,7 +382,7 @@ async def test_a_new_list_is_asked_about_and_never_made_on_a_no(
 
     asked = await chat.say("put tent pegs and a lantern on my camping list")
     assert asked["reply"] == (
-        "You don't have a camping list. Create it and add tent pegs and lantern?"
+        "There's no camping list yet. Create it and add tent pegs and lantern?"
     )
     done = await chat.say("yes")
     assert done["reply"] == "Added tent pegs and lantern to your camping list."
@@ -393,7 +393,7 @@ async def test_a_new_list_is_asked_about_and_never_made_on_a_no(
     ]
     assert await _titles(client, auth, list="camping") == ["tent pegs", "lantern", "rope"]
     asked = await chat.say("move rope to my garage list")
-    assert asked["reply"] == "You don't have a garage list. Create it and move rope there?"
+    assert asked["reply"] == "There's no garage list yet. Create it and move rope there?"
     assert (await chat.say("no"))["reply"] == "Okay, I won't."
     assert len((await client.get("/v1/lists", headers=auth)).json()) == 1
 

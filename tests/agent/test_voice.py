@@ -89,6 +89,9 @@ async def test_bad_token_and_bad_frames(base_url: str, auth: dict) -> None:
 
 async def test_phone_audio_mulaw_at_8khz(base_url: str, auth: dict, piper: PiperTTS) -> None:
     token = auth["Authorization"].split()[1]
+    async with httpx.AsyncClient(base_url=base_url, headers=auth) as client:
+        # An existing list: a new one would be proposed, not made, by a spoken request.
+        (await client.post("/v1/lists", json={"name": "errands"})).raise_for_status()
     command = piper.synthesize_now("Add stamps to my errands list.", steady=True).resampled(8000)
     quiet = np.zeros(8000, dtype="<i2").tobytes()
     mulaw = mulaw_encode(quiet[:4800] + command.pcm + quiet)
