@@ -532,6 +532,7 @@ async def test_voice_listens_for_the_answers_its_question_expects(services, user
     assert await say("I spent money at Home Depot") == "How much was it?"
     assert await voice.expected() == NUMBERS
     assert ("5", "five") in NUMBERS and ("40", "forty") in NUMBERS
+    assert await say("5") == "Logged $5.00 at Home Depot under Materials."  # as heard
     other = VoiceResponder(services.assistant, user.id)  # another conversation
     assert await other.expected() is None
     # a question asked on another channel of the same conversation counts too
