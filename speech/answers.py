@@ -58,6 +58,13 @@ class Answers:
     def __bool__(self) -> bool:
         return bool(self._answers)
 
+    def may_replace(self, text: str) -> bool:
+        """Is Whisper's own transcript one a misheard answer could be: a single word
+        that is not already an answer? More words say more than an answer would ("no,
+        move it to Friday", "twelve fifty") and are left as heard; so is a turn heard
+        as nothing, where a hiss would otherwise come out as "no"."""
+        return len(_plain(text).split()) == 1 and not self.includes(text)
+
     def includes(self, text: str) -> bool:
         """Whisper already heard one of the answers (any spelling, case or stop)."""
         said = _plain(text)

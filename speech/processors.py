@@ -3,16 +3,18 @@
     transport in → TurnDetector → Transcriber → Replier → Speaker → transport out
 
 TurnDetector finds turns in the audio (Silero VAD, speech/endpoint.py) and starts an
-interruption when the user speaks; Transcriber runs Whisper, early on a short pause;
-Replier asks the agent (a `Responder`) and trims what the user did not hear when
-they talk over the reply; Speaker turns clauses into audio with Piper, the first
-clause first, fixed phrases from a cache.
+interruption when the user speaks; Transcriber runs Whisper, early on a short pause,
+listening for the answers the assistant's last question expects; Replier asks the
+agent (a `Responder`) and trims what the user did not hear when they talk over the
+reply; Speaker turns clauses into audio with Piper, the first clause first, fixed
+phrases from a cache.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from typing import Any
 
 from pipecat.audio.utils import create_stream_resampler
@@ -28,6 +30,7 @@ from pipecat.frames.frames import (
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
+from speech.answers import Expected
 from speech.audio import SPEECH_RATE, Audio
 from speech.endpoint import Endpointer, TurnEvent
 from speech.frames import (
@@ -162,7 +165,7 @@ class Transcriber(FrameProcessor):
             # transcript heard the whole turn.
             transcript = await early
         else:
-            transcript = await self.stt.transcribe(frame.audio)
+            transcript = await self.stt.transcribe(frame.audio, await self._expected())
         record.stages["stt"] = transcript.seconds * 1000
         record.stages["stt_wait"] = (now() - record.ended) * 1000
         text = transcript.text.strip()
@@ -172,10 +175,15 @@ class Transcriber(FrameProcessor):
     async def _transcribe_early(self, frame: TurnPaused) -> Transcript:
         """Speech-to-text on a pause; if the words already make a whole request, the
         turn ends now instead of after the long silence."""
-        transcript = await self.stt.transcribe(frame.audio)
+        transcript = await self.stt.transcribe(frame.audio, await self._expected())
         if transcript.text.strip() and await self.responder.complete(transcript.text):
             await self.push_frame(EndTurnNow(pause=frame.pause), FrameDirection.UPSTREAM)
         return transcript
+
+    async def _expected(self) -> Sequence[Expected]:
+        """What the assistant's last question expects, asked afresh for each decode:
+        the question may have come from another channel of the same conversation."""
+        return await self.responder.expected() or ()
 
     async def _forget_early(self) -> None:
         await stop_task(self._early)

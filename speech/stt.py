@@ -78,8 +78,9 @@ class WhisperSTT:
 
     def transcribe_now(self, audio: Audio, expect: Sequence[Expected] = ()) -> Transcript:
         """`expect`: the answers the question just asked is likely to get ("yes",
-        "no"; a number as ("2", "two")); a short turn that is nearly one of them is
-        heard as it (speech/answers.py), anything else as Whisper hears it."""
+        "no"; a number as ("2", "two")); a short turn Whisper hears as one word that is
+        nearly one of them is heard as it (speech/answers.py), anything else as
+        Whisper hears it."""
         started = time.perf_counter()
         samples = audio.resampled(SPEECH_RATE).as_float()
         if samples.size == 0:
@@ -142,7 +143,7 @@ class WhisperSTT:
         )
         if _invented(result, text, samples.size / SPEECH_RATE):
             text = ""
-        if answers and not answers.includes(text):
+        if answers and answers.may_replace(text):
             return answers.choose(self._next_logprobs(encoded), self._prompt) or text
         return text
 

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
+
+from speech.answers import Expected
 
 NOTHING_HEARD = "Sorry, I didn't hear anything. Please try again."
 
@@ -20,6 +22,12 @@ class Responder(Protocol):
     async def complete(self, text: str) -> bool:
         """Is ``text`` a whole request as it stands? Then a short pause after it ends
         the turn; otherwise the pipeline waits for the longer silence."""
+        ...
+
+    async def expected(self) -> Sequence[Expected] | None:
+        """The short answers the conversation is waiting for now ("yes" and "no" after
+        "Delete all 3 tasks?", numbers after "How much was it?"), or None when it asked
+        nothing: a one-word turn close to one of them is heard as it."""
         ...
 
     async def cut_short(self, heard: str) -> None:

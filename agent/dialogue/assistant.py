@@ -151,18 +151,27 @@ class Assistant:
         async with session_scope(self.sessions) as db:
             await cut_short_reply(db, user_id, session_id, heard)
 
+    async def waiting_for(
+        self, user_id: uuid.UUID, session_id: str
+    ) -> tuple[Pending, datetime] | None:
+        """What this conversation is waiting for (a detail, a yes), if anything, and the
+        user's local time now."""
+        async with self.sessions() as db:
+            user = await db.get(User, user_id)
+            if user is None:
+                return None
+            now = SkillContext.for_user(db, user, clock=self.clock, **self.context).local_now()
+            pending = (await load_state(db, user_id, session_id, now)).pending
+        return None if pending is None else (pending, now)
+
     async def answers_question(self, user_id: uuid.UUID, session_id: str, text: str) -> bool:
         """Does ``text`` answer what this conversation is waiting for — the detail we
         asked about ("tomorrow at nine" after "When?") or a yes or no? Then the words
         are a whole turn, though alone they are no request."""
-        async with self.sessions() as db:
-            user = await db.get(User, user_id)
-            if user is None:
-                return False
-            now = SkillContext.for_user(db, user, clock=self.clock, **self.context).local_now()
-            pending = (await load_state(db, user_id, session_id, now)).pending
-        if pending is None:
+        waiting = await self.waiting_for(user_id, session_id)
+        if waiting is None:
             return False
+        pending, now = waiting
         if pending.wants_yes:
             found = self.parser.rules.parse(text, UserContext(now=now))
             return found is not None and found.action in ANSWERS_TO_CONFIRM

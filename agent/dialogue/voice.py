@@ -5,11 +5,43 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, tzinfo
 
 from agent.dialogue.assistant import Assistant, Turn
 from intents.model import Intent, UserContext
+
+YES_NO = ("yes", "no")
+# Amounts said alone ("How much was it?" "Twelve."): each with its spelling, so that
+# "forty" is itself an answer rather than a "four" misheard.
+_SMALL = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+]
+_TENS = ["thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+NUMBERS = (
+    *((str(n), word) for n, word in enumerate(_SMALL)),
+    *((str(30 + 10 * n), word) for n, word in enumerate(_TENS)),
+)
 
 # Words a request does not end on: after them the speaker has more to say.
 DANGLING = frozenset(
@@ -86,6 +118,17 @@ class VoiceResponder:
         now = self.assistant.clock().astimezone(zone)
         context = UserContext(now=now, currency=currency)
         return await asyncio.to_thread(self.assistant.parser.rules.parse, text, context)
+
+    async def expected(self) -> Sequence[str | tuple[str, str]] | None:
+        """Yes or no after a confirmation or a check-back, an amount after "How much?";
+        None when nothing was asked or what was asked is no one-word answer."""
+        waiting = await self.assistant.waiting_for(self.user_id, self.session_id)
+        if waiting is None:
+            return None
+        pending, _now = waiting
+        if pending.wants_yes:
+            return YES_NO
+        return NUMBERS if pending.awaiting == "amount" else None
 
     async def cut_short(self, heard: str) -> None:
         await self.assistant.cut_short(self.user_id, self.session_id, heard)

@@ -506,3 +506,36 @@ async def test_a_time_alone_given_when_asked_keeps_the_day(
     [event] = (await client.get("/v1/events", headers=auth, params=window)).json()
     local = datetime.fromisoformat(event["start_at"]).astimezone(CHICAGO)
     assert (local.date(), local.hour) == (start.date(), 17)
+
+
+async def test_voice_listens_for_the_answers_its_question_expects(services, user) -> None:
+    """A confirmation waits for yes or no, "How much was it?" for an amount: the
+    speech pipeline listens for those on the next turn; with nothing asked, or a
+    question no one word answers ("When?"), it listens for nothing in particular."""
+    from agent.dialogue.assistant import Turn
+    from agent.dialogue.voice import NUMBERS, YES_NO, VoiceResponder
+
+    voice = VoiceResponder(services.assistant, user.id)
+
+    async def say(text: str) -> str:
+        return "".join([c async for c in voice.reply(text, {})])
+
+    assert await voice.expected() is None
+    await say("add milk to my shopping list")
+    assert await voice.expected() is None
+    assert await say("delete all my tasks") == "Delete all 1 task?"
+    assert await voice.expected() == YES_NO
+    assert await say("no") == "Okay, never mind."
+    assert await voice.expected() is None
+    assert (await say("remind me to call mom")).endswith("?")
+    assert await voice.expected() is None  # a time is no one-word answer
+    assert await say("I spent money at Home Depot") == "How much was it?"
+    assert await voice.expected() == NUMBERS
+    assert ("5", "five") in NUMBERS and ("40", "forty") in NUMBERS
+    assert await say("5") == "Logged $5.00 at Home Depot under Materials."  # as heard
+    other = VoiceResponder(services.assistant, user.id)  # another conversation
+    assert await other.expected() is None
+    # a question asked on another channel of the same conversation counts too
+    text = VoiceResponder(services.assistant, user.id)
+    await services.assistant.converse(Turn("delete all my tasks", user.id, text.session_id))
+    assert await text.expected() == YES_NO

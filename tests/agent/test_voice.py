@@ -311,3 +311,45 @@ async def test_a_whole_request_ends_its_turn_on_the_short_pause(
             heard = (await next_event(socket, "transcript"))["text"]
             ended_by.append((heard, (await next_event(socket, "timings"))["ended_by"]))
     assert [how for _heard, how in ended_by] == ["whole request", "silence"], ended_by
+
+
+def clipped_yes(piper: PiperTTS) -> bytes:
+    """A "yes" whose first 80 ms the microphone missed: Whisper alone hears "S",
+    with "yes" a close second."""
+    said = piper.synthesize_now("Yes?", steady=True).resampled(16000)
+    samples = np.frombuffer(said.pcm, dtype="<i2")
+    voiced = np.flatnonzero(np.abs(samples) > 327)
+    return samples[voiced[0] + 1280 : voiced[-1]].tobytes()
+
+
+async def spoken_turn(socket, pcm: bytes) -> tuple[str, str]:
+    """One turn: what was heard and what was said back."""
+    await send_audio(socket, silence(0.3) + pcm + silence(1.0))
+    transcript = await next_event(socket, "transcript")
+    reply = await next_event(socket, "reply")
+    await next_event(socket, "audio_end")
+    return transcript["text"], reply["text"]
+
+
+async def test_a_one_word_yes_to_a_confirmation_is_acted_on(
+    base_url: str, auth: dict, piper: PiperTTS
+) -> None:
+    """After "Delete all 2 tasks?" a short, clipped "yes" is heard as the answer it
+    nearly is; the same sound with no question pending is left as Whisper hears it,
+    and nothing is deleted by it."""
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        for title in ("milk", "eggs"):
+            response = await client.post("/v1/tasks", headers=auth, json={"title": title})
+            assert response.status_code == 201, response.text
+    delete_all = piper.synthesize_now("Delete all of my tasks.", steady=True).resampled(16000)
+    async with connect(socket_url(base_url, auth)) as socket:
+        await socket.recv()  # ready
+        heard, _ = await spoken_turn(socket, clipped_yes(piper))
+        assert heard.lower().strip(" .!?") != "yes"  # nothing asked: no answer is expected
+        _, asked = await spoken_turn(socket, delete_all.pcm)
+        assert asked == "Delete all 2 tasks?"
+        heard, done = await spoken_turn(socket, clipped_yes(piper))
+    assert heard == "yes"
+    assert done == "Deleted 2 tasks."
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        assert (await client.get("/v1/tasks", headers=auth)).json() == []

@@ -192,6 +192,20 @@ async def test_only_a_turn_near_an_expected_answer_is_heard_as_one(
     assert words((await whisper.transcribe(said, expect=["yes", "no"])).text) == "yes"
 
 
+async def test_only_a_one_word_turn_may_be_heard_as_an_expected_answer(
+    piper: PiperTTS, whisper: WhisperSTT
+) -> None:
+    """A longer turn says more than yes or no and keeps its words; hiss heard as
+    nothing stays nothing, though "no" is Whisper's likeliest first word for it."""
+    said = piper.synthesize_now("No, move it to Friday.", steady=True)
+    heard = await whisper.transcribe(said, expect=["yes", "no"])
+    assert "friday" in words(heard.text)
+    hiss = np.random.default_rng(2).standard_normal(32_000).astype(np.float32) * 0.03
+    noise = Audio((hiss * 32767).astype("<i2").tobytes(), 16000)
+    assert words((await whisper.transcribe(noise)).text) == ""
+    assert words((await whisper.transcribe(noise, expect=["yes", "no"])).text) == ""
+
+
 async def test_room_noise_alone_is_heard_as_nothing(whisper: WhisperSTT) -> None:
     """A short window made a sentence out of two seconds of hiss ("I'm going to go to
     the ground."); Whisper's own no-speech test on a clip too short for that many
