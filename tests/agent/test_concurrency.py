@@ -40,6 +40,7 @@ async def test_more_conversations_than_pooled_connections(
     # once stalls here until the pool gives up.
     pooled = services.engine.pool.size() + services.engine.pool._max_overflow  # type: ignore[attr-defined]
     count = pooled + 5
+    (await client.post("/v1/lists", headers=auth, json={"name": "house"})).raise_for_status()
     said = [f"add chore {n} to my house list" for n in range(count)]
     answers = await asyncio.wait_for(
         asyncio.gather(*(_converse(client, auth, text) for text in said)), timeout=25
