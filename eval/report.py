@@ -98,9 +98,11 @@ def real_voices(turns: list[TurnResult], expected: list[Any]) -> dict[str, Any]:
         (normalized(r.reference), normalized(t.heard or "")) for t, r in pairs if r.kind == ORDERS
     ]
     heard = [words_heard(ref, hyp) for ref, hyp in orders]
+    latencies = [t.latency for t, _r in pairs if t.latency is not None]
     return {
         "words": len(words),
         "orders": len(orders),
+        "latency_p50_ms": percentile(latencies, 0.5),
         "words_wer": jiwer.wer([r for r, _ in words], [h for _, h in words]) if words else None,
         "words_exact": _share(sum(r == h for r, h in words), len(words)),
         "slot_recall": _share(sum(f for f, _ in heard), sum(n for _, n in heard)),
@@ -124,6 +126,7 @@ ROWS: list[tuple[str, str, str]] = [  # label, path into the summary, unit
     ("barge-in stop p50", "barge_in_stop_ms.p50", "ms"),
     ("false cut-off rate", "false_cut_off_rate", "%"),
     ("word error rate (synthetic)", "wer", "%"),
+    ("real voices: latency p50", "real_voices.latency_p50_ms", "ms"),
     ("real words: word error rate", "real_voices.words_wer", "%"),
     ("real words: heard exactly", "real_voices.words_exact", "%"),
     ("real orders: slot words heard", "real_voices.slot_recall", "%"),

@@ -69,10 +69,14 @@ def test_real_voices_are_scored_apart_from_the_synthetic_wer() -> None:
         "A large latte with oat milk, a large latte",
         "A drip coffee please.",
     ]
-    turns = [TurnResult(e.text, heard=h) for e, h in zip(expected, heard, strict=True)]
+    turns = [
+        TurnResult(e.text, heard=h, latency=100.0 * n)
+        for n, (e, h) in enumerate(zip(expected, heard, strict=True))
+    ]
     assert accuracy(turns, expected)["wer"] == 0.0  # the orders' slot words are no transcript
     real = real_voices(turns, expected)
     assert (real["words"], real["orders"]) == (2, 2)
+    assert real["latency_p50_ms"] == 250.0  # of the real turns only
     assert real["words_wer"] == 0.5 and real["words_exact"] == 0.5
     assert real["slot_recall"] == 1.0 and real["orders_whole"] == 1.0
     assert real["repeat_rate"] == 0.5
