@@ -2,20 +2,31 @@
 harness measures ours against, over the same WebSocket protocol.
 
 pipecat's own pieces with their defaults: `WhisperSTTService` (Whisper tiny.en from
-its PyPI package, pipecat's compute type and decoding), Silero VAD with pipecat's
-default parameters on the user aggregator (and the default turn strategy: Smart
-Turn, which ships in the wheel), `PiperTTSService` with the same Piper voice.
+its PyPI package, pipecat's compute type and decoding: the whole 30 s window; or, with
+`--whisper base --compute-type int8`, the model ours runs, quantized as ours runs it,
+so that only the pipeline differs), Silero VAD with pipecat's default parameters on
+the user aggregator (and the default turn strategy: Smart Turn, which ships in the
+wheel), `PiperTTSService` with the same Piper voice.
 
-    python -m eval.baseline --port 8766      (LIFEOS_* settings as for `lifeos serve`)
+Stock pipecat builds its services per connection, and each loads its model. Here, as
+in our service, Whisper and Piper are loaded and warmed once per process before
+/readyz answers, and every connection's services share them: what the harness
+compares is the pipeline, not who reloads a model.
+
+    python -m eval.baseline [--port 8766] [--whisper tiny.en|base] [--compute-type int8]
+    (LIFEOS_* settings as for `lifeos serve`)
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import uvicorn
 from fastapi import FastAPI, WebSocket, status
 from pipecat.audio.vad.silero import SileroVADAnalyzer
@@ -38,6 +49,7 @@ from pipecat.processors.aggregators.llm_response_universal import (
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 from pipecat.services.piper.tts import PiperTTSService
+from pipecat.services.tts_service import TTSService
 from pipecat.services.whisper.stt import WhisperSTTService
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
 from pipecat.workers.runner import WorkerRunner
@@ -48,9 +60,55 @@ from agent.dialogue.voice import VoiceResponder
 from agent.services import Services
 from agent.settings import Settings
 from speech.logs import quiet_pipecat
-from speech.models import piper_voice, whisper_path
+from speech.models import WHISPER_MODELS, piper_voice, whisper_path
 from speech.protocol import VoiceProtocol
 from speech.turn import Responder
+
+
+class SharedWhisperSTT(WhisperSTTService):
+    """pipecat's Whisper service on a model loaded once for the process."""
+
+    def __init__(self, model: Any, **kwargs: Any) -> None:
+        self._shared_model = model  # before the base's __init__, which calls _load
+        super().__init__(**kwargs)
+
+    def _load(self) -> None:
+        self._model = self._shared_model
+
+
+class SharedPiperTTS(PiperTTSService):
+    """pipecat's Piper service on a voice loaded once for the process. Its own
+    __init__ loads the voice from disk, so this one sets up the TTS base as it
+    does, with the same arguments, and takes the loaded voice instead."""
+
+    def __init__(self, voice: Any, name: str, **kwargs: Any) -> None:
+        TTSService.__init__(
+            self,
+            push_start_frame=True,
+            push_stop_frames=True,
+            settings=self.Settings(model=None, voice=name, language=None),
+            **kwargs,
+        )
+        self._voice = voice
+
+
+class Models:
+    """Whisper (on the CPU; pipecat's default compute type is "default": the saved
+    model's) and Piper, loaded and exercised once so the first turn does not pay."""
+
+    def __init__(self, whisper: str, compute_type: str = "default") -> None:
+        from faster_whisper import WhisperModel
+        from piper import PiperVoice
+
+        self.whisper_path = str(whisper_path(whisper))
+        self.compute_type = compute_type
+        self.whisper = WhisperModel(self.whisper_path, device="cpu", compute_type=compute_type)
+        model, config = piper_voice()
+        self.voice_name = Path(model).stem
+        self.voice = PiperVoice.load(model, config_path=config)
+        segments, _info = self.whisper.transcribe(np.zeros(16000, np.float32), language="en")
+        list(segments)
+        list(self.voice.synthesize("Ready."))
 
 
 class AgentAsLLM(FrameProcessor):
@@ -96,11 +154,14 @@ def _last_user_text(context: LLMContext) -> str:
     return ""
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(
+    settings: Settings, whisper: str = "tiny.en", compute_type: str = "default"
+) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         quiet_pipecat()
         app.state.services = Services.build(settings)
+        app.state.models = await asyncio.to_thread(Models, whisper, compute_type)
         try:
             yield
         finally:
@@ -142,14 +203,14 @@ def create_app(settings: Settings) -> FastAPI:
                 allowed_origins=[],
             ),
         )
-        stt = WhisperSTTService(
-            device="cpu", settings=WhisperSTTService.Settings(model=str(whisper_path("tiny.en")))
+        models: Models = socket.app.state.models
+        stt = SharedWhisperSTT(
+            models.whisper,
+            device="cpu",
+            compute_type=models.compute_type,
+            settings=WhisperSTTService.Settings(model=models.whisper_path),
         )
-        model, _config = piper_voice()
-        tts = PiperTTSService(
-            download_dir=Path(model).parent,
-            settings=PiperTTSService.Settings(voice=Path(model).stem),
-        )
+        tts = SharedPiperTTS(models.voice, models.voice_name)
         user, assistant = LLMContextAggregatorPair(
             LLMContext(), user_params=LLMUserAggregatorParams(vad_analyzer=SileroVADAnalyzer())
         )
@@ -187,8 +248,15 @@ def create_app(settings: Settings) -> FastAPI:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument(
+        "--whisper", choices=WHISPER_MODELS, default="tiny.en", help="pipecat's default: tiny.en"
+    )
+    parser.add_argument(
+        "--compute-type", default="default", help="CTranslate2's; pipecat's default: default"
+    )
     args = parser.parse_args()
-    uvicorn.run(create_app(Settings()), host="127.0.0.1", port=args.port, log_level="warning")
+    app = create_app(Settings(), args.whisper, args.compute_type)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":

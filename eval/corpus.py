@@ -3,6 +3,10 @@ Piper and several espeak-ng voices and speeds, some with a pause mid-sentence,
 mixed with noise at several signal-to-noise ratios, some as 8 kHz μ-law phone
 audio. Speech is generated into a cache folder on first use (never committed);
 where the speech ends in each clip is known to the sample.
+
+Real voices: one-word commands and spoken orders recorded by real people
+(eval.real_voices), streamed as they were recorded, room sound and all; where
+their speech ends is found by Silero VAD.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import numpy as np
 import yaml
 
 from eval.devset import load_dev_set
+from eval.real_voices import Recording, load_orders, load_words, speech_dir
 from speech.audio import Audio, read_wav
 
 SCRIPTS = Path(__file__).parent / "data" / "scripts.yaml"
@@ -46,6 +51,7 @@ class Turn:
     voice: str = "piper-joe"
     snr: float | None = None
     pause: bool = False  # a pause in the middle of the sentence
+    recording: Recording | None = None  # a real person's recording instead of a voice
 
 
 @dataclass
@@ -98,14 +104,34 @@ def build(*, quick: bool = False, full: bool = False) -> list[Script]:
         )
         for raw in yaml.safe_load(SCRIPTS.read_text())["scripts"]
     ]
+    real = real_voices(quick=quick, full=full)
     if quick:
-        return [singles[0], singles[2], singles[11], scripts[3]]  # one of them by phone
+        return [singles[0], singles[2], singles[11], scripts[3], *real]  # one by phone
     chosen = singles if full else singles[::8]
-    return chosen + scripts
+    return chosen + scripts + real
+
+
+def real_voices(*, quick: bool = False, full: bool = False) -> list[Script]:
+    """One script per recording, none if the recordings are not there. The default
+    takes every third word (every word still appears) and every twentieth order;
+    --quick a "yes", a "no" and one order."""
+    if speech_dir() is None:
+        return []
+    words = [(f"real-words-{i:03d}", r) for i, r in enumerate(load_words())]
+    orders = [(f"real-order-{i:03d}", r) for i, r in enumerate(load_orders())]
+    if quick:
+        words = [next(w for w in words if w[1].reference == said) for said in ("yes", "no")]
+        orders = orders[:1]
+    elif not full:
+        words, orders = words[::3], orders[::20]
+    return [Script(name, [Turn(r.reference, recording=r)]) for name, r in words + orders]
 
 
 def speech(turn: Turn) -> np.ndarray:
-    """The words alone (16 kHz, float, silence trimmed), cached by voice and text."""
+    """The words alone (16 kHz, float, silence trimmed), cached by voice and text;
+    a recording's whole audio."""
+    if turn.recording is not None:
+        return turn.recording.audio.astype(np.float32) / 32768
     key = hashlib.blake2b(
         f"{turn.voice}|{turn.text}|{turn.pause}".encode(), digest_size=8
     ).hexdigest()
@@ -125,6 +151,10 @@ def speech(turn: Turn) -> np.ndarray:
 
 
 def clip(turn: Turn, *, phone: bool, tail: float, seed: int) -> Clip:
+    if turn.recording is not None:  # as recorded, then digital silence
+        recorded = turn.recording
+        pcm = recorded.audio.astype("<i2").tobytes() + bytes(2 * int(tail * RATE))
+        return Clip(pcm, RATE, *recorded.speech_span)
     words = speech(turn)
     lead = int(LEAD * RATE)
     signal = np.concatenate([np.zeros(lead, np.float32), words, np.zeros(int(tail * RATE))])

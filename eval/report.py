@@ -1,5 +1,5 @@
 """Figures from a harness run: summary per configuration, the Markdown table with
-ratios against the baseline, PNG plots, and two runs side by side."""
+ours against each baseline, PNG plots, and two runs side by side."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import numpy as np
 from eval.client import TurnResult
 from eval.corpus import Script
 from eval.devset import _matches, load_dev_set
+from eval.real_voices import ORDERS, WORDS, repeats, words_heard
 from eval.stt import normalized
 from intents.model import UserContext
 from intents.rules import RuleParser
@@ -42,6 +43,7 @@ def summarize(run: dict[str, Any], scripts: list[Script]) -> dict[str, Any]:
         "false_cut_off_rate": sum(t.cut_off for t in paused) / len(paused) if paused else None,
         "paused_turns": len(paused),
         **accuracy(turns, expected),
+        "real_voices": real_voices(turns, expected),
         "effects": f"{sum(run['effects'].values())}/{len(run['effects'])}",
         "cold_start_s": run["cold_start_s"],
         "memory_mb": run["memory_mb"],
@@ -49,14 +51,16 @@ def summarize(run: dict[str, Any], scripts: list[Script]) -> dict[str, Any]:
 
 
 def accuracy(turns: list[TurnResult], expected: list[Any]) -> dict[str, Any]:
-    """WER of the transcripts; intent and slots from the transcripts and, for
-    comparison, from the text itself (the local grammar, at the dev set's "now")."""
+    """WER of the synthetic voices' transcripts; intent and slots from the transcripts
+    and, for comparison, from the text itself (the local grammar, at the dev set's
+    "now"). Real voices are scored apart (`real_voices`)."""
     global _parser
     _parser = _parser or RuleParser()
     now, _cases = load_dev_set()
     context = UserContext(now=now)
-    refs = [normalized(e.text) for e in expected]
-    hyps = [normalized(t.heard or "") for t in turns]
+    voiced = [(t, e) for t, e in zip(turns, expected, strict=True) if e.recording is None]
+    refs = [normalized(e.text) for _t, e in voiced]
+    hyps = [normalized(t.heard or "") for t, _e in voiced]
     scores: dict[str, list[int]] = {"audio": [0, 0, 0, 0], "text": [0, 0, 0, 0]}
     for turn, want in zip(turns, expected, strict=True):
         if want.intent is None:
@@ -81,6 +85,32 @@ def accuracy(turns: list[TurnResult], expected: list[Any]) -> dict[str, Any]:
     }
 
 
+def real_voices(turns: list[TurnResult], expected: list[Any]) -> dict[str, Any]:
+    """Real people's one-word commands: WER, and the share heard exactly. Their spoken
+    orders (no transcript): the share of slot words heard, of orders with every slot
+    word heard, and of hearings that repeat themselves. Orders are not requests the
+    product serves, so no intent is scored on them."""
+    pairs = [(t, e.recording) for t, e in zip(turns, expected, strict=True) if e.recording]
+    words = [
+        (normalized(r.reference), normalized(t.heard or "")) for t, r in pairs if r.kind == WORDS
+    ]
+    orders = [
+        (normalized(r.reference), normalized(t.heard or "")) for t, r in pairs if r.kind == ORDERS
+    ]
+    heard = [words_heard(ref, hyp) for ref, hyp in orders]
+    latencies = [t.latency for t, _r in pairs if t.latency is not None]
+    return {
+        "words": len(words),
+        "orders": len(orders),
+        "latency_p50_ms": percentile(latencies, 0.5),
+        "words_wer": jiwer.wer([r for r, _ in words], [h for _, h in words]) if words else None,
+        "words_exact": _share(sum(r == h for r, h in words), len(words)),
+        "slot_recall": _share(sum(f for f, _ in heard), sum(n for _, n in heard)),
+        "orders_whole": _share(sum(f == n for f, n in heard), len(heard)),
+        "repeat_rate": _share(sum(repeats(h) for _, h in orders), len(orders)),
+    }
+
+
 def _share(hits: int, total: int) -> float | None:
     return hits / total if total else None
 
@@ -95,7 +125,13 @@ ROWS: list[tuple[str, str, str]] = [  # label, path into the summary, unit
     *[(f"stage {s} p50", f"stages_p50_ms.{s}", "ms") for s in STAGES],
     ("barge-in stop p50", "barge_in_stop_ms.p50", "ms"),
     ("false cut-off rate", "false_cut_off_rate", "%"),
-    ("word error rate", "wer", "%"),
+    ("word error rate (synthetic)", "wer", "%"),
+    ("real voices: latency p50", "real_voices.latency_p50_ms", "ms"),
+    ("real words: word error rate", "real_voices.words_wer", "%"),
+    ("real words: heard exactly", "real_voices.words_exact", "%"),
+    ("real orders: slot words heard", "real_voices.slot_recall", "%"),
+    ("real orders: every slot word heard", "real_voices.orders_whole", "%"),
+    ("real orders: hearing repeats itself", "real_voices.repeat_rate", "%"),
     ("intent accuracy (audio)", "intent_accuracy", "%"),
     ("slot exactness (audio)", "slot_exactness", "%"),
     ("intent accuracy (text)", "text_intent_accuracy", "%"),
@@ -125,20 +161,37 @@ def _show(value: Any, unit: str) -> str:
     return f"{value:.0f} {unit}"
 
 
-def _ratio(ours: Any, theirs: Any) -> str:
+def _ratio(ours: Any, theirs: Any) -> float | None:
     if not isinstance(ours, int | float) or not isinstance(theirs, int | float) or not theirs:
-        return "–"
-    return f"{ours / theirs:.2f}×"
+        return None
+    return ours / theirs
+
+
+def ratios(configs: dict[str, dict[str, Any]]) -> dict[str, dict[str, float | None]]:
+    """The first configuration (ours) divided by each other one, metric by metric."""
+    names = list(configs)
+    if len(names) < 2:
+        return {}
+    first = configs[names[0]]
+    return {
+        other: {path: _ratio(_get(first, path), _get(configs[other], path)) for _, path, _u in ROWS}
+        for other in names[1:]
+    }
 
 
 def _table(columns: list[tuple[str, dict[str, Any]]], title: str) -> str:
+    """A column per configuration, then the first one's ratio to each of the others."""
     names = [name for name, _ in columns]
-    lines = [f"### {title}", "", "| metric | " + " | ".join(names) + " | ratio |"]
-    lines.append("|---" * (len(names) + 2) + "|")
+    shared = ratios(dict(columns))
+    heads = names + [f"{names[0]} ÷ {other}" for other in shared]
+    lines = [f"### {title}", "", "| metric | " + " | ".join(heads) + " |"]
+    lines.append("|---" * (len(heads) + 1) + "|")
     for label, path, unit in ROWS:
-        values = [_get(summary, path) for _, summary in columns]
-        ratio = _ratio(values[0], values[1]) if len(values) == 2 else "–"
-        lines.append(f"| {label} | " + " | ".join(_show(v, unit) for v in values) + f" | {ratio} |")
+        cells = [_show(_get(summary, path), unit) for _, summary in columns]
+        for by_path in shared.values():
+            ratio = by_path[path]
+            cells.append("–" if ratio is None else f"{ratio:.2f}×")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -146,16 +199,35 @@ def markdown(result: dict[str, Any]) -> str:
     configs = result["configs"]
     turns = next(iter(configs.values()))["turns"] if configs else 0
     title = f"Voice-to-voice, {result['corpus']} corpus ({turns} turns), {result['when']}"
-    return _table(list(configs.items()), title)
+    note = result.get("real_voices")
+    return _table(list(configs.items()), title) + (f"\nReal voices: {note}\n" if note else "")
 
 
 def compare(first: dict[str, Any], second: dict[str, Any], a: str, b: str) -> str:
+    """Each configuration in run A against itself in run B, then how ours compared
+    with each baseline in either run."""
     parts = []
     for name in first["configs"]:
         if name in second["configs"]:
             columns = [(a, first["configs"][name]), (b, second["configs"][name])]
             parts.append(_table(columns, f"{name}: {a} vs {b}"))
+    parts.append(_ratio_table([(a, first), (b, second)]))
     return "\n".join(parts)
+
+
+def _ratio_table(runs: list[tuple[str, dict[str, Any]]]) -> str:
+    columns = [
+        (f"{run}: {next(iter(result['configs']))} ÷ {other}", by_path)
+        for run, result in runs
+        for other, by_path in ratios(result["configs"]).items()
+    ]
+    lines = ["### each run's first configuration ÷ each baseline", ""]
+    lines.append("| metric | " + " | ".join(name for name, _ in columns) + " |")
+    lines.append("|---" * (len(columns) + 1) + "|")
+    for label, path, _unit in ROWS:
+        cells = ["–" if by[path] is None else f"{by[path]:.2f}×" for _, by in columns]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def plots(result: dict[str, Any], folder: Path) -> None:
