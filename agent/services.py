@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import hmac
 import uuid
@@ -66,6 +67,12 @@ class Services:
         await self.voice_models()
         if self.assistant is not None:
             await asyncio.to_thread(self.assistant.parser.rules.warm_up_all)
+        # The models are millions of objects that live as long as the process. Left to
+        # the collector, each full collection walks them all, holding the GIL (and so the
+        # event loop) for a quarter of a second or more whenever a large import makes
+        # enough garbage to trigger one; frozen, they are never walked again.
+        gc.collect()
+        gc.freeze()
         self.ready = True
 
     @classmethod

@@ -30,6 +30,7 @@ from store.models import (
     Transaction,
 )
 from store.repositories import audit
+from store.types import encode_json
 
 UNDOABLE_TABLES: dict[str, type[SQLModel]] = {
     model.__tablename__: model  # type: ignore[misc]
@@ -95,6 +96,22 @@ def record_action(
     )
 
 
+async def record_bulk_action(
+    ctx: SkillContext,
+    action: str,
+    resource_type: str,
+    resource_id: uuid.UUID | None,
+    changes: ChangeSet,
+    **facts: Any,
+) -> AuditEntry:
+    """``record_action`` for an import's thousands of changes: the audit row's JSON
+    (megabytes) is written in a worker thread, not on the event loop at commit."""
+    meta = await encode_json({**facts, "changes": changes.changes, "undone": False})
+    return audit.record(
+        ctx.session, ctx.user_id, action, resource_type, resource_id, meta=meta, ip=ctx.ip
+    )
+
+
 @dataclass(frozen=True)
 class Undone:
     action: str  # the action that was reversed, e.g. "tasks.create"
@@ -108,7 +125,9 @@ async def undo_last(ctx: SkillContext) -> Undone:
         raise SkillError("there is nothing to undo")
     for change in reversed(entry.meta["changes"]):
         await _revert(ctx, change)
-    entry.meta = {**entry.meta, "undone": True}  # reassign: JSON columns track whole values
+    # Reassigned (JSON columns track whole values), and encoded in a thread: an
+    # import's entry holds every row it added.
+    entry.meta = await encode_json({**entry.meta, "undone": True})
     ctx.session.add(entry)
     audit.record(
         ctx.session,

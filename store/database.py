@@ -13,6 +13,8 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from store.types import dumps_json
+
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 # An execution option: this connection's transactions only read. On SQLite they begin
 # DEFERRED and run beside the writer; every other transaction takes the write lock first
@@ -60,6 +62,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     Statement parameters are users' words and amounts: errors and logs leave them out."""
     parsed = parse_database_url(url)
     kwargs.setdefault("hide_parameters", True)
+    kwargs.setdefault("json_serializer", dumps_json)  # takes pre-encoded values as they are
     if parsed.drivername.startswith("sqlite"):
         if parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,7 @@ from skills.calendar.schemas import (
 from skills.calendar.slots import Interval, rank_slots, working_windows
 from skills.calendar.sync import CalendarSync, SyncReport
 from skills.context import NotFound, SkillContext, SkillError
-from skills.history import ChangeSet, record_action, snapshot
+from skills.history import ChangeSet, record_action, record_bulk_action, snapshot
 from skills.records import owned
 from skills.recurrence import normalize_rule
 from skills.types import TIME_LIMITS, check_time
@@ -34,6 +34,7 @@ from store.models import CalendarTombstone, Event
 from store.models.users import validate_timezone
 
 MAX_CONFLICTS = 1_000  # pairs: long overlapping repeats could otherwise make millions
+IMPORT_BATCH = 500  # events per insert statement
 
 
 def public(event: Event) -> EventPublic:
@@ -277,8 +278,11 @@ class CalendarService:
             self.ctx.now(),
             {row[0]: dict(zip(IMPORTED, row[1:], strict=True)) for row in stored},
         )
-        if plan.rows:  # one bulk insert, not one unit of work per event
-            await self.session.exec(insert(Event), params=plan.rows)
+        # Bulk inserts, not one unit of work per event; in batches, because SQLAlchemy
+        # prepares a statement's parameters on the event loop (10,000 rows: 0.2 s).
+        for start in range(0, len(plan.rows), IMPORT_BATCH):
+            batch = plan.rows[start : start + IMPORT_BATCH]
+            await self.session.exec(insert(Event), params=batch)
         changes = plan.created
         counts = {"created": len(plan.rows), "updated": 0, "unchanged": plan.unchanged}
         for item in plan.updates:
@@ -296,7 +300,7 @@ class CalendarService:
             changes.updated(current, before)
             counts["updated"] += 1
         await self.session.flush()
-        record_action(self.ctx, "calendar.import", "event", None, changes, **counts)
+        await record_bulk_action(self.ctx, "calendar.import", "event", None, changes, **counts)
         return counts
 
     # --- helpers -------------------------------------------------------------

@@ -13,6 +13,8 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from pydantic_core import to_jsonable_python
 from sqlalchemy import bindparam, insert
@@ -30,7 +32,7 @@ from skills.finance.statements import (
     parse_csv,
     parse_ofx,
 )
-from skills.history import ChangeSet, record_action
+from skills.history import ChangeSet, record_bulk_action
 from store.models import Account, Category, Transaction, TransactionKind
 
 MAX_LINES = 20_000
@@ -83,6 +85,18 @@ def keyed_lines(account_id: uuid.UUID, lines: list[StatementLine]) -> dict[str, 
     return keyed
 
 
+def checked_lines(target: Account, lines: list[StatementLine]) -> dict[str, StatementLine]:
+    """Every amount checked against the account's currency before anything is stored,
+    then the lines keyed for deduplication. CPU work: call it in a thread."""
+    for number, line in enumerate(lines, start=1):
+        if line.amount:
+            try:
+                amount_in(abs(line.amount), target.currency)
+            except SkillError as exc:
+                raise SkillError(f"statement line {line.line or number}: {exc}") from exc
+    return keyed_lines(target.id, lines)
+
+
 def _chunks(items: list, size: int = BATCH) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -96,23 +110,19 @@ class StatementImporter:
     async def import_statement(
         self, data: bytes, *, account: str | None = None, columns: CsvColumns | None = None
     ) -> ImportResult:
+        # Every step that touches all the lines runs in a worker thread, in small
+        # Python steps the event loop can run between: a 20,000-line import must not
+        # hold up anyone else's requests for more than a moment.
         statement = await asyncio.to_thread(read_statement, data, columns)
         name = (account or statement.account or "Imported").strip()
         target = await self._account(name, statement)
-        for number, line in enumerate(statement.lines, start=1):
-            if line.amount:  # check every amount before storing anything
-                try:
-                    amount_in(abs(line.amount), target.currency)
-                except SkillError as exc:
-                    where = line.line or number
-                    raise SkillError(f"statement line {where}: {exc}") from exc
-        keyed = keyed_lines(target.id, statement.lines)
+        keyed = await asyncio.to_thread(checked_lines, target, statement.lines)
         stored = await self._existing_keys(list(keyed))
         fresh = [(key, line) for key, line in keyed.items() if key not in stored]
         changes = ChangeSet()
         await self._insert(target, fresh, changes)
         moving = sum(1 for line in statement.lines if line.amount)
-        record_action(
+        await record_bulk_action(
             self.ctx,
             "finance.import",
             "account",
@@ -135,49 +145,21 @@ class StatementImporter:
     ) -> None:
         """Store the lines as transactions, filed into categories, a batch per statement:
         plain rows, not ORM objects (building those was most of a large import's time)."""
-        filing = _Filing(self.finance, await self.finance.learned())
-        now = self.ctx.now()
-        for batch in _chunks(lines):
-            rows = []
-            for key, line in batch:
-                kind = TransactionKind.EXPENSE if line.amount < 0 else TransactionKind.INCOME
-                merchant = _merchant(line.description)
-                description = line.description[:500]
-                category, choice = await filing.choose(merchant, description, kind)
-                rows.append(
-                    {
-                        "id": uuid.uuid4(),
-                        "user_id": self.ctx.user_id,
-                        "account_id": target.id,
-                        "kind": kind,
-                        "amount": abs(line.amount),
-                        "currency": target.currency,
-                        "occurred_on": line.occurred_on,
-                        "description": description,
-                        "merchant": merchant,
-                        "category_id": category.id,
-                        "project_id": None,
-                        "receipt_url": None,
-                        "external_id": line.external_id[:200] if line.external_id else None,
-                        "dedupe_key": key,
-                        "meta": {
-                            "category_confidence": choice.confidence,
-                            "category_reason": choice.reason,
-                        },
-                        "created_at": now,
-                        "updated_at": now,
-                    }
+        learned = await self.finance.learned()
+        drafts = await asyncio.to_thread(_drafts, lines, learned)
+        categories: dict[tuple[str, TransactionKind], Category] = {}
+        for draft in drafts:  # a few distinct names: found or created once each
+            wanted = (draft.choice.category, draft.kind)
+            if wanted not in categories:
+                categories[wanted] = await self.finance.category_named(
+                    wanted[0], create=True, kind=wanted[1]
                 )
-            await self.ctx.session.exec(insert(Transaction), params=rows)
-            for row in rows:  # what ChangeSet.created records, without building the model
-                changes.changes.append(
-                    {
-                        "table": Transaction.__tablename__,
-                        "id": str(row["id"]),
-                        "before": None,
-                        "after": to_jsonable_python(row),
-                    }
-                )
+        rows = await asyncio.to_thread(
+            _rows, drafts, categories, target, self.ctx.user_id, self.ctx.now()
+        )
+        for batch in _chunks(rows):
+            await self.ctx.session.exec(insert(Transaction), params=batch)
+        changes.changes.extend(await asyncio.to_thread(_created, rows))
 
     async def _account(self, name: str, statement: Statement) -> Account:
         found = (
@@ -220,24 +202,75 @@ class StatementImporter:
         return found
 
 
-class _Filing:
-    """Categories chosen once per distinct merchant and description: statements
-    repeat themselves, and the user's rules are read once per import."""
+@dataclass(frozen=True)
+class _Draft:
+    key: str
+    line: StatementLine
+    kind: TransactionKind
+    merchant: str
+    description: str
+    choice: Choice
 
-    def __init__(self, finance: FinanceService, learned: dict[str, str]) -> None:
-        self.finance = finance
-        self.learned = learned
-        self.chosen: dict[tuple, tuple[Category, Choice]] = {}
 
-    async def choose(
-        self, merchant: str, description: str, kind: TransactionKind
-    ) -> tuple[Category, Choice]:
+def _drafts(lines: list[tuple[str, StatementLine]], learned: dict[str, str]) -> list[_Draft]:
+    """Each line's kind, merchant and category choice; a choice is made once per
+    distinct merchant and description (statements repeat themselves). CPU work: call it
+    in a thread."""
+    chosen: dict[tuple, Choice] = {}
+    drafts = []
+    for key, line in lines:
+        kind = TransactionKind.EXPENSE if line.amount < 0 else TransactionKind.INCOME
+        merchant = _merchant(line.description)
+        description = line.description[:500]
         topic = (merchant, description, kind)
-        if topic not in self.chosen:
-            choice = choose(merchant, description, kind, self.learned)
-            category = await self.finance.category_named(choice.category, create=True, kind=kind)
-            self.chosen[topic] = (category, choice)
-        return self.chosen[topic]
+        if topic not in chosen:
+            chosen[topic] = choose(merchant, description, kind, learned)
+        drafts.append(_Draft(key, line, kind, merchant, description, chosen[topic]))
+    return drafts
+
+
+def _rows(
+    drafts: list[_Draft],
+    categories: dict[tuple[str, TransactionKind], Category],
+    target: Account,
+    user_id: uuid.UUID,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """The transactions' rows, ready for one bulk insert. CPU work: call it in a thread."""
+    return [
+        {
+            "id": uuid.uuid4(),
+            "user_id": user_id,
+            "account_id": target.id,
+            "kind": draft.kind,
+            "amount": abs(draft.line.amount),
+            "currency": target.currency,
+            "occurred_on": draft.line.occurred_on,
+            "description": draft.description,
+            "merchant": draft.merchant,
+            "category_id": categories[(draft.choice.category, draft.kind)].id,
+            "project_id": None,
+            "receipt_url": None,
+            "external_id": draft.line.external_id[:200] if draft.line.external_id else None,
+            "dedupe_key": draft.key,
+            "meta": {
+                "category_confidence": draft.choice.confidence,
+                "category_reason": draft.choice.reason,
+            },
+            "created_at": now,
+            "updated_at": now,
+        }
+        for draft in drafts
+    ]
+
+
+def _created(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What ChangeSet.created records for each row, without building the models."""
+    table = Transaction.__tablename__
+    return [
+        {"table": table, "id": str(row["id"]), "before": None, "after": to_jsonable_python(row)}
+        for row in rows
+    ]
 
 
 def _merchant(description: str) -> str:
