@@ -17,6 +17,7 @@ import contextlib
 from collections.abc import Sequence
 from typing import Any
 
+from loguru import logger
 from pipecat.audio.utils import create_stream_resampler
 from pipecat.frames.frames import (
     Frame,
@@ -182,8 +183,13 @@ class Transcriber(FrameProcessor):
 
     async def _expected(self) -> Sequence[Expected]:
         """What the assistant's last question expects, asked afresh for each decode:
-        the question may have come from another channel of the same conversation."""
-        return await self.responder.expected() or ()
+        the question may have come from another channel of the same conversation. A hint
+        that cannot be had is no reason to lose the turn: it is decoded without one."""
+        try:
+            return await self.responder.expected() or ()
+        except Exception:
+            logger.opt(exception=True).warning("no expected answers; decoding without them")
+            return ()
 
     async def _forget_early(self) -> None:
         await stop_task(self._early)

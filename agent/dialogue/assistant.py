@@ -45,7 +45,7 @@ from skills.context import NotFound, SkillContext, SkillError, system_clock
 from skills.history import undo_last
 from skills.tasks.schemas import TaskQuery
 from skills.tasks.service import TaskService
-from store.database import session_scope
+from store.database import READ_ONLY, session_scope
 from store.models import Category, Event, Project, TaskList, User
 
 CHECK_UNDO = "Undo the last change?"
@@ -155,8 +155,10 @@ class Assistant:
         self, user_id: uuid.UUID, session_id: str
     ) -> tuple[Pending, datetime] | None:
         """What this conversation is waiting for (a detail, a yes), if anything, and the
-        user's local time now."""
+        user's local time now. Read without the write lock: the voice path asks this on
+        every pause, beside whatever turn is being committed."""
         async with self.sessions() as db:
+            await db.connection(execution_options={READ_ONLY: True})
             user = await db.get(User, user_id)
             if user is None:
                 return None
