@@ -9,21 +9,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from agent.dialogue.assistant import Turn
-from agent.services import Services
-from agent.settings import Settings
+from eval.local import service_with_user
 from intents.temporal import warm_up as warm_temporal
-from store import migrate
-from store.database import session_scope
-from store.models import UserCreate
-from store.repositories.users import create_user
 
 # A working day's worth of commands across the skills; each round runs them all.
 SCRIPT = [
@@ -51,32 +44,19 @@ def percentile(values: list[float], share: float) -> float:
 
 
 async def run(rounds: int, database: str | None) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp), database_url=database)
-        services = Services.build(settings)
-        try:
-            await migrate.upgrade(services.engine)
-            async with session_scope(services.sessions) as db:
-                user = await create_user(
-                    db,
-                    UserCreate(
-                        email=f"bench-{time.time_ns()}@example.com", timezone="America/New_York"
-                    ),
-                )
-            assistant = services.assistant
-            assert assistant is not None
-            warm_temporal()
-            assistant.parser.rules.warm_up_all()
-            await assistant.converse(Turn("what can you do", user.id, "warm"))
-            timings: list[float] = []
-            for round_number in range(rounds):
-                session = f"bench-{round_number}"
-                for text in SCRIPT:
-                    started = time.perf_counter()
-                    await assistant.converse(Turn(text, user.id, session))
-                    timings.append((time.perf_counter() - started) * 1000)
-        finally:
-            await services.close()
+    async with service_with_user(database, timezone="America/New_York") as (services, user):
+        assistant = services.assistant
+        assert assistant is not None
+        warm_temporal()
+        assistant.parser.rules.warm_up_all()
+        await assistant.converse(Turn("what can you do", user.id, "warm"))
+        timings: list[float] = []
+        for round_number in range(rounds):
+            session = f"bench-{round_number}"
+            for text in SCRIPT:
+                started = time.perf_counter()
+                await assistant.converse(Turn(text, user.id, session))
+                timings.append((time.perf_counter() - started) * 1000)
     return {
         "turns": len(timings),
         "p50": statistics.median(timings),

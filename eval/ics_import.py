@@ -8,20 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import secrets
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 
 from agent.app import create_app
-from agent.services import Services
-from agent.settings import Settings
-from store import migrate
-from store.database import session_scope
-from store.models import UserCreate
-from store.repositories.users import create_user
+from eval.local import service_with_user
 
 # What a Google Calendar export adds to each event beside what is imported.
 GOOGLE_EXTRA = [
@@ -80,28 +72,17 @@ async def timed_post(client: httpx.AsyncClient, headers: dict, body: bytes) -> t
 
 async def run(count: int, style: str, database: str | None) -> None:
     body = calendar_file(count, style)
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            data_dir=Path(tmp), database_url=database, jwt_secret=secrets.token_urlsafe(48)
-        )
-        services = Services.build(settings)
-        try:
-            await migrate.upgrade(services.engine)
-            async with session_scope(services.sessions) as db:
-                email = f"{secrets.token_hex(6)}@example.com"
-                user = await create_user(db, UserCreate(email=email))
-            headers = {"Authorization": f"Bearer {services.tokens.issue(user.id)}"}
-            transport = httpx.ASGITransport(app=create_app(services=services))
-            async with httpx.AsyncClient(transport=transport, base_url="http://eval") as client:
-                for attempt in ("first import", "same file again"):
-                    took, stall = await timed_post(client, headers, body)
-                    print(
-                        f"{attempt}: {count} events ({len(body) / 1e6:.1f} MB, {style}) in "
-                        f"{took:.1f} s = {count / took:.0f} events/s; "
-                        f"longest event-loop stall {stall:.2f} s"
-                    )
-        finally:
-            await services.close()
+    async with service_with_user(database) as (services, user):
+        headers = {"Authorization": f"Bearer {services.tokens.issue(user.id)}"}
+        transport = httpx.ASGITransport(app=create_app(services=services))
+        async with httpx.AsyncClient(transport=transport, base_url="http://eval") as client:
+            for attempt in ("first import", "same file again"):
+                took, stall = await timed_post(client, headers, body)
+                print(
+                    f"{attempt}: {count} events ({len(body) / 1e6:.1f} MB, {style}) in "
+                    f"{took:.1f} s = {count / took:.0f} events/s; "
+                    f"longest event-loop stall {stall:.2f} s"
+                )
 
 
 def main() -> None:

@@ -8,20 +8,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
 import httpx
 
 from agent.app import create_app
-from agent.services import Services
-from agent.settings import Settings
-from store import migrate
-from store.database import session_scope
-from store.models import UserCreate
-from store.repositories.users import create_user
+from eval.local import service_with_user
 
 MERCHANTS = [
     "CARD 1234 BLUE BOTTLE SF",
@@ -103,29 +96,21 @@ async def _upload(
 
 
 async def run(rows: int, database: str | None) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp), database_url=database)
-        services = Services.build(settings)
-        try:
-            await migrate.upgrade(services.engine)
-            async with session_scope(services.sessions) as db:
-                user = await create_user(db, UserCreate(email=f"bench-{time.time_ns()}@x.org"))
-            auth = {"Authorization": f"Bearer {services.tokens.issue(user.id)}"}
-            transport = httpx.ASGITransport(app=create_app(services=services))
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                for name, data in (
-                    ("big.csv", csv_statement(rows)),
-                    ("big.ofx", ofx_statement(rows)),
-                    ("again.csv", csv_statement(rows)),  # every line a duplicate
-                ):
-                    response, seconds, worst = await _upload(client, auth, name, data)
-                    print(
-                        f"{name}: {len(data) / 1e6:.1f} MB, {rows} rows, HTTP "
-                        f"{response.status_code} {response.text[:120]} in {seconds:.2f} s "
-                        f"({rows / seconds:,.0f} rows/s); worst /healthz {worst:.0f} ms"
-                    )
-        finally:
-            await services.close()
+    async with service_with_user(database) as (services, user):
+        auth = {"Authorization": f"Bearer {services.tokens.issue(user.id)}"}
+        transport = httpx.ASGITransport(app=create_app(services=services))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            for name, data in (
+                ("big.csv", csv_statement(rows)),
+                ("big.ofx", ofx_statement(rows)),
+                ("again.csv", csv_statement(rows)),  # every line a duplicate
+            ):
+                response, seconds, worst = await _upload(client, auth, name, data)
+                print(
+                    f"{name}: {len(data) / 1e6:.1f} MB, {rows} rows, HTTP "
+                    f"{response.status_code} {response.text[:120]} in {seconds:.2f} s "
+                    f"({rows / seconds:,.0f} rows/s); worst /healthz {worst:.0f} ms"
+                )
 
 
 def main() -> None:

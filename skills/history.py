@@ -90,7 +90,7 @@ def record_action(
     **facts: Any,
 ) -> AuditEntry:
     """Write the audit row for an action; it commits or rolls back with the change."""
-    meta: dict[str, Any] = {**facts, "changes": changes.changes, "undone": False}
+    meta = _audit_meta(changes, facts)
     return audit.record(
         ctx.session, ctx.user_id, action, resource_type, resource_id, meta=meta, ip=ctx.ip
     )
@@ -106,10 +106,15 @@ async def record_bulk_action(
 ) -> AuditEntry:
     """``record_action`` for an import's thousands of changes: the audit row's JSON
     (megabytes) is written in a worker thread, not on the event loop at commit."""
-    meta = await encode_json({**facts, "changes": changes.changes, "undone": False})
+    meta = await encode_json(_audit_meta(changes, facts))
     return audit.record(
         ctx.session, ctx.user_id, action, resource_type, resource_id, meta=meta, ip=ctx.ip
     )
+
+
+def _audit_meta(changes: ChangeSet, facts: dict[str, Any]) -> dict[str, Any]:
+    """What undo replays: the action's facts for the reply, and every row it changed."""
+    return {**facts, "changes": changes.changes, "undone": False}
 
 
 @dataclass(frozen=True)
