@@ -4,8 +4,8 @@ Start-up is mostly two kinds of work: importing the web stack and the database
 layer (Python, one core at a time) and loading Whisper and Piper (mostly native
 code that leaves the interpreter free). `lifeos serve` starts the second on a
 background thread before it even imports the first, so on two cores they overlap;
-the service awaits the result when it warms up, then loads spaCy and dateparser
-(mostly Python: run beside the imports, they would only slow both down).
+the service awaits the result when it warms up, while it warms the grammar and
+dateparser (mostly Python: run beside the imports, they would only slow both down).
 
 Nothing heavy is imported at module level: importing this module must stay cheap.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from speech.models import DEFAULT_WHISPER_MODEL, DEFAULT_WINDOW, WHISPER_MODELS
@@ -71,8 +71,12 @@ def load_voice_models(
     from speech.stt import WhisperSTT
     from speech.tts import PiperTTS
 
-    stt = WhisperSTT(model, window=window if window < 30 else None)
-    tts = PiperTTS()
+    # Both loads are mostly native code that releases the GIL: on two cores, Piper
+    # loads beside Whisper rather than after it.
+    with ThreadPoolExecutor(1, thread_name_prefix="load-piper") as beside:
+        piper = beside.submit(PiperTTS)
+        stt = WhisperSTT(model, window=window if window < 30 else None)
+        tts = piper.result()
     from speech.pipeline import phrase_cache  # imports pipecat: after the native loads
 
     phrases = phrase_cache(tts)

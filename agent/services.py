@@ -62,11 +62,15 @@ class Services:
 
     async def warm_up(self) -> None:
         """Load and exercise every model off the event loop, so the first user does
-        not wait: Whisper and Piper, then the grammar, spaCy and dateparser (one
-        after the other: on two cores, loading both at once is slower)."""
-        await self.voice_models()
-        if self.assistant is not None:
-            await asyncio.to_thread(self.assistant.parser.rules.warm_up_all)
+        not wait: Whisper and Piper (native code, started by the preload thread before
+        the web stack was imported) beside the grammar, dateparser and the trained
+        parser (Python): on two cores the one runs while the other holds the GIL.
+        spaCy is not among them: the few sentences that need its entities load it."""
+        rules = self.assistant.parser.rules if self.assistant is not None else None
+        await asyncio.gather(
+            self.voice_models(),
+            asyncio.to_thread(rules.warm_up_all) if rules is not None else asyncio.sleep(0),
+        )
         # The models are millions of objects that live as long as the process. Left to
         # the collector, each full collection walks them all, holding the GIL (and so the
         # event loop) for a quarter of a second or more whenever a large import makes

@@ -68,6 +68,7 @@ def run(path: Path, show_misses: bool) -> None:
     ctx = UserContext(now=now)
     rules = RuleParser()
     rules.warm_up_all()  # spaCy, dateparser and the models: not part of a parse's time
+    rules.warm_up_entities()
     model = TrainedParser(rules.entities)
     alone, behind = Tally(), Tally()
     chances: list[float] = []

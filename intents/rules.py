@@ -29,8 +29,11 @@ class RuleParser:
         return Intent(action, slots, confidence, "rules", text=text, missing=missing)
 
     def warm_up_all(self) -> None:
-        """Load the grammar, spaCy, dateparser and the trained parser's models before the
-        first user speaks (training those, the first time, takes ~30 s)."""
+        """Load the grammar, dateparser and the trained parser's models before the first
+        user speaks (training those, the first time, takes ~30 s). spaCy is left out:
+        only a few sentences need its entities (a name after "with", a merchant the
+        template missed), and it costs about a second and ~90 MB, so the first such
+        sentence loads it (`warm_up_entities` loads it now)."""
         from datetime import UTC, datetime
 
         from intents.temporal import warm_up as warm_temporal
@@ -38,8 +41,10 @@ class RuleParser:
 
         warm_temporal()
         shared_model()
-        self.entities.warm_up()
         self.warm_up(UserContext(now=datetime.now(UTC)))
+
+    def warm_up_entities(self) -> None:
+        self.entities.warm_up()
 
     def warm_up(self, context: UserContext) -> None:
         for sample in (
