@@ -76,6 +76,8 @@ class Endpointer:
         end_ms: int = 480,
         max_turn_s: float = 30.0,
         pad_ms: int = 160,
+        short_end_ms: int = 256,
+        short_turn_ms: int = 1200,
     ) -> None:
         self.vad = vad
         self.threshold = threshold
@@ -84,6 +86,9 @@ class Endpointer:
         self.end_frames = _frames(end_ms)
         self.max_frames = _frames(int(max_turn_s * 1000))
         self.pad_frames = _frames(pad_ms)
+        self.short_end_frames = _frames(short_end_ms)
+        self.short_turn_frames = _frames(short_turn_ms)
+        self._short_answer = False  # the assistant asked something a word or two answers
         self._pending = np.zeros(0, dtype=np.float32)
         self._frames: list[np.ndarray] = []  # this turn's frames (and a little before)
         self._dropped = 0  # frames forgotten by next_turn(): times stay stream-relative
@@ -107,6 +112,13 @@ class Endpointer:
     def speech_seen(self) -> int:
         """How many frames into the stream the last speech was (grows as speech comes)."""
         return self._dropped + self._last_speech
+
+    def expect_short_answer(self) -> None:
+        """The assistant is waiting for a short answer ("yes" to "Delete all 3
+        tasks?"): this turn, if its speech stays that short, ends after the shorter
+        silence. Someone answering in a word does not pause mid-sentence; a longer turn
+        waits as any other."""
+        self._short_answer = True
 
     def skip_until_silence(self) -> None:
         """Forget the turn and start no new one until the speaker pauses: a monologue
@@ -144,6 +156,7 @@ class Endpointer:
     def next_turn(self) -> None:
         """Forget the finished turn (keep listening)."""
         self._turn_start, self._paused, self._voiced_run = None, False, 0
+        self._short_answer = False
         keep = self._frames[-self.pad_frames :] if self.pad_frames else []
         dropped = len(self._frames) - len(keep)
         self._dropped += dropped
@@ -178,13 +191,20 @@ class Endpointer:
         if index - self._turn_start >= self.max_frames:
             self._closed = True
             return [TurnEvent("too_long", at)]
-        if silent >= self.end_frames:
+        if silent >= self._end_frames():
             self._closed = True
             return [TurnEvent("end", at)]
         if silent >= self.pause_frames and not self._paused:
             self._paused = True
             return [TurnEvent("pause", at)]
         return []
+
+    def _end_frames(self) -> int:
+        assert self._turn_start is not None
+        spoken = self._last_speech - self._turn_start + 1
+        if self._short_answer and spoken <= self.short_turn_frames:
+            return self.short_end_frames
+        return self.end_frames
 
 
 def _frames(ms: int) -> int:

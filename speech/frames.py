@@ -97,6 +97,14 @@ class EndTurnNow(SystemFrame):
 
 
 @dataclass
+class ShortAnswerExpected(SystemFrame):
+    """Upstream, from speech-to-text: at this pause the assistant is waiting for an
+    answer a word or two long, so a turn that short may end on a shorter silence."""
+
+    pause: int
+
+
+@dataclass
 class TurnResumed(SystemFrame):
     """Speech again after a pause: the early transcript is stale."""
 

@@ -3,7 +3,9 @@
     transport in → TurnDetector → Transcriber → Replier → Speaker → transport out
 
 TurnDetector finds turns in the audio (Silero VAD, speech/endpoint.py) and starts an
-interruption when the user speaks; Transcriber runs Whisper, early on a short pause,
+interruption when the user speaks; it ends a turn on a pause when the words make a whole
+request, on a shorter silence when the assistant is waiting for a word or two, else
+after the long silence; Transcriber runs Whisper, early on a short pause,
 listening for the answers the assistant's last question expects; Replier asks the
 agent (a `Responder`) and trims what the user did not hear when they talk over the
 reply; Speaker turns clauses into audio with Piper, the first clause first, fixed
@@ -42,6 +44,7 @@ from speech.frames import (
     EndTurnNow,
     Heard,
     ReplyDone,
+    ShortAnswerExpected,
     Timings,
     TurnEnded,
     TurnPaused,
@@ -91,6 +94,9 @@ class TurnDetector(FrameProcessor):
         elif isinstance(frame, EndTurnNow):
             if self.endpointer.paused and frame.pause == self._pauses:
                 await self._end_turn("whole request")
+        elif isinstance(frame, ShortAnswerExpected):
+            if self.endpointer.in_turn and frame.pause == self._pauses:
+                self.endpointer.expect_short_answer()
         else:
             await self.push_frame(frame, direction)
 
@@ -176,7 +182,10 @@ class Transcriber(FrameProcessor):
     async def _transcribe_early(self, frame: TurnPaused) -> Transcript:
         """Speech-to-text on a pause; if the words already make a whole request, the
         turn ends now instead of after the long silence."""
-        transcript = await self.stt.transcribe(frame.audio, await self._expected())
+        expected = await self._expected()
+        if expected:  # the dialogue state: an answer to the assistant's question is short
+            await self.push_frame(ShortAnswerExpected(pause=frame.pause), FrameDirection.UPSTREAM)
+        transcript = await self.stt.transcribe(frame.audio, expected)
         if transcript.text.strip() and await self.responder.complete(transcript.text):
             await self.push_frame(EndTurnNow(pause=frame.pause), FrameDirection.UPSTREAM)
         return transcript

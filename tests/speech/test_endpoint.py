@@ -105,3 +105,37 @@ def test_an_open_microphone_does_not_grow_memory_between_turns() -> None:
     quiet = np.zeros(16000 * 60, dtype="<i2").tobytes()  # a minute of an idle open page
     assert endpointer.feed(quiet) == []
     assert len(endpointer._frames) < 40  # about a second, not a minute
+
+
+def _end_after(vad: StreamingVAD, speech: Audio, *, short_answer: bool) -> float:
+    """Seconds from the last word to the end of the turn."""
+    vad.reset()
+    endpointer = Endpointer(vad)
+    half = len(speech.pcm) // 4 * 2  # whole samples
+    events = feed(endpointer, silence(0.5) + speech.pcm[:half])
+    if short_answer:
+        endpointer.expect_short_answer()  # as the pipeline does at the turn's first pause
+    events += feed(endpointer, speech.pcm[half:] + silence(1.0))
+    ends = [at for kind, at in events if kind == "end"]
+    assert len(ends) == 1
+    return ends[0] - (0.5 + speech.seconds)
+
+
+def test_an_awaited_short_answer_ends_on_a_shorter_silence(
+    vad: StreamingVAD, piper: PiperTTS
+) -> None:
+    answer = spoken(piper, "Yes.")
+    waited = _end_after(vad, answer, short_answer=False)
+    awaited = _end_after(vad, answer, short_answer=True)
+    assert awaited <= waited - 0.15  # 256 ms of silence instead of 480
+    assert awaited <= 0.45
+
+
+def test_a_long_turn_waits_the_long_silence_even_when_a_short_answer_is_awaited(
+    vad: StreamingVAD, piper: PiperTTS
+) -> None:
+    # Someone who answers "Delete all 3 tasks?" with a sentence may pause in it.
+    sentence = spoken(piper, "No, only the ones on my shopping list from last week.")
+    waited = _end_after(vad, sentence, short_answer=False)
+    awaited = _end_after(vad, sentence, short_answer=True)
+    assert abs(awaited - waited) < 0.05
