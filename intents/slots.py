@@ -266,6 +266,19 @@ def reference_update(
     return {"when": said}, []
 
 
+def reminders_snooze(
+    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
+) -> tuple[Slots, list[str]]:
+    """ "snooze ten minutes", "remind me tomorrow instead": until when (ten minutes
+    from now when not said); which reminder comes from the conversation."""
+    if not e.get("when"):
+        return {}, []
+    when = parse_when(e["when"], ctx.now) or parse_when(f"in {e['when']}", ctx.now)
+    if when is None or when.moment <= ctx.now:
+        return {}, ["until"]
+    return {"until": iso(when.moment)}, []
+
+
 def no_slots(e: dict[str, str], meta: dict[str, Any], ctx: UserContext) -> tuple[Slots, list[str]]:
     return {}, []
 
@@ -290,6 +303,7 @@ RESOLVERS: dict[
     "finance.invoice": finance_project,
     "finance.job_costing": finance_project,
     "reference.update": reference_update,
+    "reminders.snooze": reminders_snooze,
 }
 
 

@@ -13,7 +13,7 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -223,7 +223,12 @@ class Assistant:
 
     def _fill(self, pending: Pending, text: str, now: datetime) -> Intent | None:
         slot, slots = pending.awaiting, dict(pending.slots)
-        if slot == "when":
+        if slot == "until":
+            when = parse_when(text, now)
+            if when is None or when.moment <= now:
+                return None
+            slots["until"] = when.moment.isoformat()
+        elif slot == "when":
             when = parse_when(text, now)
             if when is None:
                 return None
@@ -263,6 +268,9 @@ class Assistant:
         self, intent: Intent, ctx: SkillContext, state: DialogueState, now: datetime
     ) -> tuple[str, str | None]:
         asked, state.pending = state.pending, None
+        if intent.action == "reminders.snooze" and state.reminder:
+            # Right after a reminder, "snooze" means that one.
+            intent = replace(intent, slots={"reminder_id": state.reminder, **intent.slots})
         confirmed = (
             asked is not None
             and asked.wants_yes

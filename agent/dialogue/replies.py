@@ -113,6 +113,14 @@ def _tasks_complete(f: dict[str, Any], now: datetime) -> Speech:
     return ["done"], {"title": speak_list(f.get("titles") or [f["title"]])}
 
 
+def _reminders_snooze(f: dict[str, Any], now: datetime) -> Speech:
+    until = _when(f["until"], now)
+    if until is not None and until - now <= timedelta(hours=2):
+        minutes = max(1, round((until - now).total_seconds() / 60))
+        return ["snoozed"], {"when": f"in {minutes} minute{'s' if minutes != 1 else ''}"}
+    return ["snoozed"], {"when": speak_when(until, now)}
+
+
 def _tasks_update(f: dict[str, Any], now: datetime) -> Speech:
     due = _when(f.get("due_at"), now)
     if "due_at" in f.get("changed", []) and due:
@@ -250,6 +258,7 @@ SPEAKERS: dict[str, Callable[[dict[str, Any], datetime], Speech]] = {
     "finance.recategorize": _finance_recategorize,
     "finance.invoice": _finance_invoice,
     "finance.job_costing": _finance_job_costing,
+    "reminders.snooze": _reminders_snooze,
 }
 
 

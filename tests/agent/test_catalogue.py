@@ -79,6 +79,7 @@ OUTCOMES: list[tuple[str, dict[str, Any]]] = [
                          "due_on": date(2026, 3, 20)}),
     ("finance.invoice", {"number": "INV-1", "client": None, "total": "10", "currency": "USD",
                          "due_on": date(2026, 3, 20)}),
+    ("reminders.snooze", {"title": "call mom", "until": NOW.replace(minute=10)}),
 ]  # fmt: skip
 OUTCOMES += [
     (name, {"amount": "4.50", "merchant": merchant, "category": category})
