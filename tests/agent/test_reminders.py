@@ -1,0 +1,215 @@
+"""Reminders that fire: the scheduler stepped with run_due(now), on both databases,
+through the real API, the conversation and a recording channel of the same interface."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from agent.reminders.channels import Channels, DeliveryResult, DueReminder, WebPageChannel
+from agent.reminders.scheduler import Scheduler
+from agent.services import Services
+from store.database import session_scope
+from store.models import User
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass
+class Recorder:
+    """A channel that reaches the user (or not) and remembers what it was given."""
+
+    name: str = "sms"
+    reachable: bool = True
+    session_id: str | None = None
+    got: list[str] = field(default_factory=list)
+
+    async def deliver(self, reminder: DueReminder, user: User) -> DeliveryResult:
+        if not self.reachable:
+            return DeliveryResult.unreachable("texts stopped")
+        self.got.append(reminder.text)
+        return DeliveryResult.delivered(self.session_id)
+
+
+def scheduler(services: Services, *channels: Recorder, web: bool = False) -> Scheduler:
+    registry = Channels(channels)
+    if web:
+        registry.register(WebPageChannel(services.voice_connections))
+    return Scheduler(services.sessions, registry, missed_after=timedelta(hours=12))
+
+
+async def prefer(services: Services, user: User, channels: list[str]) -> None:
+    async with session_scope(services.sessions) as db:
+        row = await db.get(User, user.id)
+        assert row is not None
+        row.settings = {**row.settings, "reminder_channels": channels}
+        db.add(row)
+
+
+async def add_task(client: httpx.AsyncClient, auth: dict, title: str, at: datetime) -> dict:
+    body = {"title": title, "remind_at": at.isoformat(), "due_at": at.isoformat()}
+    response = await client.post("/v1/tasks", headers=auth, json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def reminders(client: httpx.AsyncClient, auth: dict, **params: str) -> list[dict]:
+    response = await client.get("/v1/reminders", headers=auth, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_a_task_reminder_fires_once_at_its_time_and_is_logged(
+    services: Services, client: httpx.AsyncClient, auth: dict, user: User
+) -> None:
+    await prefer(services, user, ["sms"])
+    sms = Recorder()
+    steps = scheduler(services, sms)
+    await add_task(client, auth, "call mom", NOW + timedelta(minutes=5))
+    assert await steps.run_due(NOW) == []
+    assert sms.got == []
+    await steps.run_due(NOW + timedelta(minutes=5))
+    await steps.run_due(NOW + timedelta(minutes=6))  # again: nothing new
+    assert sms.got == ["Reminder: call mom."]
+    [fired] = await reminders(client, auth)
+    assert fired["status"] == "delivered" and fired["channel"] == "sms"
+    assert [(a["channel"], a["result"]) for a in fired["attempts"]] == [("sms", "delivered")]
+
+
+async def test_one_due_while_the_service_was_down_is_delivered_on_start_saying_when(
+    services: Services, client: httpx.AsyncClient, auth: dict, user: User
+) -> None:
+    await prefer(services, user, ["sms"])
+    due = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)  # 12:00 PM in Chicago, the user's zone
+    await add_task(client, auth, "call mom", due)
+    sms = Recorder()
+    # The service comes back three hours later: a new process, a new scheduler.
+    await scheduler(services, sms).run_due(due + timedelta(hours=3))
+    await scheduler(services, sms).run_due(due + timedelta(hours=3, seconds=5))
+    assert sms.got == ["This was due at 12:00 PM: call mom."]
+
+
+async def test_past_the_limit_it_is_reported_as_missed_not_fired(
+    services: Services, client: httpx.AsyncClient, auth: dict, user: User
+) -> None:
+    await prefer(services, user, ["sms"])
+    sms = Recorder()
+    await add_task(client, auth, "water the plants", NOW - timedelta(hours=13))
+    await scheduler(services, sms).run_due(NOW)
+    assert sms.got == []
+    [missed] = await reminders(client, auth, status="missed")
+    assert missed["title"] == "water the plants"
+    assert missed["attempts"][0]["result"] == "missed"
+
+
+async def test_channels_are_tried_in_the_users_order_and_an_unreached_one_stays_visible(
+    services: Services, client: httpx.AsyncClient, auth: dict, user: User
+) -> None:
+    await prefer(services, user, ["sms", "web"])
+    stopped = Recorder(reachable=False)
+    await add_task(client, auth, "pay rent", NOW)
+    await scheduler(services, stopped, web=True).run_due(NOW)  # and no page is open
+    [unreached] = await reminders(client, auth, status="unreached")
+    results = [(a["channel"], a["result"]) for a in unreached["attempts"]]
+    assert results == [("sms", "unreachable"), ("web", "unreachable"), (None, "unreached")]
+    assert unreached["attempts"][1]["error"] == "no open page"
+
+
+async def test_a_changed_or_finished_task_is_not_reminded_at_the_old_time(
+    services: Services, client: httpx.AsyncClient, auth: dict, user: User
+) -> None:
+    await prefer(services, user, ["sms"])
+    sms = Recorder()
+    steps = scheduler(services, sms)
+    moved = await add_task(client, auth, "book flights", NOW)
+    done = await add_task(client, auth, "buy stamps", NOW + timedelta(minutes=1))
+    later = (NOW + timedelta(hours=1)).isoformat()
+    await client.patch(f"/v1/tasks/{moved['id']}", headers=auth, json={"remind_at": later})
+    await client.patch(f"/v1/tasks/{done['id']}", headers=auth, json={"status": "done"})
+    await steps.run_due(NOW + timedelta(minutes=2))
+    assert sms.got == []
+    await steps.run_due(NOW + timedelta(hours=1))
+    assert sms.got == ["Reminder: book flights."]
+
+
+async def test_a_repeating_task_rolls_forward_and_reminds_again(
+    services: Services, client: httpx.AsyncClient, auth: dict, user: User
+) -> None:
+    await prefer(services, user, ["sms"])
+    sms = Recorder()
+    steps = scheduler(services, sms)
+    start = NOW - timedelta(minutes=1)
+    body = {
+        "title": "take vitamins",
+        "due_at": start.isoformat(),
+        "remind_at": start.isoformat(),
+        "recurrence": "FREQ=DAILY",
+    }
+    task = (await client.post("/v1/tasks", headers=auth, json=body)).json()
+    await steps.run_due(NOW)
+    await client.post(f"/v1/tasks/{task['id']}/complete", headers=auth)
+    rolled = (await client.get(f"/v1/tasks/{task['id']}", headers=auth)).json()
+    next_time = datetime.fromisoformat(rolled["remind_at"])
+    assert next_time - start == timedelta(days=1)
+    await steps.run_due(next_time)
+    assert sms.got == ["Reminder: take vitamins.", "Reminder: take vitamins."]
+
+
+async def test_event_alerts_use_the_users_lead_or_the_events_own(
+    services: Services, client: httpx.AsyncClient, auth: dict, user: User
+) -> None:
+    await prefer(services, user, ["sms"])
+    sms = Recorder()
+    steps = scheduler(services, sms)
+    start = NOW + timedelta(hours=2)
+    for title, extra in (("Dentist", {}), ("Flight", {"alert_minutes": 60})):
+        body = {"title": title, "start_at": start.isoformat(), **extra}
+        response = await client.post("/v1/events", headers=auth, json=body)
+        assert response.status_code == 201, response.text
+    await steps.run_due(start - timedelta(minutes=61))
+    assert sms.got == []
+    await steps.run_due(start - timedelta(minutes=60))
+    assert len(sms.got) == 1 and sms.got[0].startswith("Flight starts in 60 minutes, at ")
+    await steps.run_due(start - timedelta(minutes=10))
+    assert len(sms.got) == 2 and sms.got[1].startswith("Dentist starts in 10 minutes, at ")
+
+
+async def test_after_a_reminder_the_user_can_snooze_it_undo_that_and_say_done(
+    services: Services, client: httpx.AsyncClient, auth: dict, user: User
+) -> None:
+    await prefer(services, user, ["sms"])
+    sms = Recorder(session_id="sms-thread")
+    steps = scheduler(services, sms)
+    real_now = datetime.now(UTC)
+    task = await add_task(client, auth, "call mom", real_now - timedelta(seconds=30))
+    await steps.run_due(real_now)
+    assert sms.got == ["Reminder: call mom."]
+
+    async def say(text: str) -> str:
+        body = {"text": text, "session_id": "sms-thread"}
+        response = await client.post("/v1/converse", headers=auth, json=body)
+        assert response.status_code == 200, response.text
+        return response.json()["reply"]
+
+    assert await say("snooze ten minutes") == "Okay, I'll remind you again in 10 minutes."
+    await steps.run_due(real_now + timedelta(minutes=10, seconds=5))
+    assert sms.got == ["Reminder: call mom.", "Reminder: call mom."]
+    tomorrow = await say("remind me tomorrow instead")
+    assert tomorrow.startswith("Okay, I'll remind you again tomorrow at ")
+    assert (await say("undo")).startswith("Undone")
+    assert [r["origin"] for r in await reminders(client, auth)].count("snooze") == 1
+    assert await say("done") == "Marked call mom as done."
+    stored = (await client.get(f"/v1/tasks/{task['id']}", headers=auth)).json()
+    assert stored["status"] == "done"
+
+
+@pytest.mark.parametrize("channels", [["pager"], "web"])
+async def test_unknown_reminder_channels_are_refused(
+    client: httpx.AsyncClient, auth: dict, channels: object
+) -> None:
+    body = {"reminder_channels": channels}
+    response = await client.patch("/v1/me/settings", headers=auth, json=body)
+    assert response.status_code == 422
