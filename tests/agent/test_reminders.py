@@ -213,3 +213,44 @@ async def test_unknown_reminder_channels_are_refused(
     body = {"reminder_channels": channels}
     response = await client.patch("/v1/me/settings", headers=auth, json=body)
     assert response.status_code == 422
+
+
+async def test_a_reminder_arrives_over_the_open_voice_socket_shown_and_spoken(
+    services: Services, auth: dict, user: User, voice_models: tuple
+) -> None:
+    """The real server, its lifespan running the scheduler, and the page's socket."""
+    import asyncio
+    import json
+
+    from websockets.asyncio.client import connect
+
+    from agent.app import create_app
+    from tests.local_server import serve
+
+    services._voice = voice_models
+    services.scheduler = Scheduler(services.sessions, services.channels, interval=0.1)
+    token = auth["Authorization"].split()[1]
+    app = create_app(services=services)
+    # The loopback server leaves lifespans off; the app's own runs the scheduler here.
+    async with app.router.lifespan_context(app), serve(app) as url:
+        socket_url = url.replace("http://", "ws://") + f"/v1/voice?token={token}&session=page-1"
+        async with connect(socket_url) as socket, httpx.AsyncClient(base_url=url) as client:
+            assert json.loads(await socket.recv())["type"] == "ready"
+            soon = datetime.now(UTC) + timedelta(seconds=1)
+            await add_task(client, auth, "call mom", soon)
+            events, audio = [], 0
+            while not events or events[-1]["type"] != "audio_end":
+                message = await asyncio.wait_for(socket.recv(), timeout=30)
+                if isinstance(message, bytes):
+                    audio += len(message)
+                else:
+                    events.append(json.loads(message))
+            reply = await client.post(
+                "/v1/converse", headers=auth, json={"text": "done", "session_id": "page-1"}
+            )
+            assert reply.json()["reply"] == "Marked call mom as done."
+    assert services.scheduler._task is None  # stopped with the app
+    shown = next(e for e in events if e["type"] == "reminder")
+    assert shown["text"] == "Reminder: call mom." and shown["title"] == "call mom"
+    assert next(e for e in events if e["type"] == "reply")["text"] == "Reminder: call mom."
+    assert audio / 2 / 16000 > 0.5  # spoken: over half a second of reply audio
