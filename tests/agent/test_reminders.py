@@ -254,3 +254,52 @@ async def test_a_reminder_arrives_over_the_open_voice_socket_shown_and_spoken(
     assert shown["text"] == "Reminder: call mom." and shown["title"] == "call mom"
     assert next(e for e in events if e["type"] == "reply")["text"] == "Reminder: call mom."
     assert audio / 2 / 16000 > 0.5  # spoken: over half a second of reply audio
+
+
+async def test_two_scheduler_processes_on_postgresql_deliver_each_reminder_once(
+    services: Services, user: User, backend: str
+) -> None:
+    """Two real processes claim from the same rows at the same moment."""
+    import asyncio
+    import sys
+    import time
+
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from store.models import DeliveryAttempt, Task
+
+    if backend != "postgresql":
+        pytest.skip("several service processes share a database only on PostgreSQL")
+    await prefer(services, user, ["sms"])
+    async with session_scope(services.sessions) as db:
+        for n in range(300):
+            at = NOW - timedelta(minutes=5, seconds=n)
+            db.add(Task(user_id=user.id, title=f"task {n}", remind_at=at))
+    url = services.engine.url.render_as_string(hide_password=False)
+    start_at = time.time() + 3  # both loaded and waiting before the race starts
+    runs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.agent.race_scheduler",
+            url,
+            str(start_at),
+            stdout=asyncio.subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
+    outputs = [await run.communicate() for run in runs]
+    assert all(run.returncode == 0 for run in runs)
+    handled = [int(out.decode().split()[-1]) for out, _ in outputs]
+    async with services.sessions() as db:
+        per_reminder = list(
+            await db.exec(
+                select(func.count())
+                .select_from(DeliveryAttempt)
+                .where(DeliveryAttempt.result == "delivered")
+                .group_by(DeliveryAttempt.reminder_id)
+            )
+        )
+    assert len(per_reminder) == 300 and set(per_reminder) == {1}
+    assert sum(handled) == 300 and min(handled) > 0, handled  # both took a share
