@@ -58,6 +58,8 @@ async def voice(
         return
     if user is None or connection is None:
         return
+    if services.scheduler is not None:  # reminders that found no open page go out now
+        await services.scheduler.reachable_again(user.id)
     try:
         await connection.run()
     finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -20,7 +21,7 @@ from agent.dialogue.state import Last, Saved, save_notice
 from agent.reminders.channels import Channels, DeliveryResult, DueReminder
 from agent.reminders.wording import missed_text, notice_text
 from skills.context import system_clock
-from skills.reminders.leases import Attempt, claim_due, new_owner, settle
+from skills.reminders.leases import Attempt, claim_due, new_owner, retry_unreached, settle
 from skills.reminders.planning import plan_due, still_wanted
 from store.database import session_scope
 from store.models import Reminder, ReminderKind, ReminderStatus, User
@@ -48,6 +49,7 @@ class Scheduler:
         self.interval = interval
         self.owner = owner or new_owner()
         self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
 
     async def run_due(self, now: datetime | None = None) -> list[Reminder]:
         """Plan, claim and deliver everything due at ``now``; the reminders handled."""
@@ -116,6 +118,15 @@ class Scheduler:
                     db, reminder.user_id, reached.session_id, channel, said, _context(reminder), now
                 )
 
+    async def reachable_again(self, user_id: uuid.UUID) -> None:
+        """The user opened a channel (the page): what could not reach them within the
+        missed limit goes out now."""
+        since = self.clock() - self.missed_after
+        async with session_scope(self.sessions) as db:
+            retried = await retry_unreached(db, user_id, since)
+        if retried:
+            self._wake.set()
+
     # --- running inside the service ------------------------------------------
 
     def start(self) -> None:
@@ -138,7 +149,9 @@ class Scheduler:
                 raise
             except Exception:  # a database hiccup: log it and try again next round
                 log.exception("the reminder scheduler's round failed")
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.interval)
+            self._wake.clear()
 
 
 def _context(reminder: Reminder) -> Saved:

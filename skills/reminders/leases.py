@@ -87,6 +87,21 @@ async def settle(
     return bool(result.rowcount)
 
 
+async def retry_unreached(session: AsyncSession, user_id: uuid.UUID, since: datetime) -> int:
+    """The user can be reached again (they opened the page): their reminders no
+    channel reached since ``since`` go out again, saying when they were due."""
+    result = await session.exec(  # type: ignore[call-overload]
+        update(Reminder)
+        .where(
+            col(Reminder.user_id) == user_id,
+            col(Reminder.status) == ReminderStatus.UNREACHED,
+            col(Reminder.fire_at) >= since,
+        )
+        .values(status=ReminderStatus.PENDING, lease_until=None, lease_owner=None)
+    )
+    return int(result.rowcount)
+
+
 def new_owner() -> str:
     """A name for this scheduler's claims, unique per process and start."""
     return f"scheduler-{uuid.uuid4().hex[:16]}"

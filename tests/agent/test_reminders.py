@@ -3,8 +3,10 @@ through the real API, the conversation and a recording channel of the same inter
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -303,3 +305,48 @@ async def test_two_scheduler_processes_on_postgresql_deliver_each_reminder_once(
         )
     assert len(per_reminder) == 300 and set(per_reminder) == {1}
     assert sum(handled) == 300 and min(handled) > 0, handled  # both took a share
+
+
+async def test_a_reminder_due_while_the_service_was_down_reaches_the_page_on_start_once(
+    services: Services, client: httpx.AsyncClient, auth: dict, user: User, voice_models: tuple
+) -> None:
+    """The service starts (its lifespan runs the scheduler) three hours after a
+    reminder's time; the page reconnects and hears it, once, saying when it was due.
+    A second restart delivers nothing again."""
+    import asyncio
+    import json
+
+    from websockets.asyncio.client import connect
+
+    from agent.app import create_app
+    from tests.local_server import serve
+
+    due = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=3)
+    await add_task(client, auth, "call mom", due)  # stored before the service went down
+    token = auth["Authorization"].split()[1]
+    heard: list[list[dict]] = []
+    for _start in range(2):
+        services._voice = voice_models
+        services.scheduler = Scheduler(services.sessions, services.channels, interval=0.1)
+        app = create_app(services=services)
+        async with app.router.lifespan_context(app), serve(app) as url:
+            await asyncio.sleep(0.3)  # the first rounds run before the page reconnects
+            socket_url = url.replace("http://", "ws://") + f"/v1/voice?token={token}"
+            events: list[dict] = []
+            async with connect(socket_url) as socket:
+                with contextlib.suppress(TimeoutError):
+                    while True:
+                        message = await asyncio.wait_for(socket.recv(), timeout=3)
+                        if isinstance(message, str):
+                            events.append(json.loads(message))
+            heard.append(events)
+    local = due.astimezone(ZoneInfo("America/Chicago"))
+    expected = f"This was due at {local.hour % 12 or 12}:{local.minute:02d} "
+    expected += f"{'AM' if local.hour < 12 else 'PM'}: call mom."
+    first, second = ([e for e in events if e["type"] == "reminder"] for events in heard)
+    assert [e["text"] for e in first] == [expected] and second == []
+    assert [e["text"] for e in heard[0] if e["type"] == "reply"] == [expected]
+    [reminder] = await reminders(client, auth)
+    results = [(a["channel"], a["result"]) for a in reminder["attempts"]]
+    # On start no page was open yet; when it connected, the reminder went out to it.
+    assert results == [("web", "unreachable"), (None, "unreached"), ("web", "delivered")]
