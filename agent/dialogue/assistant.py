@@ -39,6 +39,7 @@ from intents.cascade import CONFIDENT, Cascade
 from intents.model import Intent, UserContext
 from intents.money import find_money
 from intents.rules import MATCHED
+from intents.slots import lead_minutes
 from intents.temporal import parse_when
 from skills.actions import Catalogue, Outcome
 from skills.context import NotFound, SkillContext, SkillError, system_clock
@@ -246,6 +247,11 @@ class Assistant:
                 slots.setdefault("changes", {})["start_at" if calendar else "due_at"] = start
                 if calendar and when.has_time and not when.dated:  # "4pm": the same day
                     slots["keep_day"] = True
+        elif slot == "lead":
+            minutes = lead_minutes(text, now)
+            if minutes is None:
+                return None
+            slots["changes"] = {**slots.get("changes", {}), "alert_minutes": minutes}
         elif slot == "amount":
             money = find_money(text, bare=True)
             if money is None:

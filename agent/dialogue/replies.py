@@ -158,7 +158,20 @@ def _calendar_query(f: dict[str, Any], now: datetime) -> Speech:
     return ["events"], {"count": len(events), "noun": noun, "events": speak_list(said)}
 
 
+def speak_span(minutes: int) -> str:
+    """10 → "10 minutes", 60 → "an hour", 90 → "an hour and 30 minutes"."""
+    hours, rest = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append("an hour" if hours == 1 else f"{hours} hours")
+    if rest or not hours:
+        parts.append("a minute" if rest == 1 else f"{rest} minutes")
+    return " and ".join(parts)
+
+
 def _calendar_update(f: dict[str, Any], now: datetime) -> Speech:
+    if f.get("changed") == ["alert_minutes"] and f.get("alert_minutes") is not None:
+        return ["alert"], {"title": f["title"], "lead": speak_span(f["alert_minutes"])}
     return ["moved"], {"title": f["title"], "when": speak_when(_when(f["start_at"], now), now)}
 
 

@@ -69,6 +69,8 @@ OUTCOMES: list[tuple[str, dict[str, Any]]] = [
     ("calendar.query", {"events": []}),
     ("calendar.query", {"events": [], "text": "dentist"}),
     ("calendar.update", {"title": "Gym", "start_at": NOW}),
+    ("calendar.update", {"title": "Gym", "start_at": NOW, "changed": ["alert_minutes"],
+                         "alert_minutes": 90}),
     ("calendar.delete", {"title": "Gym", "occurrence": NOW}),
     ("calendar.delete", {"title": "Gym"}),
     ("calendar.free_time", {"slots": [{"start_at": NOW}]}),

@@ -350,3 +350,31 @@ async def test_a_reminder_due_while_the_service_was_down_reaches_the_page_on_sta
     results = [(a["channel"], a["result"]) for a in reminder["attempts"]]
     # On start no page was open yet; when it connected, the reminder went out to it.
     assert results == [("web", "unreachable"), (None, "unreached"), ("web", "delivered")]
+
+
+async def test_remind_me_minutes_before_an_event_said_in_the_conversation(
+    services: Services, client: httpx.AsyncClient, auth: dict, user: User
+) -> None:
+    await prefer(services, user, ["sms"])
+    sms = Recorder()
+    start = (NOW + timedelta(days=1)).replace(minute=0, second=0)
+    body = {"title": "Dentist", "start_at": start.isoformat()}
+    event = (await client.post("/v1/events", headers=auth, json=body)).json()
+
+    async def say(text: str) -> str:
+        body = {"text": text, "session_id": "alerts"}
+        return (await client.post("/v1/converse", headers=auth, json=body)).json()["reply"]
+
+    assert await say("remind me 30 minutes before the dentist") == (
+        "Okay, I'll remind you 30 minutes before Dentist."
+    )
+    stored = (await client.get(f"/v1/events/{event['id']}", headers=auth)).json()
+    assert stored["alert_minutes"] == 30
+    assert (
+        await say("remind me an hour before it") == "Okay, I'll remind you an hour before Dentist."
+    )
+    await scheduler(services, sms).run_due(start - timedelta(minutes=60))
+    assert sms.got == [sms.got[0]] and sms.got[0].startswith("Dentist starts in 60 minutes")
+    assert (await say("undo")).startswith("Undone")
+    stored = (await client.get(f"/v1/events/{event['id']}", headers=auth)).json()
+    assert stored["alert_minutes"] == 30
