@@ -21,9 +21,16 @@ from agent.dialogue.state import Last, Saved, save_notice
 from agent.reminders.channels import Channels, DeliveryResult, DueReminder
 from agent.reminders.wording import missed_text, notice_text
 from skills.context import system_clock
-from skills.reminders.leases import Attempt, claim_due, new_owner, retry_unreached, settle
+from skills.reminders.leases import (
+    Attempt,
+    claim_due,
+    new_owner,
+    next_due,
+    retry_unreached,
+    settle,
+)
 from skills.reminders.planning import plan_due, still_wanted
-from store.database import session_scope
+from store.database import READ_ONLY, session_scope
 from store.models import Reminder, ReminderKind, ReminderStatus, User
 
 log = logging.getLogger(__name__)
@@ -54,8 +61,9 @@ class Scheduler:
     async def run_due(self, now: datetime | None = None) -> list[Reminder]:
         """Plan, claim and deliver everything due at ``now``; the reminders handled."""
         now = now or self.clock()
+        ahead = timedelta(seconds=self.interval)
         async with session_scope(self.sessions) as db:
-            await plan_due(db, now, self.missed_after)
+            await plan_due(db, now, self.missed_after, ahead)
         handled: list[Reminder] = []
         while True:
             async with session_scope(self.sessions) as db:
@@ -143,15 +151,28 @@ class Scheduler:
 
     async def _loop(self) -> None:
         while True:
+            pause = self.interval
             try:
                 await self.run_due()
+                pause = await self._until_next()
             except asyncio.CancelledError:
                 raise
             except Exception:  # a database hiccup: log it and try again next round
                 log.exception("the reminder scheduler's round failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval)
+                await asyncio.wait_for(self._wake.wait(), pause)
             self._wake.clear()
+
+    async def _until_next(self) -> float:
+        """Seconds to sleep: until the next planned reminder, at most one interval (a
+        reminder set meanwhile is planned on the next round)."""
+        now = self.clock()
+        async with self.sessions() as db:
+            await db.connection(execution_options={READ_ONLY: True})
+            upcoming = await next_due(db, now)
+        if upcoming is None:
+            return self.interval
+        return max(0.0, min(self.interval, (upcoming - now).total_seconds()))
 
 
 def _context(reminder: Reminder) -> Saved:

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -50,6 +50,16 @@ async def claim_due(
         session.add(reminder)
     await session.flush()
     return claimed
+
+
+async def next_due(session: AsyncSession, now: datetime) -> datetime | None:
+    """When the next planned, unclaimed reminder is due, if one is."""
+    statement = select(func.min(Reminder.fire_at)).where(
+        Reminder.status == ReminderStatus.PENDING,
+        col(Reminder.fire_at) > now,
+        col(Reminder.lease_until).is_(None),
+    )
+    return (await session.exec(statement)).one()
 
 
 async def settle(

@@ -33,9 +33,16 @@ PLANNED = "planned"
 SNOOZE = "snooze"
 
 
-async def plan_due(session: AsyncSession, now: datetime, missed_after: timedelta) -> int:
-    """Add a row for every task reminder and event alert due by ``now`` that has none."""
-    rows = [*await _due_tasks(session, now), *await _due_event_alerts(session, now, missed_after)]
+async def plan_due(
+    session: AsyncSession, now: datetime, missed_after: timedelta, ahead: timedelta = timedelta(0)
+) -> int:
+    """Add a row for every task reminder and event alert due by ``now + ahead`` that
+    has none (planned a little ahead, the scheduler can wake exactly on time)."""
+    until = now + ahead
+    rows = [
+        *await _due_tasks(session, until),
+        *await _due_event_alerts(session, now, until, missed_after),
+    ]
     for row in rows:
         row["created_at"] = now
     if rows:
@@ -43,7 +50,7 @@ async def plan_due(session: AsyncSession, now: datetime, missed_after: timedelta
     return len(rows)
 
 
-async def _due_tasks(session: AsyncSession, now: datetime) -> list[dict[str, Any]]:
+async def _due_tasks(session: AsyncSession, until: datetime) -> list[dict[str, Any]]:
     planned = exists().where(
         Reminder.kind == ReminderKind.TASK,
         Reminder.source_id == Task.id,
@@ -54,7 +61,7 @@ async def _due_tasks(session: AsyncSession, now: datetime) -> list[dict[str, Any
         select(Task).where(
             Task.status == TaskStatus.OPEN,
             col(Task.remind_at).is_not(None),
-            col(Task.remind_at) <= now,
+            col(Task.remind_at) <= until,
             ~planned,
         )
     )
@@ -65,7 +72,7 @@ async def _due_tasks(session: AsyncSession, now: datetime) -> list[dict[str, Any
 
 
 async def _due_event_alerts(
-    session: AsyncSession, now: datetime, missed_after: timedelta
+    session: AsyncSession, now: datetime, until: datetime, missed_after: timedelta
 ) -> list[dict[str, Any]]:
     """Alerts whose moment (the start less the lead) has come, for occurrences that
     start within the longest lead ahead and no longer ago than the missed limit."""
@@ -91,7 +98,7 @@ async def _due_event_alerts(
         if lead is None or occurrence.start_at < start:
             continue
         fire_at = occurrence.start_at - timedelta(minutes=lead)
-        if fire_at <= now:
+        if fire_at <= until:
             rows.append(
                 _row(
                     event.user_id,
