@@ -3,6 +3,7 @@ a person says them ("Thursday at 4 PM", "$42.50"), lists read briefly."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -116,7 +117,8 @@ def _tasks_complete(f: dict[str, Any], now: datetime) -> Speech:
 def _reminders_snooze(f: dict[str, Any], now: datetime) -> Speech:
     until = _when(f["until"], now)
     if until is not None and until - now <= timedelta(hours=2):
-        minutes = max(1, round((until - now).total_seconds() / 60))
+        # Snooze times are whole minutes: "ten minutes" said at 6:00:45 is 6:10.
+        minutes = max(1, math.ceil((until - now).total_seconds() / 60))
         return ["snoozed"], {"when": f"in {minutes} minute{'s' if minutes != 1 else ''}"}
     return ["snoozed"], {"when": speak_when(until, now)}
 

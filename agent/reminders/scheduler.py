@@ -12,6 +12,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -47,6 +48,7 @@ class Scheduler:
         lease: timedelta = timedelta(minutes=2),
         interval: float = 2.0,
         owner: str | None = None,
+        batch: int = 20,
     ) -> None:
         self.sessions = sessions
         self.channels = channels
@@ -55,6 +57,7 @@ class Scheduler:
         self.lease = lease
         self.interval = interval
         self.owner = owner or new_owner()
+        self.batch = batch
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
@@ -67,15 +70,34 @@ class Scheduler:
         handled: list[Reminder] = []
         while True:
             async with session_scope(self.sessions) as db:
-                claimed = await claim_due(db, now, self.owner, self.lease)
-            for reminder in claimed:
-                await self._handle(reminder, now)
+                claimed = await claim_due(db, now, self.owner, self.lease, self.batch)
+            results = await self._handle_all(claimed, now)
+            for reminder, result in zip(claimed, results, strict=True):
+                if isinstance(result, Exception):  # left claimed: retried when the lease lapses
+                    log.error("reminder %s: %s", reminder.id, type(result).__name__)
             handled.extend(claimed)
             if not claimed:
                 return handled
 
+    async def _handle_all(self, claimed: list[Reminder], now: datetime) -> list[Any]:
+        """Side by side on PostgreSQL, so a slow channel (a phone call) does not hold up
+        the rest; one after the other on SQLite, whose writers would only queue for its
+        one write lock (its busy handler sleeps while it waits)."""
+        if self.sessions.kw["bind"].dialect.name == "sqlite":
+            results: list[Any] = []
+            for reminder in claimed:
+                try:
+                    results.append(await self._handle(reminder, now))
+                except Exception as exc:
+                    results.append(exc)
+            return results
+        return await asyncio.gather(
+            *(self._handle(reminder, now) for reminder in claimed), return_exceptions=True
+        )
+
     async def _handle(self, reminder: Reminder, now: datetime) -> None:
         async with self.sessions() as db:
+            await db.connection(execution_options={READ_ONLY: True})
             user = await db.get(User, reminder.user_id)
             wanted = user is not None and await still_wanted(db, reminder)
         if user is None or not wanted:
