@@ -97,7 +97,8 @@ def save_turns(
     state: DialogueState,
     now: datetime,
 ) -> None:
-    kept = Saved(pending=state.pending, last=state.last).model_dump(mode="json")  # once only
+    # A delivered reminder applies to the one turn after it; this turn was that one.
+    kept = Saved(pending=state.pending, last=state.last).model_dump(mode="json")
     session.add(
         ConversationTurn(
             user_id=user_id,

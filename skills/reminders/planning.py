@@ -156,8 +156,9 @@ async def still_wanted(session: AsyncSession, reminder: Reminder) -> bool:
             return False
         return reminder.origin == SNOOZE or task.remind_at == reminder.fire_at
     event = await session.get(Event, reminder.source_id)
-    if event is None:
-        return False
-    return (
-        bool(event.recurrence) or reminder.origin == SNOOZE or event.start_at == reminder.occurs_at
-    )
+    if event is None or reminder.occurs_at is None:
+        return event is not None
+    # Still an occurrence: not moved, and (repeating) not cancelled on that day.
+    around = reminder.occurs_at - timedelta(seconds=1), reminder.occurs_at + timedelta(seconds=1)
+    found = await expand([event], *around)
+    return any(o.start_at == reminder.occurs_at for o in found.occurrences)

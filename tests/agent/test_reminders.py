@@ -380,3 +380,27 @@ async def test_remind_me_minutes_before_an_event_said_in_the_conversation(
     assert (await say("undo")).startswith("Undone")
     stored = (await client.get(f"/v1/events/{event['id']}", headers=auth)).json()
     assert stored["alert_minutes"] == 30
+
+
+async def test_a_cancelled_occurrence_of_a_repeating_event_gets_no_alert(
+    services: Services, client: httpx.AsyncClient, auth: dict, user: User
+) -> None:
+    await prefer(services, user, ["sms"])
+    sms = Recorder()
+    steps = scheduler(services, sms)
+    first = (NOW + timedelta(hours=1)).replace(minute=0, second=0)
+    body = {"title": "Standup", "start_at": first.isoformat(), "recurrence": "FREQ=DAILY"}
+    event = (await client.post("/v1/events", headers=auth, json=body)).json()
+    await steps.run_due(first - timedelta(minutes=10))
+    assert len(sms.got) == 1 and sms.got[0].startswith("Standup starts in 10 minutes")
+    second = first + timedelta(days=1)
+    # Planned a moment ahead, then that day's standup is called off before its alert.
+    await steps.run_due(second - timedelta(minutes=10, seconds=1))
+    cancel = await client.delete(
+        f"/v1/events/{event['id']}", headers=auth, params={"occurrence": second.isoformat()}
+    )
+    assert cancel.status_code == 204, cancel.text
+    await steps.run_due(second - timedelta(minutes=10))
+    assert len(sms.got) == 1
+    dropped = await reminders(client, auth, status="dropped")
+    assert [r["occurs_at"] for r in dropped] == [second.isoformat().replace("+00:00", "Z")]
