@@ -28,6 +28,7 @@ from agent.api import (
     lists,
     me,
     projects,
+    reminders,
     tasks,
     transactions,
     voice,
@@ -53,6 +54,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             app.state.services = Services.build(settings or Settings())
             # The port opens at once; models load meanwhile and /readyz says when done.
             warming = asyncio.create_task(app.state.services.warm_up())
+        services_now: Services = app.state.services
+        if services_now.settings.scheduler_enabled and (owned or services_now.scheduler):
+            # Reminders missed while the service was down go out now, then as they come due.
+            services_now.start_scheduler()
         try:
             yield
         finally:
@@ -60,6 +65,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                 warming.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await warming
+            if services_now.scheduler is not None:
+                await services_now.scheduler.stop()
             if owned:
                 await app.state.services.close()
 
@@ -86,6 +93,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         imports,
         bank,
         history,
+        reminders,
     ):
         app.include_router(module.router, dependencies=[Depends(refuse_bad_text)])
     app.include_router(voice.router)  # a socket: its messages are audio and JSON events

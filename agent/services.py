@@ -19,6 +19,8 @@ from agent.auth import TokenService, load_or_create_secret
 from agent.bootstrap import secure_data_dir
 from agent.dialogue.assistant import Assistant
 from agent.guards import SignInThrottle
+from agent.reminders.channels import Channels, WebPageChannel
+from agent.reminders.scheduler import Scheduler
 from agent.settings import Settings
 from intents.cascade import Cascade
 from intents.rules import RuleParser
@@ -50,6 +52,28 @@ class Services:
     audio_paces: dict[uuid.UUID, Any] = field(default_factory=dict)
 
     ready: bool = False  # every model loaded and warmed
+    # Where reminders go (agent/reminders/channels.py) and the scheduler that sends
+    # them; the service starts and stops the scheduler with itself.
+    channels: Channels = field(default_factory=Channels)
+    scheduler: Scheduler | None = None
+
+    def __post_init__(self) -> None:
+        if "web" not in self.channels.names():
+            self.channels.register(WebPageChannel(self.voice_connections))
+
+    def start_scheduler(self) -> Scheduler:
+        """Build (once) and start the reminder scheduler on this service's settings."""
+        if self.scheduler is None:
+            settings = self.settings
+            self.scheduler = Scheduler(
+                self.sessions,
+                self.channels,
+                missed_after=timedelta(hours=settings.reminder_missed_hours),
+                lease=timedelta(seconds=settings.reminder_lease_seconds),
+                interval=settings.scheduler_interval_seconds,
+            )
+        self.scheduler.start()
+        return self.scheduler
 
     async def voice_models(self) -> Any:
         """Whisper, Piper and the fixed phrases' audio, loaded once per process (on a
@@ -100,6 +124,8 @@ class Services:
         return services
 
     async def close(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         await self.engine.dispose()
 
 

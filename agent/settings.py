@@ -103,6 +103,14 @@ class Settings(BaseSettings):
     voice_burst_seconds: float = Field(default=BURST_SECONDS, ge=5, le=3600)
     voice_max_speed: float = Field(default=SPEED, ge=1, le=1000)
     header_timeout_seconds: float = Field(default=HEADER_TIMEOUT, gt=0, le=300)
+    # Reminders. How often the scheduler looks for what is due; a reminder found more
+    # than reminder_missed_hours after its time (the service was down) is reported as
+    # missed instead of fired; a process's claim on a reminder it is delivering lapses
+    # after reminder_lease_seconds, so another process takes over if it crashed.
+    scheduler_enabled: bool = True
+    scheduler_interval_seconds: float = Field(default=2.0, gt=0, le=300)
+    reminder_missed_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    reminder_lease_seconds: float = Field(default=120.0, ge=5, le=3600)
 
     @field_validator("data_dir")
     @classmethod

@@ -23,6 +23,7 @@ from intents.money_slots import (
     finance_query,
     finance_recategorize,
 )
+from intents.numbers import digits_for_words
 from intents.spans import cased, iso
 from intents.spans import split_when as _split
 from intents.spans import strip_article as _strip_article
@@ -184,10 +185,38 @@ def calendar_query(
     return {"start": iso(start), "end": iso(end)}, []
 
 
+_SPAN = re.compile(r"^(a|an|one|\d+) (minute|hour|day|week)s?$")
+_SPAN_MINUTES = {"minute": 1, "hour": 60, "day": 24 * 60, "week": 7 * 24 * 60}
+
+
+def lead_minutes(said: str, now: datetime) -> int | None:
+    """ "10 minutes", "two days", "half an hour" as whole minutes; None if it is no span."""
+    plain = digits_for_words(said.lower().strip())
+    found = _SPAN.match(plain)
+    if found:
+        count = 1 if found[1] in ("a", "an", "one") else int(found[1])
+        minutes = count * _SPAN_MINUTES[found[2]]
+    else:  # "half an hour", "an hour and a half", "a few minutes"
+        when = parse_when(f"in {said}", now)
+        if when is None or not when.has_time:
+            return None
+        minutes = round((when.moment - now).total_seconds() / 60)
+    return minutes if 0 < minutes <= 7 * 24 * 60 else None
+
+
+def _alert(target: Slots, lead: str, ctx: UserContext) -> tuple[Slots, list[str]]:
+    minutes = lead_minutes(lead, ctx.now)
+    if minutes is None:
+        return target, ["lead"]
+    return {**target, "changes": {"alert_minutes": minutes}}, []
+
+
 def calendar_update(
     e: dict[str, str], meta: dict[str, Any], ctx: UserContext
 ) -> tuple[Slots, list[str]]:
     event = e.get("event", "")
+    if e.get("lead"):  # "remind me 10 minutes before the dentist"
+        return _alert({"title": _strip_article(event)}, e["lead"], ctx)
     when = parse_when(e.get("when", ""), ctx.now) if e.get("when") else None
     if when is None:  # "make the dinner saturday at 8 instead"
         event, when = _split(event, ctx)
@@ -252,6 +281,8 @@ def reference_update(
     e: dict[str, str], meta: dict[str, Any], ctx: UserContext
 ) -> tuple[Slots, list[str]]:
     """ "Move it to 4 pm" keeps the day; "make that Thursday" keeps the time."""
+    if e.get("lead"):  # "remind me 10 minutes before it"
+        return _alert({}, e["lead"], ctx)
     if e.get("title"):
         return {"changes": {"title": e["title"]}}, []
     when = parse_when(e.get("when", ""), ctx.now)
@@ -264,6 +295,19 @@ def reference_update(
         "meridiem": bool(re.search(r"\b(?:am|pm|a\.m\.|p\.m\.|noon|midnight)\b", when.text)),
     }
     return {"when": said}, []
+
+
+def reminders_snooze(
+    e: dict[str, str], meta: dict[str, Any], ctx: UserContext
+) -> tuple[Slots, list[str]]:
+    """ "snooze ten minutes", "remind me tomorrow instead": until when (ten minutes
+    from now when not said); which reminder comes from the conversation."""
+    if not e.get("when"):
+        return {}, []
+    when = parse_when(e["when"], ctx.now) or parse_when(f"in {e['when']}", ctx.now)
+    if when is None or when.moment <= ctx.now:
+        return {}, ["until"]
+    return {"until": iso(when.moment)}, []
 
 
 def no_slots(e: dict[str, str], meta: dict[str, Any], ctx: UserContext) -> tuple[Slots, list[str]]:
@@ -290,6 +334,7 @@ RESOLVERS: dict[
     "finance.invoice": finance_project,
     "finance.job_costing": finance_project,
     "reference.update": reference_update,
+    "reminders.snooze": reminders_snooze,
 }
 
 

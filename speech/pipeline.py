@@ -15,8 +15,10 @@ import hashlib
 import os
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
+from pipecat.frames.frames import OutputTransportMessageUrgentFrame
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
@@ -24,6 +26,7 @@ from pipecat.workers.runner import WorkerRunner
 
 from speech.audio import Audio, AudioError, read_wav, write_wav
 from speech.endpoint import Endpointer, StreamingVAD
+from speech.frames import Clause, ReplyDone, TurnRecord, now
 from speech.models import cache_dir
 from speech.pace import IDLE, AudioPace
 from speech.processors import FIXED_PHRASES, Replier, Speaker, Transcriber, TurnDetector
@@ -73,8 +76,10 @@ class VoiceConnection:
         endpointer: Endpointer | None = None,
         idle_seconds: float | None = None,
         pace: AudioPace | None = None,
+        conversation: str | None = None,
     ) -> None:
         self.socket = socket
+        self.conversation = conversation  # the conversation the user's turns continue
         self.idle_seconds = idle_seconds
         self._closing = False
         self.serializer = serializer = VoiceProtocol(
@@ -149,6 +154,22 @@ class VoiceConnection:
                 await self.refuse(IDLE, f"no audio for {self.idle_seconds:g} s")
                 return
             await asyncio.sleep(self.idle_seconds - quiet)
+
+    async def announce(self, text: str, event: dict[str, Any]) -> bool:
+        """Say something the user did not ask for (a reminder is due): ``event`` goes
+        to the client at once, then ``text`` is spoken as a reply. False when the
+        connection is already closing."""
+        if self._closing or self.worker.has_finished():
+            return False
+        record = TurnRecord(last_speech=now(), ended=now(), ended_by="service")
+        await self.worker.queue_frames(
+            [
+                OutputTransportMessageUrgentFrame(message=event),
+                Clause(text=text, record=record),
+                ReplyDone(text=text, record=record),
+            ]
+        )
+        return True
 
     async def stop(self, reason: str) -> None:
         await self.worker.cancel(reason=reason)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
 
-from agent.api.deps import CurrentUser
-from store.models.users import UserPublic, UserSettings
+from fastapi import APIRouter
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from agent.api.deps import CurrentUser, SessionDep
+from store.models.users import User, UserPublic, UserSettings
 
 router = APIRouter(prefix="/v1/me", tags=["account"])
 
@@ -21,3 +25,20 @@ async def read_me(user: CurrentUser) -> UserPublic:
         is_owner=user.is_owner,
         created_at=user.created_at,
     )
+
+
+@router.patch("/settings", response_model=UserSettings, summary="Change your settings")
+async def update_settings(
+    user: CurrentUser, session: SessionDep, changes: dict[str, Any]
+) -> UserSettings:
+    """Only the settings sent change, e.g. ``{"reminder_channels": ["web", "sms"],
+    "event_alert_minutes": 15}``; every value is checked before anything is stored."""
+    try:
+        merged = UserSettings.model_validate({**user.settings, **changes})
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from exc
+    row = await session.get(User, user.id)
+    assert row is not None
+    row.settings = merged.model_dump(mode="json")
+    session.add(row)
+    return merged

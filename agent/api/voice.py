@@ -58,6 +58,8 @@ async def voice(
         return
     if user is None or connection is None:
         return
+    if services.scheduler is not None:  # reminders that found no open page go out now
+        await services.scheduler.reachable_again(user.id)
     try:
         await connection.run()
     finally:
@@ -109,17 +111,19 @@ async def _open(
     assistant = services.assistant
     assert assistant is not None
     out_rate = 8000 if encoding == "mulaw" else 16000
+    responder = VoiceResponder(assistant, user.id, session_id=session or None)
     connection = VoiceConnection(
         socket,
         stt,
         tts,
-        VoiceResponder(assistant, user.id, session_id=session or None),
+        responder,
         phrases=phrases,
         in_rate=rate,
         out_rate=out_rate,
         encoding="mulaw" if encoding == "mulaw" else "pcm16",
         idle_seconds=services.settings.voice_idle_seconds,
         pace=pace,
+        conversation=responder.session_id,  # reminders said here are answered here
     )
     await _take_over(services, user.id, connection)
     try:

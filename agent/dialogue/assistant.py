@@ -13,7 +13,7 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +39,7 @@ from intents.cascade import CONFIDENT, Cascade
 from intents.model import Intent, UserContext
 from intents.money import find_money
 from intents.rules import MATCHED
+from intents.slots import lead_minutes
 from intents.temporal import parse_when
 from skills.actions import Catalogue, Outcome
 from skills.context import NotFound, SkillContext, SkillError, system_clock
@@ -223,7 +224,12 @@ class Assistant:
 
     def _fill(self, pending: Pending, text: str, now: datetime) -> Intent | None:
         slot, slots = pending.awaiting, dict(pending.slots)
-        if slot == "when":
+        if slot == "until":
+            when = parse_when(text, now)
+            if when is None or when.moment <= now:
+                return None
+            slots["until"] = when.moment.isoformat()
+        elif slot == "when":
             when = parse_when(text, now)
             if when is None:
                 return None
@@ -241,6 +247,11 @@ class Assistant:
                 slots.setdefault("changes", {})["start_at" if calendar else "due_at"] = start
                 if calendar and when.has_time and not when.dated:  # "4pm": the same day
                     slots["keep_day"] = True
+        elif slot == "lead":
+            minutes = lead_minutes(text, now)
+            if minutes is None:
+                return None
+            slots["changes"] = {**slots.get("changes", {}), "alert_minutes": minutes}
         elif slot == "amount":
             money = find_money(text, bare=True)
             if money is None:
@@ -263,6 +274,9 @@ class Assistant:
         self, intent: Intent, ctx: SkillContext, state: DialogueState, now: datetime
     ) -> tuple[str, str | None]:
         asked, state.pending = state.pending, None
+        if intent.action == "reminders.snooze" and state.reminder:
+            # Right after a reminder, "snooze" means that one.
+            intent = replace(intent, slots={"reminder_id": state.reminder, **intent.slots})
         confirmed = (
             asked is not None
             and asked.wants_yes

@@ -3,6 +3,7 @@ a person says them ("Thursday at 4 PM", "$42.50"), lists read briefly."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -113,6 +114,15 @@ def _tasks_complete(f: dict[str, Any], now: datetime) -> Speech:
     return ["done"], {"title": speak_list(f.get("titles") or [f["title"]])}
 
 
+def _reminders_snooze(f: dict[str, Any], now: datetime) -> Speech:
+    until = _when(f["until"], now)
+    if until is not None and until - now <= timedelta(hours=2):
+        # Snooze times are whole minutes: "ten minutes" said at 6:00:45 is 6:10.
+        minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+        return ["snoozed"], {"when": f"in {minutes} minute{'s' if minutes != 1 else ''}"}
+    return ["snoozed"], {"when": speak_when(until, now)}
+
+
 def _tasks_update(f: dict[str, Any], now: datetime) -> Speech:
     due = _when(f.get("due_at"), now)
     if "due_at" in f.get("changed", []) and due:
@@ -150,7 +160,20 @@ def _calendar_query(f: dict[str, Any], now: datetime) -> Speech:
     return ["events"], {"count": len(events), "noun": noun, "events": speak_list(said)}
 
 
+def speak_span(minutes: int) -> str:
+    """10 → "10 minutes", 60 → "an hour", 90 → "an hour and 30 minutes"."""
+    hours, rest = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append("an hour" if hours == 1 else f"{hours} hours")
+    if rest or not hours:
+        parts.append("a minute" if rest == 1 else f"{rest} minutes")
+    return " and ".join(parts)
+
+
 def _calendar_update(f: dict[str, Any], now: datetime) -> Speech:
+    if f.get("changed") == ["alert_minutes"] and f.get("alert_minutes") is not None:
+        return ["alert"], {"title": f["title"], "lead": speak_span(f["alert_minutes"])}
     return ["moved"], {"title": f["title"], "when": speak_when(_when(f["start_at"], now), now)}
 
 
@@ -250,6 +273,7 @@ SPEAKERS: dict[str, Callable[[dict[str, Any], datetime], Speech]] = {
     "finance.recategorize": _finance_recategorize,
     "finance.invoice": _finance_invoice,
     "finance.job_costing": _finance_job_costing,
+    "reminders.snooze": _reminders_snooze,
 }
 
 

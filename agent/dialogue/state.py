@@ -50,10 +50,12 @@ class Last(BaseModel):
 
 
 class Saved(BaseModel):
-    """The state as kept with the assistant's turn."""
+    """The state as kept with the assistant's turn. ``reminder`` is the reminder just
+    delivered into this conversation: "snooze ten minutes" applies to it."""
 
     pending: Pending | None = None
     last: Last | None = None
+    reminder: str | None = None
 
 
 class DialogueState(Saved):
@@ -79,7 +81,9 @@ async def load_state(
         saved = Saved.model_validate(latest.intent.get("state") or {})
     except ValidationError:  # kept by an older version in another shape: start afresh
         return DialogueState(history=history)
-    return DialogueState(pending=saved.pending, last=saved.last, history=history)
+    return DialogueState(
+        pending=saved.pending, last=saved.last, reminder=saved.reminder, history=history
+    )
 
 
 def save_turns(
@@ -93,6 +97,7 @@ def save_turns(
     state: DialogueState,
     now: datetime,
 ) -> None:
+    # A delivered reminder applies to the one turn after it; this turn was that one.
     kept = Saved(pending=state.pending, last=state.last).model_dump(mode="json")
     session.add(
         ConversationTurn(
@@ -114,6 +119,30 @@ def save_turns(
             text=said,
             intent={"state": kept},
             created_at=now + timedelta(microseconds=1),
+        )
+    )
+
+
+def save_notice(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    session_id: str,
+    channel: str,
+    said: str,
+    state: Saved,
+    now: datetime,
+) -> None:
+    """Something the service said unasked (a reminder), kept as the conversation's
+    latest turn with ``state``, so the user's answer ("done") applies to it."""
+    session.add(
+        ConversationTurn(
+            user_id=user_id,
+            session_id=session_id,
+            channel=channel,
+            role="assistant",
+            text=said,
+            intent={"state": state.model_dump(mode="json"), "unasked": True},
+            created_at=now,
         )
     )
 

@@ -105,6 +105,7 @@ async def update_event(ctx: SkillContext, args: EventChange) -> Outcome:
         "title": event.title,
         "start_at": event.start_at,
         "end_at": event.end_at,
+        "alert_minutes": event.alert_minutes,
         "changed": sorted(args.changes.model_fields_set),
     }
     return Outcome("calendar.update", facts, [public(event).model_dump(mode="json")])
@@ -168,9 +169,15 @@ CALENDAR_ACTIONS = [
         "Move or change an event.",
         EventChange,
         update_event,
-        replies={"moved": "Moved {title} to {when}."},
+        replies={
+            "moved": "Moved {title} to {when}.",
+            "alert": "Okay, I'll remind you {lead} before {title}.",
+        },
         proposals=("Move {title} to {when}?", "Change {title}?"),
-        questions={"when": "When should I move it to?"},
+        questions={
+            "when": "When should I move it to?",
+            "lead": "How long before it should I remind you?",
+        },
     ),
     Action(
         "calendar.delete",

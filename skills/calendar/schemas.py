@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from skills.types import TIME_LIMITS, CalendarTime, UTCTime, check_time
+from store.models.users import MAX_ALERT_MINUTES
 
 MAX_RANGE = timedelta(days=366)
 
@@ -33,6 +34,12 @@ class EventCreate(BaseModel):
     location: str | None = Field(default=None, max_length=500)
     attendees: list[str] = Field(default_factory=list, max_length=200)
     recurrence: str | None = Field(default=None, max_length=1000, description="RFC 5545 RRULE")
+    alert_minutes: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_ALERT_MINUTES,
+        description="Remind this many minutes before; default: the user's lead",
+    )
 
     @field_validator("title", mode="before")
     @classmethod
@@ -69,6 +76,12 @@ class EventUpdate(BaseModel):
     location: str | None = Field(default=None, max_length=500)
     attendees: list[str] | None = None
     recurrence: str | None = Field(default=None, max_length=1000)
+    alert_minutes: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_ALERT_MINUTES,
+        description="Remind this many minutes before; default: the user's lead",
+    )
 
 
 class TimeRange(BaseModel):
@@ -97,6 +110,7 @@ class EventPublic(BaseModel):
     location: str | None
     attendees: list[str]
     recurrence: str | None
+    alert_minutes: int | None
     exdates: list[str]
     external_uid: str | None
     created_at: UTCTime

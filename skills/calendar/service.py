@@ -75,6 +75,7 @@ class CalendarService:
             location=data.location,
             attendees=data.attendees,
             recurrence=self._rule(data.recurrence, data.start_at, zone),
+            alert_minutes=data.alert_minutes,
             external_uid=external_uid,
         )
         self.session.add(event)
@@ -113,6 +114,7 @@ class CalendarService:
             "description",
             "location",
             "attendees",
+            "alert_minutes",
         ):
             if name in sent:
                 value = getattr(data, name)

@@ -1,10 +1,14 @@
 // The voice button: microphone → /v1/voice WebSocket → reply audio, plus the lists
-// that change as you talk. Add ?raw=1 to turn off the browser's echo cancellation,
+// that change as you talk. While the page is open its socket stays connected, so a
+// reminder that comes due is shown, spoken and raised as a browser notification. Add ?raw=1 to turn off the browser's echo cancellation,
 // noise suppression and gain (tests play a file as the microphone).
 const $ = (id) => document.getElementById(id);
 const raw = new URLSearchParams(location.search).has("raw");
 let token = localStorage.getItem("lifeos-token") || "";
-let socket = null, context = null, sending = false, playAt = 0, outRate = 16000;
+let socket = null, context = null, microphone = null, sending = false, playAt = 0, outRate = 16000;
+// One conversation for the socket and the typed box: "done" after a reminder applies to it.
+const session = `web-${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+const RECONNECT = new Set([1001, 1006, 4001]);  // server restart, network loss, idle: reopen
 window.lifeos = { events: [], audioSamples: 0, level: 0 };  // what a test can inspect
 
 async function api(path) {
@@ -23,7 +27,9 @@ async function signIn(event) {
     for (const id of ["voice", "handsfree", "text"]) $(id).disabled = false;
     $("typed").querySelector("button").disabled = false;
     $("status").textContent = "Hold the button and speak.";
+    $("notify").hidden = !("Notification" in window) || Notification.permission !== "default";
     refresh();
+    openSocket();
   } catch (error) {
     $("who").textContent = `Sign-in failed: ${error.message}`;
   }
@@ -47,22 +53,41 @@ async function refresh() {
   list("spending", spending.rows.map((r) => `${r.key}: ${r.total} ${spending.currency}`));
 }
 
-async function connect() {
+async function openSocket() {
   if (socket && socket.readyState <= 1) return;
-  context = new AudioContext({ sampleRate: 16000 });
+  context ??= new AudioContext({ sampleRate: 16000 });
+  const query = `token=${encodeURIComponent(token)}&session=${session}`;
+  socket = new WebSocket(`${location.origin.replace("http", "ws")}/v1/voice?${query}`);
+  socket.binaryType = "arraybuffer";
+  socket.onmessage = (message) => (typeof message.data === "string" ? onEvent(JSON.parse(message.data)) : play(message.data));
+  socket.onclose = (close) => {
+    $("status").textContent = close.reason ? `Disconnected: ${close.reason}` : "Disconnected.";
+    if (RECONNECT.has(close.code)) setTimeout(openSocket, 2000);  // stay reachable for reminders
+  };
+  await new Promise((resolve) => socket.addEventListener("open", resolve, { once: true }));
+}
+
+async function connect() {
+  await openSocket();
+  if (microphone) return;
+  await context.resume();
   await context.audioWorklet.addModule("/web/capture-worklet.js");
   const stream = await navigator.mediaDevices.getUserMedia({
     audio: { echoCancellation: !raw, noiseSuppression: !raw, autoGainControl: !raw, channelCount: 1 },
   });
-  const microphone = context.createMediaStreamSource(stream);
+  microphone = context.createMediaStreamSource(stream);
   const capture = new AudioWorkletNode(context, "capture");
   capture.port.onmessage = (message) => { if (sending && socket?.readyState === 1) socket.send(message.data); };
   microphone.connect(capture);
-  socket = new WebSocket(`${location.origin.replace("http", "ws")}/v1/voice?token=${encodeURIComponent(token)}`);
-  socket.binaryType = "arraybuffer";
-  socket.onmessage = (message) => (typeof message.data === "string" ? onEvent(JSON.parse(message.data)) : play(message.data));
-  socket.onclose = (close) => { $("status").textContent = close.reason ? `Disconnected: ${close.reason}` : "Disconnected."; };
-  await new Promise((resolve) => socket.addEventListener("open", resolve, { once: true }));
+}
+
+function remind(event) {
+  $("reminder").textContent = event.text;
+  $("reminder").hidden = false;
+  if ("Notification" in window && Notification.permission === "granted") {
+    new Notification("Life OS reminder", { body: event.text, tag: event.id });
+  }
+  refresh();
 }
 
 function onEvent(event) {
@@ -74,6 +99,7 @@ function onEvent(event) {
   if (event.type === "audio_end") { $("status").textContent = "Hold the button and speak."; refresh(); }
   if (event.type === "interrupted") stopPlayback();
   if (event.type === "error") $("status").textContent = event.message;
+  if (event.type === "reminder") remind(event);
 }
 
 let sources = [];
@@ -118,12 +144,16 @@ $("signin").addEventListener("submit", signIn);
 $("voice").addEventListener("pointerdown", () => talk(true));
 $("voice").addEventListener("pointerup", () => talk(false));
 $("handsfree").addEventListener("change", () => talk($("handsfree").checked));
+$("notify").addEventListener("click", async () => {
+  await Notification.requestPermission();  // asked on a click: browsers refuse it otherwise
+  $("notify").hidden = Notification.permission !== "default";
+});
 $("typed").addEventListener("submit", async (event) => {
   event.preventDefault();
   const response = await fetch("/v1/converse", {
     method: "POST",
     headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ text: $("text").value }),
+    body: JSON.stringify({ text: $("text").value, session_id: session }),
   });
   const reply = await response.json();
   $("heard").textContent = $("text").value;

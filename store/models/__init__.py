@@ -17,6 +17,12 @@ from store.models.finance import (
 )
 from store.models.planning import Project, Task, TaskList, TaskStatus
 from store.models.records import AuditEntry, ConversationTurn, ProcessedWebhook
+from store.models.reminders import (
+    DeliveryAttempt,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+)
 from store.models.users import User, UserCreate, UserPublic, UserSettings
 
 __all__ = [
@@ -29,12 +35,16 @@ __all__ = [
     "Category",
     "CategoryRule",
     "ConversationTurn",
+    "DeliveryAttempt",
     "Event",
     "Invoice",
     "InvoiceLine",
     "InvoiceStatus",
     "ProcessedWebhook",
     "Project",
+    "Reminder",
+    "ReminderKind",
+    "ReminderStatus",
     "Sequence",
     "Task",
     "TaskList",

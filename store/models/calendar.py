@@ -16,6 +16,7 @@ from store.models.base import (
     owner_field,
     time_field,
 )
+from store.models.users import MAX_ALERT_MINUTES
 
 
 class Event(Timestamped, table=True):
@@ -37,6 +38,8 @@ class Event(Timestamped, table=True):
     location: str | None = Field(default=None, max_length=500)
     attendees: list = json_field(factory=list)
     recurrence: str | None = Field(default=None, max_length=1000)  # an RFC 5545 RRULE
+    # Minutes before the start to remind the user; None: their default lead time.
+    alert_minutes: int | None = Field(default=None, ge=0, le=MAX_ALERT_MINUTES)
     exdates: list = json_field(factory=list)  # ISO start times of cancelled instances
     external_uid: str | None = Field(default=None, max_length=500)
     external_etag: str | None = Field(default=None, max_length=500)

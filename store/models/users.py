@@ -14,6 +14,11 @@ from sqlmodel import Field, SQLModel
 
 from store.models.base import JSONType, created_field, id_field
 
+# The ways a reminder can reach a user: the open web page here; "sms" and "call" are
+# delivered through Twilio when the service has it configured.
+REMINDER_CHANNELS = ("web", "sms", "call")
+MAX_ALERT_MINUTES = 7 * 24 * 60
+
 
 class WorkingHours(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -39,6 +44,21 @@ class UserSettings(BaseModel):
     currency: str = "USD"
     locale: str = "en-US"
     working_hours: WorkingHours = WorkingHours()
+    # Reminders: the channels to try, in order, until one reaches the user; and how many
+    # minutes before an event to remind of it when the event names no lead of its own
+    # (None: no event alerts unless an event asks for one).
+    reminder_channels: list[str] = ["web"]
+    event_alert_minutes: int | None = Field(default=10, ge=0, le=MAX_ALERT_MINUTES)
+
+    @field_validator("reminder_channels")
+    @classmethod
+    def _known_channels(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in REMINDER_CHANNELS]
+        if unknown:
+            raise ValueError(
+                f"unknown reminder channel {unknown[0]!r}; use {', '.join(REMINDER_CHANNELS)}"
+            )
+        return list(dict.fromkeys(value))
 
     @field_validator("timezone")
     @classmethod

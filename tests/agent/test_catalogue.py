@@ -69,6 +69,8 @@ OUTCOMES: list[tuple[str, dict[str, Any]]] = [
     ("calendar.query", {"events": []}),
     ("calendar.query", {"events": [], "text": "dentist"}),
     ("calendar.update", {"title": "Gym", "start_at": NOW}),
+    ("calendar.update", {"title": "Gym", "start_at": NOW, "changed": ["alert_minutes"],
+                         "alert_minutes": 90}),
     ("calendar.delete", {"title": "Gym", "occurrence": NOW}),
     ("calendar.delete", {"title": "Gym"}),
     ("calendar.free_time", {"slots": [{"start_at": NOW}]}),
@@ -79,6 +81,7 @@ OUTCOMES: list[tuple[str, dict[str, Any]]] = [
                          "due_on": date(2026, 3, 20)}),
     ("finance.invoice", {"number": "INV-1", "client": None, "total": "10", "currency": "USD",
                          "due_on": date(2026, 3, 20)}),
+    ("reminders.snooze", {"title": "call mom", "until": NOW.replace(minute=10)}),
 ]  # fmt: skip
 OUTCOMES += [
     (name, {"amount": "4.50", "merchant": merchant, "category": category})

@@ -1,0 +1,102 @@
+"""The ways a reminder reaches a user, tried in the order the user prefers.
+
+A channel is one async method, ``deliver(reminder, user) -> DeliveryResult``: it
+reports "delivered", "unreachable" (the user cannot be reached this way now: no
+open page, no phone number, texts stopped) or "failed" (it tried and it broke).
+The scheduler tries the next channel on anything but "delivered".
+
+Plugging a channel in: implement `DeliveryChannel` with a ``name`` from
+``store.models.users.REMINDER_CHANNELS`` and register it on the service's registry
+(``services.channels.register(channel)`` in ``Services.build``). A channel that
+delivers into a conversation the user can answer in (an SMS thread, a call) returns
+that conversation's ``session_id``: the next turn there applies to the reminder.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from store.models import Reminder, User
+
+Result = Literal["delivered", "unreachable", "failed"]
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    """A reminder being delivered, with the words to say and show."""
+
+    reminder: Reminder
+    text: str
+    now: datetime  # in the user's zone
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    result: Result
+    detail: str | None = None
+    session_id: str | None = None  # the conversation the user can answer in
+
+    @classmethod
+    def delivered(cls, session_id: str | None = None) -> DeliveryResult:
+        return cls("delivered", session_id=session_id)
+
+    @classmethod
+    def unreachable(cls, why: str) -> DeliveryResult:
+        return cls("unreachable", why)
+
+
+class DeliveryChannel(Protocol):
+    name: str
+
+    async def deliver(self, reminder: DueReminder, user: User) -> DeliveryResult: ...
+
+
+class Channels:
+    """The channels this service can deliver through, by name."""
+
+    def __init__(self, channels: Iterable[DeliveryChannel] = ()) -> None:
+        self._by_name: dict[str, DeliveryChannel] = {}
+        for channel in channels:
+            self.register(channel)
+
+    def register(self, channel: DeliveryChannel) -> None:
+        self._by_name[channel.name] = channel
+
+    def for_user(self, preferred: Iterable[str]) -> list[DeliveryChannel]:
+        """The user's channels in their order, those this service has."""
+        return [self._by_name[name] for name in preferred if name in self._by_name]
+
+    def names(self) -> list[str]:
+        return list(self._by_name)
+
+
+class WebPageChannel:
+    """The web page, when the user has it open: the reminder is shown, spoken through
+    the voice socket as a reply the service starts, and raised as a browser
+    notification by the page."""
+
+    name = "web"
+
+    def __init__(self, connections: dict[uuid.UUID, Any]) -> None:
+        self.connections = connections  # the live voice connection of each user
+
+    async def deliver(self, reminder: DueReminder, user: User) -> DeliveryResult:
+        connection = self.connections.get(user.id)
+        if connection is None:
+            return DeliveryResult.unreachable("no open page")
+        row = reminder.reminder
+        event = {
+            "type": "reminder",
+            "id": str(row.id),
+            "kind": str(row.kind),
+            "title": row.title,
+            "text": reminder.text,
+            "due_at": row.fire_at.isoformat(),
+        }
+        if not await connection.announce(reminder.text, event):
+            return DeliveryResult.unreachable("the page closed")
+        return DeliveryResult.delivered(connection.conversation)

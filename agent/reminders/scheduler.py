@@ -1,0 +1,205 @@
+"""The scheduler `lifeos serve` runs: every few seconds it plans what has come due,
+claims it, and delivers each reminder once through the user's channels in order.
+
+Tests drive it without sleeping: `run_due(now)` is one whole step at a given time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from agent.dialogue.state import Last, Saved, save_notice
+from agent.reminders.channels import Channels, DeliveryResult, DueReminder
+from agent.reminders.wording import missed_text, notice_text
+from skills.context import system_clock
+from skills.reminders.leases import (
+    Attempt,
+    claim_due,
+    new_owner,
+    next_due,
+    retry_unreached,
+    settle,
+)
+from skills.reminders.planning import plan_due, still_wanted
+from store.database import READ_ONLY, session_scope
+from store.models import Reminder, ReminderKind, ReminderStatus, User
+
+log = logging.getLogger(__name__)
+
+
+class Scheduler:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        channels: Channels,
+        *,
+        clock: Callable[[], datetime] = system_clock,
+        missed_after: timedelta = timedelta(hours=12),
+        lease: timedelta = timedelta(minutes=2),
+        interval: float = 2.0,
+        owner: str | None = None,
+        batch: int = 20,
+    ) -> None:
+        self.sessions = sessions
+        self.channels = channels
+        self.clock = clock
+        self.missed_after = missed_after
+        self.lease = lease
+        self.interval = interval
+        self.owner = owner or new_owner()
+        self.batch = batch
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    async def run_due(self, now: datetime | None = None) -> list[Reminder]:
+        """Plan, claim and deliver everything due at ``now``; the reminders handled."""
+        now = now or self.clock()
+        ahead = timedelta(seconds=self.interval)
+        async with session_scope(self.sessions) as db:
+            await plan_due(db, now, self.missed_after, ahead)
+        handled: list[Reminder] = []
+        while True:
+            async with session_scope(self.sessions) as db:
+                claimed = await claim_due(db, now, self.owner, self.lease, self.batch)
+            results = await self._handle_all(claimed, now)
+            for reminder, result in zip(claimed, results, strict=True):
+                if isinstance(result, Exception):  # left claimed: retried when the lease lapses
+                    log.error("reminder %s: %s", reminder.id, type(result).__name__)
+            handled.extend(claimed)
+            if not claimed:
+                return handled
+
+    async def _handle_all(self, claimed: list[Reminder], now: datetime) -> list[Any]:
+        """Side by side on PostgreSQL, so a slow channel (a phone call) does not hold up
+        the rest; one after the other on SQLite, whose writers would only queue for its
+        one write lock (its busy handler sleeps while it waits)."""
+        if self.sessions.kw["bind"].dialect.name == "sqlite":
+            results: list[Any] = []
+            for reminder in claimed:
+                try:
+                    results.append(await self._handle(reminder, now))
+                except Exception as exc:
+                    results.append(exc)
+            return results
+        return await asyncio.gather(
+            *(self._handle(reminder, now) for reminder in claimed), return_exceptions=True
+        )
+
+    async def _handle(self, reminder: Reminder, now: datetime) -> None:
+        async with self.sessions() as db:
+            await db.connection(execution_options={READ_ONLY: True})
+            user = await db.get(User, reminder.user_id)
+            wanted = user is not None and await still_wanted(db, reminder)
+        if user is None or not wanted:
+            await self._settle(reminder, ReminderStatus.DROPPED, [Attempt(None, "dropped")], now)
+            return
+        local = now.astimezone(ZoneInfo(user.preferences.timezone))
+        if now - reminder.fire_at > self.missed_after:
+            note = Attempt(None, "missed", missed_text(reminder, local))
+            await self._settle(reminder, ReminderStatus.MISSED, [note], now)
+            return
+        due = DueReminder(reminder, notice_text(reminder, local), local)
+        attempts, reached = await self._deliver(due, user)
+        status = ReminderStatus.DELIVERED if reached else ReminderStatus.UNREACHED
+        if reached is None:
+            attempts.append(Attempt(None, "unreached", "no channel reached the user"))
+        await self._settle(reminder, status, attempts, now, reached, due.text)
+
+    async def _deliver(
+        self, due: DueReminder, user: User
+    ) -> tuple[list[Attempt], DeliveryResult | None]:
+        attempts: list[Attempt] = []
+        for channel in self.channels.for_user(user.preferences.reminder_channels):
+            try:
+                result = await channel.deliver(due, user)
+            except Exception as exc:  # one broken channel must not stop the others
+                log.exception("reminder channel %s failed", channel.name)
+                result = DeliveryResult("failed", f"{type(exc).__name__}: {exc}")
+            attempts.append(Attempt(channel.name, result.result, result.detail))
+            if result.result == "delivered":
+                return attempts, result
+        return attempts, None
+
+    async def _settle(
+        self,
+        reminder: Reminder,
+        status: ReminderStatus,
+        attempts: list[Attempt],
+        now: datetime,
+        reached: DeliveryResult | None = None,
+        said: str = "",
+    ) -> None:
+        async with session_scope(self.sessions) as db:
+            if not await settle(db, reminder, self.owner, status, attempts, now):
+                log.warning("reminder %s: the claim lapsed before it was settled", reminder.id)
+            if reached is not None and reached.session_id:
+                channel = attempts[-1].channel or "api"
+                save_notice(
+                    db, reminder.user_id, reached.session_id, channel, said, _context(reminder), now
+                )
+
+    async def reachable_again(self, user_id: uuid.UUID) -> None:
+        """The user opened a channel (the page): what could not reach them within the
+        missed limit goes out now."""
+        since = self.clock() - self.missed_after
+        async with session_scope(self.sessions) as db:
+            retried = await retry_unreached(db, user_id, since)
+        if retried:
+            self._wake.set()
+
+    # --- running inside the service ------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="reminder-scheduler")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is None:
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def _loop(self) -> None:
+        while True:
+            pause = self.interval
+            try:
+                await self.run_due()
+                pause = await self._until_next()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a database hiccup: log it and try again next round
+                log.exception("the reminder scheduler's round failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), pause)
+            self._wake.clear()
+
+    async def _until_next(self) -> float:
+        """Seconds to sleep: until the next planned reminder, at most one interval (a
+        reminder set meanwhile is planned on the next round)."""
+        now = self.clock()
+        async with self.sessions() as db:
+            await db.connection(execution_options={READ_ONLY: True})
+            upcoming = await next_due(db, now)
+        if upcoming is None:
+            return self.interval
+        return max(0.0, min(self.interval, (upcoming - now).total_seconds()))
+
+
+def _context(reminder: Reminder) -> Saved:
+    """What the user's next words apply to: the task or event just reminded of."""
+    kind = "task" if reminder.kind == ReminderKind.TASK else "event"
+    start = reminder.occurs_at.isoformat() if reminder.occurs_at else None
+    last = Last(kind=kind, id=str(reminder.source_id), title=reminder.title, start_at=start)
+    return Saved(last=last, reminder=str(reminder.id))

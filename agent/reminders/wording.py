@@ -1,0 +1,41 @@
+"""What a reminder says when it reaches the user."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from agent.dialogue.replies import speak_day
+from store.models import Reminder, ReminderKind
+
+# Delivered this long after its time, a reminder says when it was due.
+LATE = timedelta(minutes=2)
+
+
+def clock(moment: datetime) -> str:
+    """6:00 PM: minutes always shown, as on a clock face."""
+    return f"{moment.hour % 12 or 12}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}"
+
+
+def _at(moment: datetime, now: datetime) -> str:
+    local = moment.astimezone(now.tzinfo)
+    day = speak_day(local.date(), now.date())
+    return clock(local) if day == "today" else f"{day} at {clock(local)}"
+
+
+def notice_text(reminder: Reminder, now: datetime) -> str:
+    """``now`` is in the user's zone. "Reminder: call mom." on time; "This was due at
+    6:00 PM: call mom." when delivered late (the service was down)."""
+    if reminder.kind == ReminderKind.EVENT and reminder.occurs_at is not None:
+        start = reminder.occurs_at
+        if start <= now:
+            return f"{reminder.title} started at {_at(start, now)}."
+        minutes = max(1, round((start - now).total_seconds() / 60))
+        unit = "minute" if minutes == 1 else "minutes"
+        return f"{reminder.title} starts in {minutes} {unit}, at {_at(start, now)}."
+    if now - reminder.fire_at > LATE:
+        return f"This was due at {_at(reminder.fire_at, now)}: {reminder.title}."
+    return f"Reminder: {reminder.title}."
+
+
+def missed_text(reminder: Reminder, now: datetime) -> str:
+    return f"Missed while the service was down: {reminder.title}, due {_at(reminder.fire_at, now)}."

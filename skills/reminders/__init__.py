@@ -1,0 +1,1 @@
+"""Reminders that fire: planned from tasks and events, claimed, delivered, snoozed."""

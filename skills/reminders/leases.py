@@ -1,0 +1,117 @@
+"""Claiming due reminders with a lease, and recording how each delivery went.
+
+On PostgreSQL due rows are read ``FOR UPDATE SKIP LOCKED``: processes claiming at
+the same moment each take different rows instead of waiting for one another. On
+SQLite (one process) the claim's transaction takes the write lock first (BEGIN
+IMMEDIATE, store/database.py), which serializes claims the same way. A claim lasts
+until ``lease_until``: a process that dies mid-delivery leaves the row to be taken
+again once its lease lapses.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from store.models import DeliveryAttempt, Reminder, ReminderStatus
+
+
+@dataclass(frozen=True)
+class Attempt:
+    channel: str | None
+    result: str  # delivered, unreachable, failed, missed, unreached, dropped
+    error: str | None = None
+
+
+async def claim_due(
+    session: AsyncSession, now: datetime, owner: str, lease: timedelta, limit: int = 50
+) -> list[Reminder]:
+    """Take up to ``limit`` due, unclaimed (or lapsed) reminders for ``owner``."""
+    due = (
+        select(Reminder)
+        .where(
+            Reminder.status == ReminderStatus.PENDING,
+            col(Reminder.fire_at) <= now,
+            or_(col(Reminder.lease_until).is_(None), col(Reminder.lease_until) < now),
+        )
+        .order_by(col(Reminder.fire_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = list(await session.exec(due))
+    for reminder in claimed:
+        reminder.lease_until = now + lease
+        reminder.lease_owner = owner
+        session.add(reminder)
+    await session.flush()
+    return claimed
+
+
+async def next_due(session: AsyncSession, now: datetime) -> datetime | None:
+    """When the next planned, unclaimed reminder is due, if one is."""
+    statement = select(func.min(Reminder.fire_at)).where(
+        Reminder.status == ReminderStatus.PENDING,
+        col(Reminder.fire_at) > now,
+        col(Reminder.lease_until).is_(None),
+    )
+    return (await session.exec(statement)).one()
+
+
+async def settle(
+    session: AsyncSession,
+    reminder: Reminder,
+    owner: str,
+    status: ReminderStatus,
+    attempts: list[Attempt],
+    now: datetime,
+) -> bool:
+    """Record the attempts and the reminder's outcome; False if ``owner`` no longer
+    held the claim (its lease lapsed and another process took the row)."""
+    for attempt in attempts:
+        session.add(
+            DeliveryAttempt(
+                reminder_id=reminder.id,
+                user_id=reminder.user_id,
+                at=now,
+                channel=attempt.channel,
+                result=attempt.result,
+                error=(attempt.error or None) and attempt.error[:1000],
+            )
+        )
+    delivered = next((a.channel for a in attempts if a.result == "delivered"), None)
+    result = await session.exec(  # type: ignore[call-overload]
+        update(Reminder)
+        .where(col(Reminder.id) == reminder.id, col(Reminder.lease_owner) == owner)
+        .values(
+            status=status,
+            lease_until=None,
+            delivered_at=now if delivered else None,
+            channel=delivered,
+        )
+    )
+    return bool(result.rowcount)
+
+
+async def retry_unreached(session: AsyncSession, user_id: uuid.UUID, since: datetime) -> int:
+    """The user can be reached again (they opened the page): their reminders no
+    channel reached since ``since`` go out again, saying when they were due."""
+    result = await session.exec(  # type: ignore[call-overload]
+        update(Reminder)
+        .where(
+            col(Reminder.user_id) == user_id,
+            col(Reminder.status) == ReminderStatus.UNREACHED,
+            col(Reminder.fire_at) >= since,
+        )
+        .values(status=ReminderStatus.PENDING, lease_until=None, lease_owner=None)
+    )
+    return int(result.rowcount)
+
+
+def new_owner() -> str:
+    """A name for this scheduler's claims, unique per process and start."""
+    return f"scheduler-{uuid.uuid4().hex[:16]}"
