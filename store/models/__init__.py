@@ -17,6 +17,7 @@ from store.models.finance import (
 )
 from store.models.planning import Project, Task, TaskList, TaskStatus
 from store.models.records import AuditEntry, ConversationTurn, ProcessedWebhook
+from store.models.telephony import PhonePin, SmsOptOut, TwilioMessage
 from store.models.users import User, UserCreate, UserPublic, UserSettings
 
 __all__ = [
@@ -33,14 +34,17 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "InvoiceStatus",
+    "PhonePin",
     "ProcessedWebhook",
     "Project",
     "Sequence",
+    "SmsOptOut",
     "Task",
     "TaskList",
     "TaskStatus",
     "Transaction",
     "TransactionKind",
+    "TwilioMessage",
     "User",
     "UserCreate",
     "UserPublic",
