@@ -27,6 +27,7 @@ from speech.frames import AudioEnd, AudioStart, BadInput, ClauseEnd, TurnRecord,
 PHONE_RATE = 8000
 KEY_GAP = 1.2  # seconds after the last key that end a keyed entry (or "#")
 KEY_WORDS = {"1": "yes", "2": "no"}  # one key alone answers a confirmation
+END_MARK = "end"  # the mark after a reply's last audio: "end-<n>"; "clause-<n>" between
 MAX_PAYLOAD = 2 * PHONE_RATE  # bytes of μ-law: 2 s; Twilio sends 20 ms
 
 
@@ -96,7 +97,7 @@ class TwilioMediaProtocol(FrameSerializer):
 
     def _mark(self, record: TurnRecord, seconds: float, *, last: bool = False) -> str:
         self._count += 1
-        name = f"{'end' if last else 'clause'}-{self._count}"
+        name = f"{END_MARK if last else 'clause'}-{self._count}"
         self._marks[name] = (record, seconds, last)
         return json.dumps({"event": "mark", "streamSid": self.stream_sid, "mark": {"name": name}})
 
