@@ -26,7 +26,7 @@ from telephony.media import END_MARK
 RATE = 8000
 FRAME = 160  # 20 ms of 8 kHz μ-law
 SILENCE = mulaw_encode(bytes(2 * FRAME))
-REPLY_WAIT = 30.0  # seconds: no reply by then is a failure, not a slow answer
+REPLY_WAIT = 60.0  # seconds: no reply by then is a failure, not a slow answer (a busy box)
 
 
 @dataclass

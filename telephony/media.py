@@ -22,7 +22,7 @@ from pipecat.frames.frames import (
 from pipecat.serializers.base_serializer import FrameSerializer
 
 from speech.audio import mulaw_decode, mulaw_encode
-from speech.frames import AudioEnd, AudioStart, BadInput, ClauseEnd, TurnRecord, Typed, now
+from speech.frames import AudioEnd, AudioStart, BadInput, ClauseEnd, Timings, TurnRecord, Typed, now
 
 PHONE_RATE = 8000
 KEY_GAP = 1.2  # seconds after the last key that end a keyed entry (or "#")
@@ -40,6 +40,7 @@ class TwilioMediaProtocol(FrameSerializer):
         self._count = 0
         self._keys = ""
         self._last_key = 0.0
+        self.timings: list[dict] = []  # each reply's stage timings, as the web socket sends
         self.stopped = False  # Twilio said the stream is over (the caller hung up)
 
     async def deserialize(self, data: str | bytes) -> Frame | None:
@@ -112,7 +113,9 @@ class TwilioMediaProtocol(FrameSerializer):
             self._record = None
             self._marks.clear()  # Twilio returns them all at once now: none were played
             return json.dumps({"event": "clear", "streamSid": self.stream_sid})
-        if isinstance(frame, AudioStart) and frame.record is not None:
+        if isinstance(frame, Timings) and frame.record is not None:
+            self.timings.append(frame.record.timings())  # for logs and the eval harness
+        elif isinstance(frame, AudioStart) and frame.record is not None:
             self._record = frame.record
             frame.record.played_seconds = 0.0  # heard only as far as the marks say
         elif isinstance(frame, ClauseEnd) and frame.record is not None:

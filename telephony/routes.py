@@ -174,4 +174,8 @@ async def _converse(
         out_rate=8000,
         serializer=protocol,
     )
-    await connection.run()
+    try:
+        await connection.run()
+    finally:
+        for timings in protocol.timings:
+            log.info("call %s turn: %s", call_sid, timings)

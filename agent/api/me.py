@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, status
+from pydantic import BaseModel, Field
 
-from agent.api.deps import CurrentUser
+from agent.api.deps import CurrentUser, ServicesDep
 from store.models.users import UserPublic, UserSettings
+from telephony.pins import PinError, Pins
 
 router = APIRouter(prefix="/v1/me", tags=["account"])
 
@@ -21,3 +23,19 @@ async def read_me(user: CurrentUser) -> UserPublic:
         is_owner=user.is_owner,
         created_at=user.created_at,
     )
+
+
+class PhonePinUpdate(BaseModel):
+    pin: str = Field(description="4 to 8 digits, asked before money is touched by phone or text")
+
+
+@router.put(
+    "/phone-pin",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Set the PIN asked on calls and texts before money is touched",
+)
+async def set_phone_pin(body: PhonePinUpdate, user: CurrentUser, services: ServicesDep) -> None:
+    try:
+        await Pins(services.sessions).set(user.id, body.pin)
+    except PinError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
