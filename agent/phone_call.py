@@ -54,7 +54,7 @@ class TwilioCall:
         self._outgoing: asyncio.Queue[bytes] = asyncio.Queue()
         self._playing: deque[bytes | str] = deque()  # audio and mark names, in order
         self._tasks: list[asyncio.Task[None]] = []
-        self._socket: ClientConnection | None = None
+        self.socket: ClientConnection | None = None
         self.last_sent = 0.0  # perf_counter() when the last queued frame went out
         self._ends = asyncio.Queue[str]()
         self.reply_started = asyncio.Event()  # the first reply audio has come
@@ -78,7 +78,7 @@ class TwilioCall:
         parameters = {p.get("name", ""): p.get("value", "") for p in stream.iter("Parameter")}
         local = f"{'ws' + self.base_url.removeprefix('http')}/{url.split('/', 3)[3]}"
         signature = self._signature(url, {})
-        self._socket = await connect(local, additional_headers={"X-Twilio-Signature": signature})
+        self.socket = await connect(local, additional_headers={"X-Twilio-Signature": signature})
         await self._send({"event": "connected", "protocol": "Call", "version": "1.0.0"})
         await self._send(
             {
@@ -102,7 +102,7 @@ class TwilioCall:
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
-        if self._socket is not None:
+        if self.socket is not None:
             with contextlib.suppress(Exception):
                 await self._send({"event": "stop", "streamSid": self.stream_sid})
         for task in self._tasks:
@@ -110,12 +110,12 @@ class TwilioCall:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if self._socket is not None:
-            await self._socket.close()
+        if self.socket is not None:
+            await self.socket.close()
 
     async def _send(self, message: dict) -> None:
-        assert self._socket is not None
-        await self._socket.send(json.dumps(message))
+        assert self.socket is not None
+        await self.socket.send(json.dumps(message))
 
     async def say(self, pcm: bytes) -> None:
         """Queue 16-bit PCM at 8 kHz; returns when its last frame has been sent."""
@@ -153,8 +153,8 @@ class TwilioCall:
                 self._outgoing.task_done()
 
     async def _listen(self) -> None:
-        assert self._socket is not None
-        async for raw in self._socket:
+        assert self.socket is not None
+        async for raw in self.socket:
             message = json.loads(raw)
             event = message.get("event")
             if event == "media":

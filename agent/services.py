@@ -135,6 +135,7 @@ def build_telephony(services: Services) -> Telephony:
         sessions=services.sessions,
         voice_models=services.voice_models,
         responder=phone.call,
+        idle_seconds=settings.voice_idle_seconds,
     )
 
 

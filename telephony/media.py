@@ -18,6 +18,7 @@ from pipecat.frames.frames import (
     InputAudioRawFrame,
     InterruptionFrame,
     OutputAudioRawFrame,
+    OutputTransportMessageUrgentFrame,
 )
 from pipecat.serializers.base_serializer import FrameSerializer
 
@@ -40,6 +41,9 @@ class TwilioMediaProtocol(FrameSerializer):
         self._count = 0
         self._keys = ""
         self._last_key = 0.0
+        # When the caller last started speaking or reply audio last went out: a call
+        # with neither for a while is over (Twilio itself sends audio all along).
+        self.last_audio = time.monotonic()
         self.timings: list[dict] = []  # each reply's stage timings, as the web socket sends
         self.stopped = False  # Twilio said the stream is over (the caller hung up)
 
@@ -104,6 +108,7 @@ class TwilioMediaProtocol(FrameSerializer):
 
     async def serialize(self, frame: Frame) -> str | bytes | None:
         if isinstance(frame, OutputAudioRawFrame):
+            self.last_audio = time.monotonic()
             self._sent(frame)
             payload = base64.b64encode(mulaw_encode(frame.audio)).decode()
             return json.dumps(
@@ -113,6 +118,8 @@ class TwilioMediaProtocol(FrameSerializer):
             self._record = None
             self._marks.clear()  # Twilio returns them all at once now: none were played
             return json.dumps({"event": "clear", "streamSid": self.stream_sid})
+        if _speech_started(frame):
+            self.last_audio = time.monotonic()
         if isinstance(frame, Timings) and frame.record is not None:
             self.timings.append(frame.record.timings())  # for logs and the eval harness
         elif isinstance(frame, AudioStart) and frame.record is not None:
@@ -132,3 +139,10 @@ class TwilioMediaProtocol(FrameSerializer):
         if record.audio_sent is None:
             record.audio_sent = now()
         record.sent_seconds += len(frame.audio) / 2 / frame.sample_rate
+
+
+def _speech_started(frame: Frame) -> bool:
+    """The pipeline's own event: the caller began to speak."""
+    if not isinstance(frame, OutputTransportMessageUrgentFrame):
+        return False
+    return isinstance(frame.message, dict) and frame.message.get("type") == "speech_started"

@@ -51,6 +51,8 @@ class Telephony:
     voice_models: Callable[[], Awaitable[Any]]  # (stt, tts, fixed phrases)
     # The assistant for one call: (user, caller's number, CallSid) → Responder
     responder: Callable[[uuid.UUID, str, str], Responder]
+    # A call where nobody speaks and nothing is said for this long is hung up.
+    idle_seconds: float = 120.0
 
 
 def _telephony(app: Any) -> Telephony:
@@ -173,6 +175,7 @@ async def _converse(
         in_rate=8000,
         out_rate=8000,
         serializer=protocol,
+        idle_seconds=telephony.idle_seconds,
     )
     try:
         await connection.run()

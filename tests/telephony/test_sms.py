@@ -8,7 +8,7 @@ import httpx
 from sqlmodel import select
 
 from agent.services import Services
-from store.models import Task, Transaction, TwilioMessage, User
+from store.models import PhonePin, Task, Transaction, TwilioMessage, User
 from telephony.pins import Pins
 from telephony.sms import HELP, STARTED, STOPPED, UNKNOWN_NUMBER, split
 from tests.telephony.conftest import Texter
@@ -124,3 +124,22 @@ def test_long_replies_are_split_between_sentences() -> None:
     assert all(len(p) <= 160 for p in split(long_one, size=160))
     assert " ".join(split(long_one, size=160)) == long_one.strip()
     assert split("") == [] and split("Short.") == ["Short."]
+
+
+async def test_the_phone_pin_is_set_through_the_api_and_stored_hashed(
+    twilio_client: httpx.AsyncClient, twilio_services: Services, ann: User
+) -> None:
+    headers = {"Authorization": f"Bearer {twilio_services.tokens.issue(ann.id)}"}
+    for bad in ("12", "12ab", "123456789"):
+        refused = await twilio_client.put("/v1/me/phone-pin", json={"pin": bad}, headers=headers)
+        assert refused.status_code == 422 and "4 to 8 digits" in refused.text
+    assert not await Pins(twilio_services.sessions).is_set(ann.id)
+    done = await twilio_client.put("/v1/me/phone-pin", json={"pin": "2468"}, headers=headers)
+    assert done.status_code == 204
+    async with twilio_services.sessions() as db:
+        stored = await db.get(PhonePin, ann.id)
+    assert stored is not None and "2468" not in stored.pin_hash
+    pins = Pins(twilio_services.sessions)
+    assert await pins.verify(ann.id, "2468") and not await pins.verify(ann.id, "2469")
+    unsigned = await twilio_client.put("/v1/me/phone-pin", json={"pin": "2468"})
+    assert unsigned.status_code == 401

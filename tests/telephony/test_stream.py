@@ -157,3 +157,14 @@ async def test_a_stream_not_opened_by_the_voice_webhook_is_refused(
         with pytest.raises(ConnectionClosed) as closed:
             await socket.recv()
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+
+
+async def test_a_silent_call_is_hung_up(
+    base_url: str, twilio_services: Services, ann: User
+) -> None:
+    twilio_services.telephony.idle_seconds = 1.0
+    async with TwilioCall(base_url, PUBLIC_URL, AUTH_TOKEN, ANN_PHONE) as call:
+        assert call.socket is not None
+        # Only line silence is sent: the service closes the stream, and the TwiML's
+        # <Hangup/> after <Connect> ends the call.
+        await asyncio.wait_for(call.socket.wait_closed(), 15)
