@@ -139,8 +139,10 @@ def build_telephony(services: Services) -> Telephony:
     )
 
 
-def messenger(settings: Settings) -> TwilioMessenger | None:
-    """The outbound Twilio client, or None without an account, token and number."""
+def messenger(services: Services) -> TwilioMessenger | None:
+    """The outbound Twilio client, or None without an account, token and number; it
+    texts no number that sent STOP."""
+    settings = services.settings
     if not (settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_number):
         return None
     return TwilioMessenger(
@@ -148,6 +150,7 @@ def messenger(settings: Settings) -> TwilioMessenger | None:
         settings.twilio_auth_token.get_secret_value(),
         settings.twilio_number,
         api_base=settings.twilio_api_base,
+        sessions=services.sessions,
     )
 
 

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 from twilio.base import values
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
+
+from store.models import SmsOptOut
 
 TIMEOUT_SECONDS = 10.0
 _UNSET = values.unset  # the library's marker for "leave this parameter out"
@@ -18,6 +22,10 @@ _UNSET = values.unset  # the library's marker for "leave this parameter out"
 
 class MessengerError(RuntimeError):
     """Twilio refused or could not be reached; the message says which, for logs."""
+
+
+class OptedOut(MessengerError):
+    """The number texted STOP: it is texted nothing until it texts START."""
 
 
 @dataclass(frozen=True)
@@ -31,9 +39,18 @@ class TwilioMessenger:
     ``await close()`` when done (it owns an aiohttp session)."""
 
     def __init__(
-        self, account_sid: str, auth_token: str, from_number: str, *, api_base: str | None = None
+        self,
+        account_sid: str,
+        auth_token: str,
+        from_number: str,
+        *,
+        api_base: str | None = None,
+        sessions: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
+        """With ``sessions``, numbers that texted STOP are refused before Twilio is
+        asked (Twilio refuses them too, with error 21610)."""
         self.from_number = from_number
+        self.sessions = sessions
         self._http = AsyncTwilioHttpClient(timeout=TIMEOUT_SECONDS)
         self._client = Client(account_sid, auth_token, http_client=self._http)
         if api_base:
@@ -41,7 +58,11 @@ class TwilioMessenger:
 
     async def send_sms(self, to: str, body: str, status_callback: str | None = None) -> Sent:
         """Text ``body`` to ``to`` (E.164). Twilio posts the delivery status to
-        ``status_callback`` when given."""
+        ``status_callback`` when given. Raises OptedOut for a number that texted STOP."""
+        if self.sessions is not None:
+            async with self.sessions() as db:
+                if await db.get(SmsOptOut, to) is not None:
+                    raise OptedOut(f"{to} texted STOP: no texts until it texts START")
         try:
             message = await self._client.messages.create_async(
                 to=to,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from agent.dialogue.assistant import Assistant, Reply, Turn
 from agent.dialogue.voice import VoiceResponder
+from intents.model import Intent
 from telephony.pins import Pins, pin_digits
 
 ASK_PIN = "Say your PIN, or key it and press pound."
@@ -24,6 +25,7 @@ WRONG_PIN = "That PIN isn't right. Try again."
 LOCKED_OUT = "That PIN isn't right, so money stays locked for now."
 MAX_TRIES = 3
 TEXT_UNLOCK_SECONDS = 300
+CALL_UNLOCK_SECONDS = 4 * 3600  # the rest of the call
 
 
 def phone_session(number: str) -> str:
@@ -60,7 +62,9 @@ class PhoneAssistant:
         stages: dict[str, float] | None = None,
         *,
         unlock_for: float,
+        parsed: Intent | None = None,
     ) -> str:
+        """``parsed``: the rules' reading of ``text`` made at the pause (calls only)."""
         if lock.held is not None:
             digits = pin_digits(text)
             if digits is not None:
@@ -71,9 +75,16 @@ class PhoneAssistant:
                     lock.held, lock.tries = None, 0
                     return LOCKED_OUT
                 lock.unlocked_until = time.monotonic() + unlock_for
-                text, lock.tries = lock.held, 0
+                text, lock.tries, parsed = lock.held, 0, None
             lock.held = None  # something else was said: the held request is dropped
-        turn = Turn(text, user_id, session_id, channel=channel, money_locked=not lock.unlocked)
+        turn = Turn(
+            text,
+            user_id,
+            session_id,
+            channel=channel,
+            parsed=parsed,
+            money_locked=not lock.unlocked,
+        )
         reply: Reply = await self.assistant.converse(turn, stages)
         if reply.needs != "pin":
             return reply.text
@@ -104,9 +115,16 @@ class PhoneCallResponder(VoiceResponder):
         self.lock = MoneyLock()
 
     async def reply(self, text: str, stages: dict[str, float]) -> AsyncIterator[str]:  # type: ignore[override]
-        self._heard = None
+        parsed, self._heard = self._heard, None  # the pause's parse, as the web voice reuses it
         said = await self.phone.turn(
-            self.lock, self.user_id, self.session_id, text, "phone", stages, unlock_for=4 * 3600
+            self.lock,
+            self.user_id,
+            self.session_id,
+            text,
+            "phone",
+            stages,
+            unlock_for=CALL_UNLOCK_SECONDS,
+            parsed=parsed,
         )
         for clause in re.split(r"(?<=[.?!])\s+", said):
             if clause:

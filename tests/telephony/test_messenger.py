@@ -6,8 +6,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from telephony.messenger import MessengerError, TwilioMessenger
+from store.database import session_factory, session_scope
+from store.models import SmsOptOut
+from telephony.messenger import MessengerError, OptedOut, TwilioMessenger
+from tests.conftest import empty_tables
 from tests.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 
 OURS = "+14155550100"
@@ -73,3 +77,23 @@ async def test_refusals_become_messenger_errors(twilio: tuple[FakeTwilio, str]) 
             await right.send_sms("4155550123", "hi")
     finally:
         await right.close()
+
+
+async def test_no_texts_to_a_number_that_sent_stop(
+    twilio: tuple[FakeTwilio, str], engine: AsyncEngine
+) -> None:
+    sessions = session_factory(engine)
+    async with session_scope(sessions) as db:
+        db.add(SmsOptOut(number="+14155550123"))
+    messenger = TwilioMessenger(
+        ACCOUNT_SID, AUTH_TOKEN, OURS, api_base=twilio[1], sessions=sessions
+    )
+    try:
+        with pytest.raises(OptedOut, match="START"):
+            await messenger.send_sms("+14155550123", "Reminder: water the plants")
+        assert twilio[0].requests == []  # Twilio was not even asked
+        sent = await messenger.send_sms("+14155550124", "Reminder: water the plants")
+        assert sent.sid.startswith("SM")
+    finally:
+        await messenger.close()
+        await empty_tables(engine)
