@@ -57,6 +57,7 @@ class TwilioCall:
         self.socket: ClientConnection | None = None
         self.last_sent = 0.0  # perf_counter() when the last queued frame went out
         self._ends = asyncio.Queue[str]()
+        self._arrived = asyncio.Event()  # something was added to play
         self.reply_started = asyncio.Event()  # the first reply audio has come
 
     def _signature(self, url: str, params: dict[str, str]) -> str:
@@ -163,8 +164,10 @@ class TwilioCall:
                     self.played.first_audio = time.perf_counter()
                     self.reply_started.set()
                 self._playing.append(audio)
+                self._arrived.set()
             elif event == "mark":
                 self._playing.append(message["mark"]["name"])
+                self._arrived.set()
             elif event == "clear":
                 self.played.cleared += 1
                 pending = [item for item in self._playing if isinstance(item, str)]
@@ -176,7 +179,8 @@ class TwilioCall:
         """Play the held audio at real time; return each mark when playback gets to it."""
         while True:
             if not self._playing:
-                await asyncio.sleep(0.005)
+                self._arrived.clear()
+                await self._arrived.wait()
                 continue
             item = self._playing.popleft()
             if isinstance(item, str):
