@@ -40,6 +40,7 @@ from agent.services import Services
 from agent.settings import Settings
 from skills.context import SkillError
 from speech.web import ASSETS, PAGE, WEB_PAGE
+from telephony import routes as twilio_routes
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         warming: asyncio.Task[None] | None = None
         if owned:
             app.state.services = Services.build(settings or Settings())
+            app.state.telephony = app.state.services.telephony
             # The port opens at once; models load meanwhile and /readyz says when done.
             warming = asyncio.create_task(app.state.services.warm_up())
         services_now: Services = app.state.services
@@ -79,6 +81,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     )
     if services is not None:
         app.state.services = services
+        app.state.telephony = services.telephony
     for module in (
         health,
         me,
@@ -97,6 +100,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     ):
         app.include_router(module.router, dependencies=[Depends(refuse_bad_text)])
     app.include_router(voice.router)  # a socket: its messages are audio and JSON events
+    # Twilio's webhooks and Media Streams socket: signed by Twilio, form or JSON bodies.
+    app.include_router(twilio_routes.router)
     app.add_exception_handler(SkillError, skill_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.mount("/web", PageAssets(directory=WEB_PAGE), name="web")

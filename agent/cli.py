@@ -203,6 +203,38 @@ def user_list() -> None:
     out.print(table)
 
 
+@user_app.command("pin")
+def user_pin(
+    email: Annotated[str, typer.Argument(help="Whose phone PIN.")],
+    pin: Annotated[
+        str,
+        typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="4 to 8 digits."),
+    ],
+) -> None:
+    """Set the PIN asked on calls and texts before money is touched (caller ID can be
+    spoofed). It is stored only as a salted hash."""
+    from telephony.pins import PinError, Pins
+
+    settings = load_settings()
+
+    async def store() -> None:
+        engine = await _ready_engine(settings)
+        try:
+            async with session_factory(engine)() as db:
+                user = await get_user_by_email(db, email)
+            if user is None:
+                raise PinError(f"no user {email}")
+            await Pins(session_factory(engine)).set(user.id, pin)
+        finally:
+            await engine.dispose()
+
+    try:
+        run(store())
+    except PinError as exc:
+        raise fail(str(exc)) from None
+    out.print(f"Phone PIN set for [bold]{email}[/].")
+
+
 @app.command()
 def say(
     text: Annotated[str, typer.Argument(help="What you would say, in quotes.")],
@@ -253,6 +285,76 @@ async def _talk_voice(
         stages = ("endpoint_wait", "stt", "intent", "action", "tts_first_chunk", "audio_ready")
         timing = "  ".join(f"{k} {result.timings[k]:.0f} ms" for k in stages if k in result.timings)
         err.print(f"wrote {out}  ({timing})", style="dim", highlight=False)
+
+
+@app.command()
+def call(
+    wav: Annotated[Path, typer.Argument(help="A WAV file of one spoken command.")],
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help="The caller's number (default: the user's phone)."),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Where to write the spoken reply.")] = Path("reply.wav"),
+    email: Annotated[
+        str | None, typer.Option(help="Whose number calls (default: the owner).")
+    ] = None,
+) -> None:
+    """Phone the assistant with a WAV file, through the real Twilio webhook and Media
+    Streams protocol on a loopback port; write the reply as heard on the phone."""
+    from speech.audio import AudioError, read_wav
+    from store.models.users import normalize_phone
+
+    settings = load_settings()
+    try:
+        number = normalize_phone(from_) if from_ else None
+    except ValueError as exc:
+        raise fail(f"--from: {exc}") from None
+    try:
+        audio = read_wav(wav.read_bytes())
+    except (OSError, AudioError) as exc:
+        raise fail(f"{wav}: {exc}") from None
+    run(_call(settings, audio, out, email, number))
+
+
+async def _call(
+    settings: Settings, audio: Any, out: Path, email: str | None, number: str | None
+) -> None:
+    from agent.call import call
+    from agent.services import Services
+    from speech.audio import write_wav
+    from telephony.routes import caller
+
+    engine = await _ready_engine(settings)
+    services = Services.build(settings, engine)
+    try:
+        number = number or await _phone_of(services, email)
+        if await caller(services.sessions, number) is not None:
+            await services.voice_models()  # as `lifeos serve` does at start, before calls
+        result = await call(services, number, audio)
+        if result.refused is not None:
+            print(f"refused: {result.refused}")
+            return
+        if result.audio is None:
+            print("heard: (nothing): no speech in the recording, so no turn")
+            return
+        await asyncio.to_thread(out.write_bytes, write_wav(result.audio))
+        print(f"heard: {result.heard or '(nothing)'}")
+        print(f"said:  {result.said}")
+        latency = f"first reply audio {result.first_audio_ms:.0f} ms after the recording ended"
+        err.print(f"wrote {out} (8 kHz, as the phone played it; {latency})", style="dim")
+    finally:
+        await services.close()
+
+
+async def _phone_of(services: Any, email: str | None) -> str:
+    """The number a call comes from when --from is not given: the user's own."""
+    async with services.sessions() as db:
+        user = await (get_user_by_email(db, email) if email else _owner(db))
+    if user is None:
+        raise DatabaseError(f"no user {email or 'owner'}; pass --from +1… or create one")
+    if user.phone is None:
+        raise DatabaseError(f"{user.email} has no phone number: pass --from +1…")
+    return user.phone
 
 
 @asynccontextmanager

@@ -18,6 +18,7 @@ from agent import preload
 from agent.auth import TokenService, load_or_create_secret
 from agent.bootstrap import secure_data_dir
 from agent.dialogue.assistant import Assistant
+from agent.dialogue.phone import PhoneAssistant
 from agent.guards import SignInThrottle
 from agent.reminders.channels import Channels, WebPageChannel
 from agent.reminders.scheduler import Scheduler
@@ -29,9 +30,14 @@ from skills.catalogue import build_catalogue
 from skills.files import FileStore, LocalFileStore
 from skills.finance.bank import plaid_client
 from store.database import create_engine, session_factory
+from telephony.messenger import TwilioMessenger
+from telephony.pins import Pins
+from telephony.signature import Signatures
+from telephony.sms import SmsDesk
 
 if TYPE_CHECKING:  # the anthropic SDK takes ~2 s to import: only with a key
     from intents.claude import ClaudeParser
+    from telephony.routes import Telephony
 
 
 @dataclass
@@ -56,6 +62,7 @@ class Services:
     # them; the service starts and stops the scheduler with itself.
     channels: Channels = field(default_factory=Channels)
     scheduler: Scheduler | None = None
+    telephony: Any = None  # telephony.routes.Telephony when Twilio is configured
 
     def __post_init__(self) -> None:
         if "web" not in self.channels.names():
@@ -121,6 +128,8 @@ class Services:
             sign_ins=SignInThrottle(settings.sign_in_limit),
         )
         services.assistant = build_assistant(services)
+        if settings.twilio_configured:
+            services.telephony = build_telephony(services)
         return services
 
     async def close(self) -> None:
@@ -138,6 +147,40 @@ def build_assistant(
         catalogue,
         Cascade(rules or RuleParser(), llm or claude_parser(services.settings, catalogue)),
         context={"files": services.files, "bank": services.bank, "secret_key": services.secret_key},
+    )
+
+
+def build_telephony(services: Services) -> Telephony:
+    """The Twilio routes' collaborators: signature checks for the public URL, the
+    SMS desk, and the assistant for calls and texts behind the phone PIN."""
+    from telephony.routes import Telephony
+
+    settings = services.settings
+    assert settings.twilio_auth_token is not None and settings.public_url is not None
+    assert services.assistant is not None
+    phone = PhoneAssistant(services.assistant, Pins(services.sessions))
+    return Telephony(
+        signatures=Signatures(settings.twilio_auth_token.get_secret_value(), settings.public_url),
+        sms=SmsDesk(services.sessions, phone, settings.sms_limit),
+        sessions=services.sessions,
+        voice_models=services.voice_models,
+        responder=phone.call,
+        idle_seconds=settings.voice_idle_seconds,
+    )
+
+
+def messenger(services: Services) -> TwilioMessenger | None:
+    """The outbound Twilio client, or None without an account, token and number; it
+    texts no number that sent STOP."""
+    settings = services.settings
+    if not (settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_number):
+        return None
+    return TwilioMessenger(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token.get_secret_value(),
+        settings.twilio_number,
+        api_base=settings.twilio_api_base,
+        sessions=services.sessions,
     )
 
 

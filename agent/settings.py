@@ -15,7 +15,7 @@ from agent.server import HEADER_TIMEOUT
 from speech.models import DEFAULT_WHISPER_MODEL, DEFAULT_WINDOW
 from speech.pace import BURST_SECONDS, SPEED
 from store.database import sqlite_url
-from store.models.users import normalize_email, validate_timezone
+from store.models.users import normalize_email, normalize_phone, validate_timezone
 
 # Words a hand-made placeholder starts with ("changeme-please-…", "secret123…"),
 # compared with case and punctuation removed.
@@ -111,6 +111,16 @@ class Settings(BaseSettings):
     scheduler_interval_seconds: float = Field(default=2.0, gt=0, le=300)
     reminder_missed_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     reminder_lease_seconds: float = Field(default=120.0, ge=5, le=3600)
+    # Twilio: phone calls and SMS. Without an account SID and auth token the Twilio
+    # routes answer 503. Webhook signatures are checked against the public URL (the
+    # address Twilio was given), never against the request's Host header.
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_number: str | None = None  # the service's own number (E.164): From of outbound
+    public_url: str | None = None  # e.g. https://lifeos.example.com, as Twilio reaches it
+    twilio_api_base: str | None = None  # another address for Twilio's REST API (a test fake)
+    # Inbound texts per sending number (a `limits` rate string): a flood is not answered.
+    sms_limit: str = "20/minute"
 
     @field_validator("data_dir")
     @classmethod
@@ -131,7 +141,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("sign_in_limit")
+    @field_validator("sign_in_limit", "sms_limit")
     @classmethod
     def _rate(cls, value: str) -> str:
         try:
@@ -141,6 +151,20 @@ class Settings(BaseSettings):
         if amount < 1:
             raise ValueError(f"{value!r} is not a rate like '20/minute'")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError(f"{value!r} is not an http(s) address like https://lifeos.example.com")
+        return value.rstrip("/")
+
+    @field_validator("twilio_number")
+    @classmethod
+    def _twilio_number(cls, value: str | None) -> str | None:
+        return normalize_phone(value) if value else None
 
     @field_validator("owner_email")
     @classmethod
@@ -163,6 +187,10 @@ class Settings(BaseSettings):
     @property
     def files_dir(self) -> Path:
         return self.data_dir / "files"
+
+    @property
+    def twilio_configured(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token and self.public_url)
 
     @property
     def plaid_address(self) -> str:

@@ -29,13 +29,16 @@ class TurnRecord:
     audio_made: float | None = None  # first reply audio synthesized
     audio_sent: float | None = None  # first reply audio written to the client
     sent_seconds: float = 0.0  # reply audio written so far
+    # Reply audio the listener has played, when the channel says (a phone call's marks
+    # come back as Twilio plays each clause); None where writing it is hearing it.
+    played_seconds: float | None = None
     finished: bool = False  # the whole reply was written
     agent_replied: bool = False  # the agent answered (and keeps the reply in its history)
 
     def heard(self) -> str:
         """The words of the reply the user has heard: whole clauses, then the share
         of the clause being played, rounded down to whole words."""
-        left = self.sent_seconds
+        left = self.sent_seconds if self.played_seconds is None else self.played_seconds
         words: list[str] = []
         for text, seconds in self.clauses:
             if left >= seconds:
@@ -78,6 +81,13 @@ class BadInput(SystemFrame):
     """The client sent something that is not audio we can take."""
 
     message: str
+
+
+@dataclass
+class Typed(SystemFrame):
+    """A whole turn that came as text, not speech (keys pressed on a phone)."""
+
+    text: str
 
 
 @dataclass
@@ -149,6 +159,15 @@ class AudioEnd(OutputTransportMessageFrame):
     """After the reply's last audio; says when its first audio went out."""
 
     record: TurnRecord | None = None
+
+
+@dataclass
+class ClauseEnd(OutputTransportMessageFrame):
+    """After each clause's audio, in order with it: a channel that can tell when the
+    listener has played up to here (a phone call's marks) uses it."""
+
+    record: TurnRecord | None = None
+    seconds: float = 0.0  # reply audio up to the end of this clause
 
 
 @dataclass

@@ -21,6 +21,7 @@ from fastapi import WebSocket, WebSocketDisconnect
 from pipecat.frames.frames import OutputTransportMessageUrgentFrame
 from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
+from pipecat.serializers.base_serializer import FrameSerializer
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
 from pipecat.workers.runner import WorkerRunner
 
@@ -77,12 +78,15 @@ class VoiceConnection:
         idle_seconds: float | None = None,
         pace: AudioPace | None = None,
         conversation: str | None = None,
+        serializer: FrameSerializer | None = None,
     ) -> None:
+        """``serializer`` speaks another wire format over the socket (a phone call's
+        Twilio Media Streams); by default it is our own voice protocol."""
         self.socket = socket
         self.conversation = conversation  # the conversation the user's turns continue
         self.idle_seconds = idle_seconds
         self._closing = False
-        self.serializer = serializer = VoiceProtocol(
+        self.serializer = serializer or VoiceProtocol(
             in_rate=in_rate,
             out_rate=out_rate,
             encoding=encoding,
@@ -96,7 +100,7 @@ class VoiceConnection:
                 audio_in_sample_rate=in_rate,
                 audio_out_enabled=True,
                 audio_out_sample_rate=out_rate,
-                serializer=serializer,
+                serializer=self.serializer,
                 allowed_origins=[],  # the token, not the page's origin, admits a client
             ),
         )
@@ -149,7 +153,7 @@ class VoiceConnection:
         if self.idle_seconds is None:
             return
         while True:
-            quiet = time.monotonic() - self.serializer.last_audio
+            quiet = time.monotonic() - getattr(self.serializer, "last_audio", time.monotonic())
             if quiet >= self.idle_seconds:
                 await self.refuse(IDLE, f"no audio for {self.idle_seconds:g} s")
                 return

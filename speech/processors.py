@@ -41,6 +41,7 @@ from speech.frames import (
     AudioStart,
     BadInput,
     Clause,
+    ClauseEnd,
     EndTurnNow,
     Heard,
     ReplyDone,
@@ -50,6 +51,7 @@ from speech.frames import (
     TurnPaused,
     TurnRecord,
     TurnResumed,
+    Typed,
     now,
 )
 from speech.stt import Transcript, WhisperSTT
@@ -91,6 +93,8 @@ class TurnDetector(FrameProcessor):
             await self._hear(frame)
         elif isinstance(frame, BadInput):
             await tell(self, {"type": "error", "message": frame.message})
+        elif isinstance(frame, Typed):
+            await self._typed(frame.text)
         elif isinstance(frame, EndTurnNow):
             if self.endpointer.paused and frame.pause == self._pauses:
                 await self._end_turn("whole request")
@@ -124,6 +128,12 @@ class TurnDetector(FrameProcessor):
             await self.push_frame(TurnResumed())
         else:
             await self._end_turn("silence" if event.kind == "end" else event.kind)
+
+    async def _typed(self, text: str) -> None:
+        """Keys pressed instead of words: a turn of their own, heard as typed."""
+        await self.broadcast_interruption()
+        record = TurnRecord(last_speech=now(), ended=now(), ended_by="keypad")
+        await self.push_frame(Heard(text=text, record=record))
 
     async def _end_turn(self, kind: str) -> None:
         """End the turn: on a pause after a whole request, after the long silence, or
@@ -287,6 +297,8 @@ class Speaker(FrameProcessor):
         await self.push_frame(
             TTSAudioRawFrame(audio=audio.pcm, sample_rate=audio.rate, num_channels=1)
         )
+        played = sum(seconds for _text, seconds in record.clauses)
+        await self.push_frame(ClauseEnd(message={}, record=record, seconds=played))
 
     async def _finish(self, frame: ReplyDone) -> None:
         record = frame.record

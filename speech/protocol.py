@@ -22,7 +22,7 @@ from pipecat.frames.frames import (
 from pipecat.serializers.base_serializer import FrameSerializer
 
 from speech.audio import mulaw_decode, mulaw_encode
-from speech.frames import AudioEnd, AudioStart, BadInput, Timings, TurnRecord, now
+from speech.frames import AudioEnd, AudioStart, BadInput, ClauseEnd, Timings, TurnRecord, now
 from speech.pace import TOO_FAST, TOO_FAST_REASON, AudioPace
 
 Encoding = Literal["pcm16", "mulaw"]
@@ -74,6 +74,8 @@ class VoiceProtocol(FrameSerializer):
             self.last_audio = time.monotonic()
             self._note_audio(frame)
             return frame.audio if self.encoding == "pcm16" else mulaw_encode(frame.audio)
+        if isinstance(frame, ClauseEnd):
+            return None  # the web client hears what it is sent: no marks needed
         if isinstance(frame, AudioStart):
             self._record = frame.record
         elif isinstance(frame, AudioEnd) and frame.record is not None:

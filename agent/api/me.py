@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
-from agent.api.deps import CurrentUser, SessionDep
+from agent.api.deps import CurrentUser, ServicesDep, SessionDep
 from store.models.users import User, UserPublic, UserSettings
+from telephony.pins import PinError, Pins
 
 router = APIRouter(prefix="/v1/me", tags=["account"])
 
@@ -42,3 +43,19 @@ async def update_settings(
     row.settings = merged.model_dump(mode="json")
     session.add(row)
     return merged
+
+
+class PhonePinUpdate(BaseModel):
+    pin: str = Field(description="4 to 8 digits, asked before money is touched by phone or text")
+
+
+@router.put(
+    "/phone-pin",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Set the PIN asked on calls and texts before money is touched",
+)
+async def set_phone_pin(body: PhonePinUpdate, user: CurrentUser, services: ServicesDep) -> None:
+    try:
+        await Pins(services.sessions).set(user.id, body.pin)
+    except PinError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc

@@ -54,6 +54,7 @@ UNAVAILABLE = (
     "Sorry, I couldn't work that out just now. Try saying it another way, like: "
     "add milk to my shopping list."
 )
+MONEY_LOCKED = "For money, I need your phone PIN first."
 ANSWERS_TO_CONFIRM = frozenset({"dialog.yes", "dialog.no", "dialog.cancel"})
 OUT_OF_SCOPE = (
     "Sorry, I can't help with that. I can manage your tasks and lists, your "
@@ -70,6 +71,9 @@ class Turn:
     # What the rules already made of ``text`` in the user's zone (the voice path parses
     # on the pause to judge whether the request is whole): reused when confident.
     parsed: Intent | None = None
+    # Money stays out of reach until the caller proves who they are (a phone PIN):
+    # a phone number alone can be spoofed.
+    money_locked: bool = False
 
 
 @dataclass
@@ -77,7 +81,7 @@ class Reply:
     session_id: str
     text: str
     intent: Intent
-    needs: str | None = None  # None, "confirmation", "check" or "slot:<name>"
+    needs: str | None = None  # None, "confirmation", "check", "slot:<name>" or "pin"
 
 
 class Assistant:
@@ -133,7 +137,10 @@ class Assistant:
             intent = self._continue(heard, state, turn.text, now)
             understood = time.perf_counter()
             stages["intent"] = (understood - started) * 1000
-            text, needs = await self._act(intent, ctx, state, now)
+            if turn.money_locked and intent.action.startswith("finance."):
+                text, needs = MONEY_LOCKED, "pin"
+            else:
+                text, needs = await self._act(intent, ctx, state, now)
             public = self._public(intent)
             save_turns(db, user.id, session_id, turn.channel, turn.text, text, public, state, now)
         stages["action"] = (time.perf_counter() - understood) * 1000

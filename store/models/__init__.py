@@ -23,6 +23,7 @@ from store.models.reminders import (
     ReminderKind,
     ReminderStatus,
 )
+from store.models.telephony import PhonePin, SmsOptOut, TwilioMessage
 from store.models.users import User, UserCreate, UserPublic, UserSettings
 
 __all__ = [
@@ -40,17 +41,20 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "InvoiceStatus",
+    "PhonePin",
     "ProcessedWebhook",
     "Project",
     "Reminder",
     "ReminderKind",
     "ReminderStatus",
     "Sequence",
+    "SmsOptOut",
     "Task",
     "TaskList",
     "TaskStatus",
     "Transaction",
     "TransactionKind",
+    "TwilioMessage",
     "User",
     "UserCreate",
     "UserPublic",

@@ -1,0 +1,184 @@
+"""The Twilio webhooks and the Media Streams socket:
+
+    POST /v1/twilio/voice    an incoming call: TwiML that connects it to the stream
+    WS   /v1/twilio/stream   the call's audio both ways, through the voice pipeline
+    POST /v1/twilio/sms      an incoming text: the reply as TwiML
+
+Every request must carry a valid X-Twilio-Signature for the public URL; anything
+else gets 403 and changes nothing. The composition root puts a `Telephony` on
+``app.state.telephony``; without one (Twilio not configured) the routes answer 503.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect, status
+from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from twilio.twiml.voice_response import Connect, VoiceResponse
+
+from speech.turn import Responder
+from store.models import User
+from telephony.media import TwilioMediaProtocol
+from telephony.signature import SIGNATURE_HEADER, Signatures
+from telephony.sms import SmsDesk
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/v1/twilio", tags=["twilio"])
+STREAM_PATH = "/v1/twilio/stream"
+STREAM_PARAMETERS = ("call_sid", "caller")  # what the stream's `start` must carry back
+UNKNOWN_CALLER = (
+    "Sorry, this number isn't linked to a Life OS account, so I can't help you on this "
+    "call. Goodbye."
+)
+TWIML = "application/xml"
+POLICY = 1008  # close code: the stream's start was not vouched for
+
+
+@dataclass
+class Telephony:
+    signatures: Signatures
+    sms: SmsDesk
+    sessions: async_sessionmaker[AsyncSession]
+    voice_models: Callable[[], Awaitable[Any]]  # (stt, tts, fixed phrases)
+    # The assistant for one call: (user, caller's number, CallSid) → Responder
+    responder: Callable[[uuid.UUID, str, str], Responder]
+    # A call where nobody speaks and nothing is said for this long is hung up.
+    idle_seconds: float = 120.0
+
+
+def _telephony(app: Any) -> Telephony:
+    telephony = getattr(app.state, "telephony", None)
+    if telephony is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "Twilio is not configured")
+    return telephony
+
+
+async def _signed_form(request: Request) -> tuple[Telephony, dict[str, str]]:
+    telephony = _telephony(request.app)
+    form = {key: str(value) for key, value in (await request.form()).items()}
+    url = telephony.signatures.address(request.url.path, request.scope["query_string"].decode())
+    if not telephony.signatures.valid(url, form, request.headers.get(SIGNATURE_HEADER)):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "not signed by Twilio for this address")
+    return telephony, form
+
+
+async def caller(sessions: async_sessionmaker[AsyncSession], number: str) -> User | None:
+    if not number:
+        return None
+    async with sessions() as db:
+        return (await db.exec(select(User).where(User.phone == number))).first()
+
+
+@router.post("/voice", summary="Twilio voice webhook: answer a call")
+async def voice(request: Request) -> Response:
+    telephony, form = await _signed_form(request)
+    response = VoiceResponse()
+    number, call_sid = form.get("From", ""), form.get("CallSid", "")
+    if await caller(telephony.sessions, number) is None or not call_sid:
+        response.say(UNKNOWN_CALLER)
+        response.hangup()
+        return Response(str(response), media_type=TWIML)
+    url = telephony.signatures.address(STREAM_PATH, websocket=True)
+    values = dict(zip(STREAM_PARAMETERS, (call_sid, number), strict=True))
+    connect = Connect()
+    stream = connect.stream(url=url)
+    for name, value in values.items():
+        stream.parameter(name=name, value=value)
+    # The stream cannot be signed by Twilio's parameters alone: we vouch for them.
+    stream.parameter(name="signature", value=telephony.signatures.sign(url, values))
+    response.append(connect)
+    response.hangup()  # when the stream ends (the conversation is over), so does the call
+    return Response(str(response), media_type=TWIML)
+
+
+@router.post("/sms", summary="Twilio messaging webhook: answer a text")
+async def sms(request: Request) -> Response:
+    telephony, form = await _signed_form(request)
+    return Response(await telephony.sms.handle(form), media_type=TWIML)
+
+
+@router.websocket("/stream")
+async def stream(socket: WebSocket) -> None:
+    telephony = getattr(socket.app.state, "telephony", None)
+    await socket.accept()
+    if telephony is None:
+        await socket.close(code=POLICY, reason="Twilio is not configured")
+        return
+    try:
+        start = await _start(telephony, socket)
+    except WebSocketDisconnect:
+        log.info("media stream left before it started")
+        return
+    if start is None:
+        await socket.close(code=POLICY, reason="not a stream this service opened")
+        return
+    user, number, call_sid, stream_sid = start
+    await _converse(telephony, socket, user, number, call_sid, stream_sid)
+
+
+async def _start(telephony: Telephony, socket: WebSocket) -> tuple[User, str, str, str] | None:
+    """Read `connected` and `start`; the stream is taken only if the upgrade request
+    is signed by Twilio for our stream address and `start` carries back parameters
+    signed by the voice webhook for a known caller."""
+    signatures = telephony.signatures
+    url = signatures.address(STREAM_PATH, socket.scope["query_string"].decode(), websocket=True)
+    if not signatures.valid(url, {}, socket.headers.get(SIGNATURE_HEADER)):
+        return None
+    for _ in range(3):  # `connected` comes first; `start` right after it
+        try:
+            message = json.loads(await socket.receive_text())
+        except (ValueError, KeyError):
+            return None
+        if message.get("event") == "start":
+            break
+    else:
+        return None
+    details = message.get("start") or {}
+    given = details.get("customParameters") or {}
+    values = {name: str(given.get(name, "")) for name in STREAM_PARAMETERS}
+    bare = signatures.address(STREAM_PATH, websocket=True)
+    if not signatures.valid(bare, values, given.get("signature")):
+        return None
+    user = await caller(telephony.sessions, values["caller"])
+    if user is None:
+        return None
+    return user, values["caller"], values["call_sid"], str(message.get("streamSid", ""))
+
+
+async def _converse(
+    telephony: Telephony,
+    socket: WebSocket,
+    user: User,
+    number: str,
+    call_sid: str,
+    stream_sid: str,
+) -> None:
+    from speech.pipeline import VoiceConnection  # pipecat loads on the first call
+
+    stt, tts, phrases = await telephony.voice_models()
+    protocol = TwilioMediaProtocol(stream_sid)
+    connection = VoiceConnection(
+        socket,
+        stt,
+        tts,
+        telephony.responder(user.id, number, call_sid),
+        phrases=phrases,
+        in_rate=8000,
+        out_rate=8000,
+        serializer=protocol,
+        idle_seconds=telephony.idle_seconds,
+    )
+    try:
+        await connection.run()
+    finally:
+        for timings in protocol.timings:
+            log.info("call %s turn: %s", call_sid, timings)
