@@ -1,0 +1,84 @@
+"""CPU-heavy work (reading a 20,000-line statement or a 10,000-event calendar) in a
+separate process, so that the service's own interpreter lock stays free for everyone
+else's requests.
+
+A worker thread is not enough: Python threads take turns on one lock, and every step
+of answering another user's request has to win it back from the import (measured:
+another user's /healthz waited up to 0.7 s during a large .ics import). One worker
+process, started on first use by *spawn* (a fresh interpreter: the loaded speech
+models are not copied), takes one job at a time; a second import waits its turn
+rather than take the other core from the voice pipeline.
+
+What crosses between the processes is plain data. A large result comes back as
+``pack``ed chunks: unpickling it in one call would hold the lock as long as the work
+it saved, so the caller ``unpack``s one chunk at a time, between batches of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import pickle
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+from skills.context import SkillError
+
+T = TypeVar("T")
+CHUNK = 500  # items per packed chunk: a fraction of a millisecond to unpickle
+
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ProcessPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+            )
+        return _pool
+
+
+def _discard(broken: ProcessPoolExecutor) -> None:
+    global _pool
+    with _pool_lock:
+        if _pool is broken:
+            _pool = None
+    broken.shutdown(wait=False, cancel_futures=True)
+
+
+async def in_worker(function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)`` in the worker process. ``function`` must be a module-level
+    function and its arguments and result picklable; what it raises is raised here."""
+    pool = _executor()
+    try:
+        return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
+    except BrokenProcessPool:
+        # The worker died (killed, out of memory): the next call starts a fresh one.
+        _discard(pool)
+        raise SkillError("that file could not be read; try again") from None
+
+
+def pack(items: list[Any], size: int = CHUNK) -> list[bytes]:
+    """``items`` as pickled chunks of ``size``: cheap to send back from the worker."""
+    return [pickle.dumps(items[at : at + size]) for at in range(0, len(items), size)]
+
+
+def unpack(chunk: bytes) -> list[Any]:
+    """One chunk's items (only ever chunks this process's own worker packed)."""
+    return pickle.loads(chunk)  # noqa: S301
+
+
+async def unpack_all(chunks: list[bytes]) -> list[Any]:
+    """Every item of ``chunks``, unpickled a chunk at a time with the event loop let
+    run in between."""
+    items: list[Any] = []
+    for chunk in chunks:
+        items.extend(unpack(chunk))
+        await asyncio.sleep(0)
+    return items
