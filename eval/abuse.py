@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--database", choices=["sqlite", "postgresql"], action="append")
     parser.add_argument("--attack", action="append", help="only these (repeatable)")
-    parser.add_argument("--attack-timeout", type=float, default=60)
+    parser.add_argument("--attack-timeout", type=float, default=90)
     parser.add_argument("--no-load", action="store_true")
     parser.add_argument("--no-attacks", action="store_true")
     args = parser.parse_args(argv)

@@ -16,7 +16,9 @@ from sqlalchemy import inspect as inspect_model
 from sqlmodel import SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-BATCH = 500  # rows per statement: far below any driver's parameter limit
+# Rows per statement. Preparing a statement's parameters is ~0.1 ms a row on the event
+# loop (SQLAlchemy's Python): 100 rows keep each step short enough for others' requests.
+BATCH = 100
 
 
 @cache

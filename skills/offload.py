@@ -28,7 +28,6 @@ from typing import Any, TypeVar
 from skills.context import SkillError
 
 T = TypeVar("T")
-CHUNK = 500  # items per packed chunk: a fraction of a millisecond to unpickle
 
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -64,21 +63,12 @@ async def in_worker(function: Callable[..., T], *args: Any) -> T:
         raise SkillError("that file could not be read; try again") from None
 
 
-def pack(items: list[Any], size: int = CHUNK) -> list[bytes]:
-    """``items`` as pickled chunks of ``size``: cheap to send back from the worker."""
+def pack(items: list[Any], size: int) -> list[bytes]:
+    """``items`` as pickled chunks of ``size``: cheap to send back from the worker, and
+    a chunk a small step to unpickle."""
     return [pickle.dumps(items[at : at + size]) for at in range(0, len(items), size)]
 
 
 def unpack(chunk: bytes) -> list[Any]:
     """One chunk's items (only ever chunks this process's own worker packed)."""
     return pickle.loads(chunk)  # noqa: S301
-
-
-async def unpack_all(chunks: list[bytes]) -> list[Any]:
-    """Every item of ``chunks``, unpickled a chunk at a time with the event loop let
-    run in between."""
-    items: list[Any] = []
-    for chunk in chunks:
-        items.extend(unpack(chunk))
-        await asyncio.sleep(0)
-    return items

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from skills.bulk import BATCH
 from skills.calendar.ical import ParsedEvent, parse_calendar
 from skills.context import SkillError
 from skills.offload import pack
@@ -95,5 +96,5 @@ def plan_import(
             **item.fields,
         )
         rows.append(event.model_dump())
-    plan.rows, plan.created = pack(rows), len(rows)
+    plan.rows, plan.created = pack(rows, BATCH), len(rows)
     return plan

@@ -280,7 +280,7 @@ class CalendarService:
             self.ctx.now(),
             {row[0]: dict(zip(IMPORTED, row[1:], strict=True)) for row in stored},
         )
-        rows = itertools.chain.from_iterable(map(unpack, plan.rows))  # a chunk per batch
+        rows = itertools.chain.from_iterable(map(unpack, plan.rows))  # a batch at a time
         created = await insert_rows(self.session, Event, rows)
         changes = ChangeSet()
         counts = {"created": plan.created, "updated": 0, "unchanged": plan.unchanged}

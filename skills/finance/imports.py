@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import pickle
 import uuid
 from collections import Counter
@@ -23,7 +24,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam
 from sqlmodel import col, select
 
-from skills.bulk import insert_rows
+from skills.bulk import BATCH, insert_rows
 from skills.context import SkillContext, SkillError
 from skills.finance.categories import choose
 from skills.finance.money import amount_in, currency_code
@@ -37,7 +38,7 @@ from skills.finance.statements import (
     parse_ofx,
 )
 from skills.history import ChangeSet, record_bulk_action
-from skills.offload import in_worker, pack, unpack_all
+from skills.offload import in_worker, pack, unpack
 from store.models import Account, Category, Transaction, TransactionKind
 
 MAX_LINES = 20_000
@@ -129,13 +130,26 @@ def read_lines(data: bytes, columns: CsvColumns | None) -> _Read:
     return _Read(statement.account, statement.currency, pickle.dumps(lines), len(lines), moving)
 
 
+@dataclass(frozen=True)
+class _Drafted:
+    """The lines ready to store: their keys and categories apart (what the service
+    process needs first), the lines themselves packed (unpacked a batch at a time as
+    they are inserted, so that they are never all alive there at once)."""
+
+    keys: list[str]
+    categories: list[tuple[str, TransactionKind]]
+    drafts: list[bytes]
+
+
 def drafted_lines(
     lines: bytes, account_id: uuid.UUID, currency: str, learned: dict[str, str]
-) -> list[bytes]:
+) -> _Drafted:
     """Worker side: amounts checked against the account's currency, lines keyed for
-    deduplication, each filed into a category; packed for the way back."""
+    deduplication, each filed into a category."""
     keyed = checked_lines(account_id, currency, pickle.loads(lines))  # noqa: S301
-    return pack(_drafts(keyed, learned))
+    drafts = _drafts(keyed, learned)
+    categories = list(dict.fromkeys((draft.category, draft.kind) for draft in drafts))
+    return _Drafted(list(keyed), categories, pack(drafts, BATCH))
 
 
 def checked_lines(
@@ -195,11 +209,9 @@ class StatementImporter:
         name = (account or read.account or "Imported").strip()
         target = await self._account(name, read.currency)
         learned = await self.finance.learned()
-        packed = await in_worker(drafted_lines, read.lines, target.id, target.currency, learned)
-        drafts: list[_Draft] = await unpack_all(packed)
-        stored = await self._existing_keys([draft.key for draft in drafts])
-        fresh = [draft for draft in drafts if draft.key not in stored]
-        ids = await self._insert(target, fresh)
+        drafted = await in_worker(drafted_lines, read.lines, target.id, target.currency, learned)
+        stored = await self._existing_keys(drafted.keys)
+        ids = await self._insert(target, drafted, stored)
         await record_bulk_action(
             self.ctx,
             "finance.import",
@@ -208,28 +220,28 @@ class StatementImporter:
             ChangeSet(),
             added={Transaction.__tablename__: ids},
             account=target.name,
-            imported=len(fresh),
-            duplicates=read.moving - len(fresh),
+            imported=len(ids),
+            duplicates=read.moving - len(ids),
         )
         return ImportResult(
             target.name,
             target.currency,
-            imported=len(fresh),
-            duplicates=read.moving - len(fresh),  # stored before, or repeated in this file
+            imported=len(ids),
+            duplicates=read.moving - len(ids),  # stored before, or repeated in this file
             skipped=read.count - read.moving,
         )
 
-    async def _insert(self, target: Account, drafts: list[_Draft]) -> list[uuid.UUID]:
-        """Store the lines as transactions, filed into categories: plain rows, not ORM
-        objects (building those was most of a large import's time), built a batch at a
-        time just before it is inserted."""
+    async def _insert(
+        self, target: Account, drafted: _Drafted, stored: set[str]
+    ) -> list[uuid.UUID]:
+        """Store the lines not ``stored`` yet as transactions, filed into categories:
+        plain rows, not ORM objects (building those was most of a large import's time),
+        built a batch at a time just before it is inserted."""
         categories: dict[tuple[str, TransactionKind], Category] = {}
-        for draft in drafts:  # a few distinct names: found or created once each
-            wanted = (draft.category, draft.kind)
-            if wanted not in categories:
-                categories[wanted] = await self.finance.category_named(
-                    wanted[0], create=True, kind=wanted[1]
-                )
+        for name, kind in drafted.categories:  # a few distinct names: found or created once
+            categories[(name, kind)] = await self.finance.category_named(
+                name, create=True, kind=kind
+            )
         now = self.ctx.now()
 
         def row(draft: _Draft) -> dict[str, Any]:
@@ -253,7 +265,9 @@ class StatementImporter:
                 "updated_at": now,
             }
 
-        return await insert_rows(self.ctx.session, Transaction, map(row, drafts))
+        drafts = itertools.chain.from_iterable(map(unpack, drafted.drafts))
+        fresh = (row(draft) for draft in drafts if draft.key not in stored)
+        return await insert_rows(self.ctx.session, Transaction, fresh)
 
     async def _account(self, name: str, currency: str | None) -> Account:
         found = (
