@@ -1,0 +1,38 @@
+"""The worker process imports run in: a separate interpreter, errors raised as they
+were, and a worker that dies replaced on the next call."""
+
+from __future__ import annotations
+
+import operator
+import os
+
+import pytest
+
+from skills.context import SkillError
+from skills.finance.imports import read_lines
+from skills.offload import in_worker, pack, unpack
+
+
+async def test_work_runs_in_another_process() -> None:
+    assert await in_worker(os.getpid) != os.getpid()
+    assert await in_worker(operator.add, 2, 3) == 5
+
+
+async def test_a_refusal_in_the_worker_reaches_the_caller() -> None:
+    with pytest.raises(SkillError, match="at most 20000 lines"):
+        await in_worker(
+            read_lines, b"date,description,amount\n" + b"2026-03-01,x,-1\n" * 20_001, None
+        )
+
+
+async def test_a_worker_that_dies_is_replaced() -> None:
+    with pytest.raises(SkillError, match="could not be read"):
+        await in_worker(os._exit, 1)
+    assert await in_worker(operator.add, 1, 1) == 2
+
+
+def test_packed_items_come_back_in_order() -> None:
+    items = list(range(1234))
+    chunks = pack(items, 100)
+    assert len(chunks) == 13
+    assert [item for chunk in chunks for item in unpack(chunk)] == items
