@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import pickle
 import threading
 from collections.abc import Callable
@@ -29,6 +30,10 @@ from skills.context import SkillError
 
 T = TypeVar("T")
 
+# The worker yields the CPU to the service process: on a busy machine a large import
+# takes longer rather than delay the requests (and the voice) being answered meanwhile.
+WORKER_NICENESS = 10
+
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -38,7 +43,10 @@ def _executor() -> ProcessPoolExecutor:
     with _pool_lock:
         if _pool is None:
             _pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=os.nice,
+                initargs=(WORKER_NICENESS,),
             )
         return _pool
 

@@ -10,11 +10,12 @@ import pytest
 
 from skills.context import SkillError
 from skills.finance.imports import read_lines
-from skills.offload import in_worker, pack, unpack
+from skills.offload import WORKER_NICENESS, in_worker, pack, unpack
 
 
-async def test_work_runs_in_another_process() -> None:
+async def test_work_runs_in_another_process_at_a_lower_priority() -> None:
     assert await in_worker(os.getpid) != os.getpid()
+    assert await in_worker(os.nice, 0) == min(19, os.nice(0) + WORKER_NICENESS)
     assert await in_worker(operator.add, 2, 3) == 5
 
 
