@@ -71,6 +71,18 @@ async def in_worker(function: Callable[..., T], *args: Any) -> T:
         raise SkillError("that file could not be read; try again") from None
 
 
+async def start() -> None:
+    """Start the worker and load what its jobs use, ahead of the first import (the
+    service's warm-up calls it): a fresh interpreter's imports are seconds on a busy
+    machine, at the worker's low priority."""
+    await in_worker(_load_job_modules)
+
+
+def _load_job_modules() -> None:
+    import skills.calendar.importing
+    import skills.finance.imports  # noqa: F401
+
+
 def pack(items: list[Any], size: int) -> list[bytes]:
     """``items`` as pickled chunks of ``size``: cheap to send back from the worker, and
     a chunk a small step to unpickle."""
