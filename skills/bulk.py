@@ -19,6 +19,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 # Rows per statement. Preparing a statement's parameters is ~0.1 ms a row on the event
 # loop (SQLAlchemy's Python): 100 rows keep each step short enough for others' requests.
 BATCH = 100
+# Ids per delete: the parameters are cheap, but each statement is a round trip and a
+# plan on the database (PostgreSQL: 200 deletes of 100 took 17 s under load).
+DELETE_BATCH = 2000
 
 
 @cache
@@ -51,11 +54,11 @@ async def delete_rows(
 ) -> int:
     """Delete the user's rows among ``ids``, a batch per statement. Returns how many."""
     deleted = 0
-    for at in range(0, len(ids), BATCH):
+    for at in range(0, len(ids), DELETE_BATCH):
         result = await session.exec(  # type: ignore[call-overload]
             delete(model)
             .where(col(model.user_id) == user_id)  # type: ignore[attr-defined]
-            .where(col(model.id).in_(ids[at : at + BATCH]))  # type: ignore[attr-defined]
+            .where(col(model.id).in_(ids[at : at + DELETE_BATCH]))  # type: ignore[attr-defined]
             .execution_options(synchronize_session=False)
         )
         deleted += result.rowcount
