@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import pickle
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -45,10 +46,23 @@ def _executor() -> ProcessPoolExecutor:
             _pool = ProcessPoolExecutor(
                 max_workers=1,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=os.nice,
-                initargs=(WORKER_NICENESS,),
+                initializer=_worker_started,
+                initargs=(os.getpid(),),
             )
         return _pool
+
+
+def _worker_started(service: int) -> None:
+    os.nice(WORKER_NICENESS)
+    threading.Thread(target=_exit_with, args=(service,), daemon=True).start()
+
+
+def _exit_with(service: int) -> None:
+    """End the worker when the service process is gone: killed, it cannot tell the
+    worker to stop, and the worker would wait for work forever."""
+    while os.getppid() == service:
+        time.sleep(1)
+    os._exit(0)
 
 
 def _discard(broken: ProcessPoolExecutor) -> None:

@@ -3,8 +3,10 @@ were, and a worker that dies replaced on the next call."""
 
 from __future__ import annotations
 
+import asyncio
 import operator
 import os
+import sys
 
 import pytest
 
@@ -37,3 +39,32 @@ def test_packed_items_come_back_in_order() -> None:
     chunks = pack(items, 100)
     assert len(chunks) == 13
     assert [item for chunk in chunks for item in unpack(chunk)] == items
+
+
+async def test_the_worker_ends_when_the_service_is_killed() -> None:
+    script = (
+        "import asyncio, os\n"
+        "from skills.offload import in_worker\n"
+        "print(asyncio.run(in_worker(os.getpid)), flush=True)\n"
+        "import time; time.sleep(60)\n"
+    )
+    service = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, stdout=asyncio.subprocess.PIPE
+    )
+    assert service.stdout is not None
+    worker = int(await asyncio.wait_for(service.stdout.readline(), timeout=60))
+    service.kill()  # no chance to stop its worker
+    await service.wait()
+    for _ in range(100):
+        if not alive(worker):
+            break
+        await asyncio.sleep(0.1)
+    assert not alive(worker)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
