@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 from starlette.types import Scope
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from agent.api import (
     bank,
@@ -46,13 +47,16 @@ from telephony import routes as twilio_routes
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """Build the app. Pass ``services`` to share an engine (tests); otherwise the app
     builds its own from ``settings`` at start-up and closes it at shutdown."""
+    if settings is None:
+        settings = services.settings if services is not None else Settings()
+    configured = settings
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         warming: asyncio.Task[None] | None = None
         if owned:
-            app.state.services = Services.build(settings or Settings())
+            app.state.services = Services.build(configured)
             app.state.telephony = app.state.services.telephony
             # The port opens at once; models load meanwhile and /readyz says when done.
             warming = asyncio.create_task(app.state.services.warm_up())
@@ -106,6 +110,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.mount("/web", PageAssets(directory=WEB_PAGE), name="web")
     app.add_middleware(SignInGuard)
+    proxies = configured.forwarded_allow_ips
+    if proxies.strip():  # outside the guard: it counts the client the proxy names
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
     app.add_middleware(SecurityHeaders)  # outermost: a 429 from the guard carries them too
 
     @app.get("/", include_in_schema=False)

@@ -91,14 +91,16 @@ def serve(
         out.print(f"Created the owner user [bold]{email}[/].")
         out.print(f"Get an API token with:  [bold]lifeos token {email}[/]")
     out.print(f"Serving on http://{host}:{port}  (API docs at /docs)")
-    uvicorn.run(
+    http = server.config(
         create_app(settings),
+        header_timeout=settings.header_timeout_seconds,
+        body_timeout=settings.body_timeout_seconds,
         host=host,
         port=port,
         log_level="info",
         log_config=server.log_config(),
-        http=server.protocol(settings.header_timeout_seconds),
     )
+    uvicorn.Server(http).run()
 
 
 @eval_app.command(

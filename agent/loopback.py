@@ -14,12 +14,18 @@ from agent import server as http
 
 
 @asynccontextmanager
-async def loopback(app: Any, *, header_timeout: float = http.HEADER_TIMEOUT) -> AsyncIterator[str]:
+async def loopback(
+    app: Any,
+    *,
+    header_timeout: float = http.HEADER_TIMEOUT,
+    body_timeout: float = http.BODY_TIMEOUT,
+) -> AsyncIterator[str]:
     """Yield the base URL while ``app`` answers on 127.0.0.1; stop it afterwards."""
     server = uvicorn.Server(
         http.config(
             app,
             header_timeout=header_timeout,
+            body_timeout=body_timeout,
             host="127.0.0.1",
             port=0,
             log_level="warning",

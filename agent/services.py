@@ -25,6 +25,7 @@ from agent.reminders.scheduler import Scheduler
 from agent.settings import Settings
 from intents.cascade import Cascade
 from intents.rules import RuleParser
+from skills import offload
 from skills.actions import Catalogue
 from skills.catalogue import build_catalogue
 from skills.files import FileStore, LocalFileStore
@@ -109,6 +110,7 @@ class Services:
         gc.collect()
         gc.freeze()
         self.ready = True
+        await offload.start()  # the import worker, so the first import does not wait for it
 
     @classmethod
     def build(cls, settings: Settings, engine: AsyncEngine | None = None) -> Services:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Literal
@@ -11,7 +12,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent.guards import DEFAULT_SIGN_IN_LIMIT
-from agent.server import HEADER_TIMEOUT
+from agent.server import BODY_TIMEOUT, HEADER_TIMEOUT
 from speech.models import DEFAULT_WHISPER_MODEL, DEFAULT_WINDOW
 from speech.pace import BURST_SECONDS, SPEED
 from store.database import sqlite_url
@@ -95,14 +96,20 @@ class Settings(BaseSettings):
     # Abuse limits. Failed sign-ins per client address (a `limits` rate string); a
     # voice socket with no audio either way for this long is closed; a connection
     # whose request headers are not complete this long after it opens (or after the
-    # request's first byte) gets 408 and is closed.
+    # request's first byte), or whose body is not complete this long after its
+    # headers, gets 408 and is closed.
     sign_in_limit: str = DEFAULT_SIGN_IN_LIMIT
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated
+    # addresses or networks, or "*"). None by default: any client could otherwise
+    # claim any address and escape the sign-in limit.
+    forwarded_allow_ips: str = ""
     voice_idle_seconds: float = Field(default=120.0, gt=0, le=3600)
     # Audio a voice client may send at once, and how much faster than real time after
     # that (speech/pace.py); beyond it the socket is closed.
     voice_burst_seconds: float = Field(default=BURST_SECONDS, ge=5, le=3600)
     voice_max_speed: float = Field(default=SPEED, ge=1, le=1000)
     header_timeout_seconds: float = Field(default=HEADER_TIMEOUT, gt=0, le=300)
+    body_timeout_seconds: float = Field(default=BODY_TIMEOUT, gt=0, le=3600)
     # Reminders. How often the scheduler looks for what is due; a reminder found more
     # than reminder_missed_hours after its time (the service was down) is reported as
     # missed instead of fired; a process's claim on a reminder it is delivering lapses
@@ -165,6 +172,18 @@ class Settings(BaseSettings):
     @classmethod
     def _twilio_number(cls, value: str | None) -> str | None:
         return normalize_phone(value) if value else None
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            if item == "*":
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an address or network") from None
+        return value
 
     @field_validator("owner_email")
     @classmethod

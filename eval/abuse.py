@@ -12,16 +12,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import multiprocessing
 import os
 import secrets
 import shutil
 import socket
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--database", choices=["sqlite", "postgresql"], action="append")
     parser.add_argument("--attack", action="append", help="only these (repeatable)")
-    parser.add_argument("--attack-timeout", type=float, default=60)
+    parser.add_argument("--attack-timeout", type=float, default=90)
     parser.add_argument("--no-load", action="store_true")
     parser.add_argument("--no-attacks", action="store_true")
     args = parser.parse_args(argv)
@@ -131,8 +133,7 @@ async def _load(server: _Server, engine: Any, tokens: dict, args: argparse.Names
 async def _attack(server: _Server, attack: Attack, token: str, limit_s: float) -> None:
     if attack.prepare is not None:
         await asyncio.to_thread(attack.prepare)
-    stop = threading.Event()
-    watcher = asyncio.create_task(asyncio.to_thread(_watch_apart, server.url, stop))
+    watcher = await _Watcher.start(server.url)
     await asyncio.sleep(0.5)  # a few quiet samples first
     headers = {"Authorization": f"Bearer {token}"}
     started = time.perf_counter()
@@ -147,8 +148,7 @@ async def _attack(server: _Server, attack: Attack, token: str, limit_s: float) -
             outcome = f"failed: {type(exc).__name__} {exc}"
     took = time.perf_counter() - started
     recovered = await server.wait_healthy(20)
-    stop.set()
-    health, failures = await watcher
+    health, failures = await watcher.stop()
     print(f"\n[{attack.name}] {attack.what}\n  answer after {took:.1f} s: {outcome}")
     print(f"  other user's /healthz: {_figures(health)}  failed {failures}")
     if not recovered:
@@ -157,18 +157,44 @@ async def _attack(server: _Server, attack: Attack, token: str, limit_s: float) -
         await server.restart()
 
 
-def _watch_apart(url: str, stop: threading.Event) -> tuple[list[float], int]:
-    """watch_health on a thread and event loop of its own: the attacker's own work in
-    this process (building a megabyte payload, encoding the upload, reading the answer)
-    would otherwise count as the service's delay."""
+class _Watcher:
+    """watch_health in a process of its own: the attacker's own work in this process
+    (building a megabyte payload, encoding the upload, reading the answer) holds this
+    interpreter's lock, and in a thread here it would count as the service's delay."""
 
+    def __init__(self, process: BaseProcess, pipe: Connection) -> None:
+        self.process, self.pipe = process, pipe
+
+    @classmethod
+    async def start(cls, url: str) -> _Watcher:
+        context = multiprocessing.get_context("spawn")
+        pipe, child = context.Pipe()
+        process = context.Process(target=_watch_in_child, args=(url, child), daemon=True)
+        process.start()
+        await asyncio.to_thread(pipe.recv)  # "watching"
+        return cls(process, pipe)
+
+    async def stop(self) -> tuple[list[float], int]:
+        self.pipe.send("stop")
+        result = await asyncio.to_thread(self.pipe.recv)
+        await asyncio.to_thread(self.process.join, 10)
+        return result
+
+
+def _watch_in_child(url: str, pipe: Connection) -> None:
     async def watch() -> tuple[list[float], int]:
         done = asyncio.Event()
-        relay = asyncio.create_task(asyncio.to_thread(stop.wait))
-        relay.add_done_callback(lambda _task: done.set())
+        loop = asyncio.get_running_loop()
+
+        def stopped() -> None:
+            loop.remove_reader(pipe.fileno())
+            done.set()
+
+        loop.add_reader(pipe.fileno(), stopped)
+        pipe.send("watching")
         return await watch_health(url, done)
 
-    return asyncio.run(watch())
+    pipe.send(asyncio.run(watch()))
 
 
 def _print_tracebacks(log: Path, most: int = 3) -> None:

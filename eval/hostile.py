@@ -32,6 +32,12 @@ def _answer(response: httpx.Response) -> str:
     return f"{response.status_code} {detail}"
 
 
+async def nothing(_client: httpx.AsyncClient, _ws: str) -> str:
+    """No attack: what the machine's own noise does to /healthz, for comparison."""
+    await asyncio.sleep(5)
+    return "5 s of quiet"
+
+
 async def secondly_rule(client: httpx.AsyncClient, _ws: str) -> str:
     start = datetime.now(UTC).replace(microsecond=0)
     made = await client.post(
@@ -76,13 +82,49 @@ async def big_ofx(client: httpx.AsyncClient, _ws: str) -> str:
     return f"{len(data) / 1e6:.1f} MB: {_answer(await client.post('/v1/imports', files=files))}"
 
 
-async def csv_rows(client: httpx.AsyncClient, _ws: str) -> str:
+def csv_statement() -> bytes:
     body = "date,description,amount\n" + "".join(
         f"2026-{1 + n % 12:02d}-{1 + n % 28:02d},Shop number {n},-{n % 300}.{n % 100:02d}\n"
         for n in range(20_000)
     )
-    files = {"file": ("rows.csv", body.encode(), "text/csv")}
+    return body.encode()
+
+
+async def csv_rows(client: httpx.AsyncClient, _ws: str) -> str:
+    files = {"file": ("rows.csv", csv_statement(), "text/csv")}
     return _answer(await client.post("/v1/imports", files=files))
+
+
+async def csv_rows_undone(client: httpx.AsyncClient, _ws: str) -> str:
+    files = {"file": ("rows.csv", csv_statement(), "text/csv")}
+    imported = await client.post("/v1/imports", files=files)
+    started = time.perf_counter()
+    undone = await client.post("/v1/undo")
+    took = time.perf_counter() - started
+    return f"import {imported.status_code}; undo {_answer(undone)[:60]} in {took:.1f} s"
+
+
+async def slow_body(client: httpx.AsyncClient, _ws: str) -> str:
+    """A POST whose headers arrive at once and whose body then comes a byte a second."""
+    url = httpx.URL(str(client.base_url))
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    writer.write(
+        b"POST /v1/tasks HTTP/1.1\r\nHost: lifeos\r\ncontent-type: application/json\r\n"
+        b"authorization: %s\r\ncontent-length: 10000\r\n\r\n"
+        % client.headers["Authorization"].encode()
+    )
+    started = time.perf_counter()
+    answer = b""
+    with contextlib.suppress(ConnectionError):
+        while not reader.at_eof():
+            try:
+                answer += await asyncio.wait_for(reader.read(4096), timeout=1)
+            except TimeoutError:
+                writer.write(b" ")
+                await writer.drain()
+    writer.close()
+    status = answer.split(b"\r\n", 1)[0].decode(errors="replace") or "nothing"
+    return f"{status}, closed after {time.perf_counter() - started:.0f} s"
 
 
 async def many_events_ics(client: httpx.AsyncClient, _ws: str) -> str:
@@ -140,10 +182,13 @@ def _summary(events: list[str]) -> str:
 
 
 ATTACKS: list[Attack] = [
+    Attack("nothing", "no attack, 5 s (the control)", nothing),
     Attack("secondly_rrule", "FREQ=SECONDLY event, then a 30-day calendar query", secondly_rule),
     Attack("big_ofx", "a 1.7 MB OFX statement (17,000 lines)", big_ofx),
     Attack("csv_20k", "a 20,000-row CSV statement", csv_rows),
+    Attack("csv_20k_undo", "a 20,000-row CSV imported, then undone", csv_rows_undone),
     Attack("ics_10k", "a 10,000-event .ics import", many_events_ics),
+    Attack("slow_body", "a request body sent a byte a second", slow_body),
     Attack("voice_flood", "60 s of speech over /v1/voice as fast as it goes", voice_flood, _speech),
 ]
 

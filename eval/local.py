@@ -12,6 +12,7 @@ from typing import Any
 
 from agent.services import Services
 from agent.settings import Settings
+from skills import offload
 from store import migrate
 from store.database import session_scope
 from store.models import User, UserCreate
@@ -31,6 +32,7 @@ async def service_with_user(
                 profile["timezone"] = timezone
             async with session_scope(services.sessions) as db:
                 user = await create_user(db, UserCreate(**profile))
+            await offload.start()  # as the service's warm-up does
             yield services, user
         finally:
             await services.close()

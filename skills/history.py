@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import SQLModel, col, select
 
+from skills.bulk import delete_rows
 from skills.context import SkillContext, SkillError
 from store.models import (
     Account,
@@ -104,13 +105,19 @@ async def record_bulk_action(
     resource_type: str,
     resource_id: uuid.UUID | None,
     changes: ChangeSet,
+    *,
+    added: dict[str, list[uuid.UUID]],
     **facts: Any,
 ) -> AuditEntry:
-    """``record_action`` for an import's thousands of changes: the audit row's JSON
-    (megabytes) is written in a worker thread, not on the event loop at commit."""
-    meta = await encode_json(_audit_meta(changes, facts))
+    """``record_action`` for an import: the thousands of rows it added are recorded by
+    id only (undo deletes them in batches), the few it changed row by row. A snapshot
+    of every added row made the audit row megabytes of JSON, and building, encoding
+    and replaying it held up everyone else; the ids are a single quick encoding."""
+    meta = _audit_meta(changes, facts)
+    meta["added"] = {table: [str(i) for i in ids] for table, ids in added.items() if ids}
+    encoded = await encode_json(meta)
     return audit.record(
-        ctx.session, ctx.user_id, action, resource_type, resource_id, meta=meta, ip=ctx.ip
+        ctx.session, ctx.user_id, action, resource_type, resource_id, meta=encoded, ip=ctx.ip
     )
 
 
@@ -132,8 +139,10 @@ async def undo_last(ctx: SkillContext) -> Undone:
         raise SkillError("there is nothing to undo")
     for change in reversed(entry.meta["changes"]):
         await _revert(ctx, change)
+    for table, ids in entry.meta.get("added", {}).items():  # an import's rows, by id
+        await delete_rows(ctx.session, UNDOABLE_TABLES[table], ctx.user_id, _ids(ids))
     # Reassigned (JSON columns track whole values), and encoded in a thread: an
-    # import's entry holds every row it added.
+    # import's entry lists every row it added.
     entry.meta = await encode_json({**entry.meta, "undone": True})
     ctx.session.add(entry)
     audit.record(
@@ -146,7 +155,7 @@ async def undo_last(ctx: SkillContext) -> Undone:
         ip=ctx.ip,
     )
     await ctx.session.flush()
-    facts = {k: v for k, v in entry.meta.items() if k not in ("changes", "undone")}
+    facts = {k: v for k, v in entry.meta.items() if k not in ("changes", "added", "undone")}
     return Undone(entry.action, facts)
 
 
@@ -158,9 +167,14 @@ async def _latest_undoable(ctx: SkillContext) -> AuditEntry | None:
         .limit(50)
     )
     for entry in rows:
-        if entry.meta.get("changes") and not entry.meta.get("undone"):
+        changed = entry.meta.get("changes") or entry.meta.get("added")
+        if changed and not entry.meta.get("undone"):
             return entry
     return None
+
+
+def _ids(values: list[str]) -> list[uuid.UUID]:
+    return [uuid.UUID(value) for value in values]
 
 
 async def _revert(ctx: SkillContext, change: dict[str, Any]) -> None:

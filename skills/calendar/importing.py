@@ -1,5 +1,6 @@
-"""Reading an .ics file into rows, done in a worker thread: parsing and building ten
-thousand events is seconds of CPU that must not hold up everyone else's requests."""
+"""Reading an .ics file into rows, done in the worker process (skills.offload):
+parsing and building ten thousand events is seconds of CPU that must not hold up
+everyone else's requests, and in a thread it held the interpreter lock they need."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from skills.bulk import BATCH
 from skills.calendar.ical import ParsedEvent, parse_calendar
 from skills.context import SkillError
-from skills.history import ChangeSet
+from skills.offload import pack
 from store.models import Event
 
 # What a file sets on an event: the fields compared to see whether it changed.
@@ -31,8 +33,8 @@ IMPORTED = (
 
 @dataclass
 class ImportPlan:
-    rows: list[dict[str, Any]] = field(default_factory=list)  # new events, ready to insert
-    created: ChangeSet = field(default_factory=ChangeSet)
+    rows: list[bytes] = field(default_factory=list)  # new events as rows, packed
+    created: int = 0
     updates: list[ParsedEvent] = field(default_factory=list)  # stored, and changed
     unchanged: int = 0
 
@@ -71,8 +73,9 @@ def plan_import(
     stored: Mapping[str, Mapping[str, Any]],
 ) -> ImportPlan:
     """Parse ``data``; new events become rows, and an event whose UID is ``stored``
-    (with its current fields) an update when any field differs."""
+    (with its current fields) an update when any field differs. Worker side."""
     plan = ImportPlan()
+    rows = []
     for item in merge_moved(parse_calendar(data, zone)):
         current = stored.get(item.uid)
         if current is not None:
@@ -92,6 +95,6 @@ def plan_import(
             meta={},
             **item.fields,
         )
-        plan.created.created(event)
-        plan.rows.append(event.model_dump())
+        rows.append(event.model_dump())
+    plan.rows, plan.created = pack(rows, BATCH), len(rows)
     return plan

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, or_
+from sqlalchemy import or_
 from sqlmodel import col, select
 
+from skills.bulk import insert_rows
 from skills.calendar.expansion import Expansion, Occurrence, expand
 from skills.calendar.ical import to_calendar
 from skills.calendar.importing import IMPORTED, plan_import
@@ -27,6 +29,7 @@ from skills.calendar.slots import Interval, rank_slots, working_windows
 from skills.calendar.sync import CalendarSync, SyncReport
 from skills.context import NotFound, SkillContext, SkillError
 from skills.history import ChangeSet, record_action, record_bulk_action, snapshot
+from skills.offload import in_worker, unpack
 from skills.records import owned
 from skills.recurrence import normalize_rule
 from skills.types import TIME_LIMITS, check_time
@@ -34,7 +37,6 @@ from store.models import CalendarTombstone, Event
 from store.models.users import validate_timezone
 
 MAX_CONFLICTS = 1_000  # pairs: long overlapping repeats could otherwise make millions
-IMPORT_BATCH = 500  # events per insert statement
 
 
 def public(event: Event) -> EventPublic:
@@ -272,7 +274,7 @@ class CalendarService:
                 Event.user_id == self.ctx.user_id, col(Event.external_uid).is_not(None)
             )
         )
-        plan = await asyncio.to_thread(
+        plan = await in_worker(
             plan_import,
             data,
             self.ctx.settings.timezone,
@@ -280,13 +282,10 @@ class CalendarService:
             self.ctx.now(),
             {row[0]: dict(zip(IMPORTED, row[1:], strict=True)) for row in stored},
         )
-        # Bulk inserts, not one unit of work per event; in batches, because SQLAlchemy
-        # prepares a statement's parameters on the event loop (10,000 rows: 0.2 s).
-        for start in range(0, len(plan.rows), IMPORT_BATCH):
-            batch = plan.rows[start : start + IMPORT_BATCH]
-            await self.session.exec(insert(Event), params=batch)
-        changes = plan.created
-        counts = {"created": len(plan.rows), "updated": 0, "unchanged": plan.unchanged}
+        rows = itertools.chain.from_iterable(map(unpack, plan.rows))  # a batch at a time
+        created = await insert_rows(self.session, Event, rows)
+        changes = ChangeSet()
+        counts = {"created": plan.created, "updated": 0, "unchanged": plan.unchanged}
         for item in plan.updates:
             found = await self.session.exec(
                 select(Event).where(
@@ -302,7 +301,15 @@ class CalendarService:
             changes.updated(current, before)
             counts["updated"] += 1
         await self.session.flush()
-        await record_bulk_action(self.ctx, "calendar.import", "event", None, changes, **counts)
+        await record_bulk_action(
+            self.ctx,
+            "calendar.import",
+            "event",
+            None,
+            changes,
+            added={Event.__tablename__: created},
+            **counts,
+        )
         return counts
 
     # --- helpers -------------------------------------------------------------

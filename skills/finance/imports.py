@@ -1,27 +1,32 @@
 """Importing a statement: every line checked first, then stored in one go; lines
 already imported (from this file or an overlapping one) are recognised and skipped.
 
-A statement of 20,000 lines is read in a thread (it is CPU work), looked up against
-what is stored in a few batched queries, and inserted in batches: seconds, not the
-minutes that a query and a flush per line took."""
+A statement of 20,000 lines is read, checked, keyed and filed into categories in the
+worker process (skills.offload: CPU work that would otherwise hold the interpreter
+lock everyone else's requests need), looked up against what is stored in a few
+batched queries, and inserted in batches with the event loop let run between them.
+Undo deletes by the ids the audit row lists, in batches, not row by row."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
+import pickle
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import date
+from decimal import Decimal
+from typing import Any, NamedTuple
 
-from pydantic_core import to_jsonable_python
-from sqlalchemy import bindparam, insert
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
+from skills.bulk import BATCH, insert_rows
 from skills.context import SkillContext, SkillError
-from skills.finance.categories import Choice, choose
+from skills.finance.categories import choose
 from skills.finance.money import amount_in, currency_code
 from skills.finance.service import FinanceService
 from skills.finance.statements import (
@@ -33,10 +38,10 @@ from skills.finance.statements import (
     parse_ofx,
 )
 from skills.history import ChangeSet, record_bulk_action
+from skills.offload import in_worker, pack, unpack
 from store.models import Account, Category, Transaction, TransactionKind
 
 MAX_LINES = 20_000
-BATCH = 500  # rows per insert: far below any driver's parameter limit
 LOOKUP_BATCH = 5_000  # keys per duplicate lookup
 
 
@@ -66,7 +71,7 @@ def dedupe_key(account_id: str, line: StatementLine, occurrence: int) -> str:
 
 def read_statement(data: bytes, columns: CsvColumns | None = None) -> Statement:
     """Parse and check a whole file, refusing one of more than MAX_LINES lines as soon
-    as that is known. Pure CPU work: call it in a thread."""
+    as that is known. CPU work: the worker process calls it."""
     if looks_like_ofx(data):
         return parse_ofx(data, MAX_LINES)
     return parse_csv(data, columns, MAX_LINES)
@@ -85,21 +90,111 @@ def keyed_lines(account_id: uuid.UUID, lines: list[StatementLine]) -> dict[str, 
     return keyed
 
 
-def checked_lines(target: Account, lines: list[StatementLine]) -> dict[str, StatementLine]:
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A statement as the worker read it: what names the account, and its lines
+    (pickled: the service process only hands them back to the worker)."""
+
+    account: str | None
+    currency: str | None
+    lines: bytes
+    count: int  # lines read
+    moving: int  # lines that move money
+
+
+class _Draft(NamedTuple):
+    """One line ready to store: its key, what it says, and the category chosen."""
+
+    key: str
+    occurred_on: date
+    amount: Decimal  # positive; the kind says which way
+    kind: TransactionKind
+    merchant: str
+    description: str
+    external_id: str | None
+    category: str
+    confidence: float
+    reason: str
+
+
+def read_lines(data: bytes, columns: CsvColumns | None) -> _Read:
+    """Worker side: parse and check the file's structure."""
+    statement = read_statement(data, columns)
+    lines = statement.lines
+    moving = sum(1 for line in lines if line.amount)
+    return _Read(statement.account, statement.currency, pickle.dumps(lines), len(lines), moving)
+
+
+@dataclass(frozen=True)
+class _Drafted:
+    """The lines ready to store: their keys and categories apart (what the service
+    process needs first), the lines themselves packed (unpacked a batch at a time as
+    they are inserted, so that they are never all alive there at once)."""
+
+    keys: list[str]
+    categories: list[tuple[str, TransactionKind]]
+    drafts: list[bytes]
+
+
+def drafted_lines(
+    lines: bytes, account_id: uuid.UUID, currency: str, learned: dict[str, str]
+) -> _Drafted:
+    """Worker side: amounts checked against the account's currency, lines keyed for
+    deduplication, each filed into a category."""
+    keyed = checked_lines(account_id, currency, pickle.loads(lines))  # noqa: S301
+    drafts = _drafts(keyed, learned)
+    categories = list(dict.fromkeys((draft.category, draft.kind) for draft in drafts))
+    return _Drafted(list(keyed), categories, pack(drafts, BATCH))
+
+
+def checked_lines(
+    account_id: uuid.UUID, currency: str, lines: list[StatementLine]
+) -> dict[str, StatementLine]:
     """Every amount checked against the account's currency before anything is stored,
-    then the lines keyed for deduplication. CPU work: call it in a thread."""
+    then the lines keyed for deduplication."""
     for number, line in enumerate(lines, start=1):
         if line.amount:
             try:
-                amount_in(abs(line.amount), target.currency)
+                amount_in(abs(line.amount), currency)
             except SkillError as exc:
                 raise SkillError(f"statement line {line.line or number}: {exc}") from exc
-    return keyed_lines(target.id, lines)
+    return keyed_lines(account_id, lines)
 
 
-def _chunks(items: list, size: int = BATCH) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _drafts(keyed: dict[str, StatementLine], learned: dict[str, str]) -> list[_Draft]:
+    """Each line's kind, merchant and category; a choice is made once per distinct
+    merchant and description (statements repeat themselves)."""
+    chosen: dict[tuple, Any] = {}
+    drafts = []
+    for key, line in keyed.items():
+        kind = TransactionKind.EXPENSE if line.amount < 0 else TransactionKind.INCOME
+        merchant = _merchant(line.description)
+        description = line.description[:500]
+        topic = (merchant, description, kind)
+        if topic not in chosen:
+            chosen[topic] = choose(merchant, description, kind, learned)
+        choice = chosen[topic]
+        external = line.external_id[:200] if line.external_id else None
+        drafts.append(
+            _Draft(
+                key,
+                line.occurred_on,
+                abs(line.amount),
+                kind,
+                merchant,
+                description,
+                external,
+                choice.category,
+                choice.confidence,
+                choice.reason,
+            )
+        )
+    return drafts
 
 
 class StatementImporter:
@@ -110,58 +205,71 @@ class StatementImporter:
     async def import_statement(
         self, data: bytes, *, account: str | None = None, columns: CsvColumns | None = None
     ) -> ImportResult:
-        # Every step that touches all the lines runs in a worker thread, in small
-        # Python steps the event loop can run between: a 20,000-line import must not
-        # hold up anyone else's requests for more than a moment.
-        statement = await asyncio.to_thread(read_statement, data, columns)
-        name = (account or statement.account or "Imported").strip()
-        target = await self._account(name, statement)
-        keyed = await asyncio.to_thread(checked_lines, target, statement.lines)
-        stored = await self._existing_keys(list(keyed))
-        fresh = [(key, line) for key, line in keyed.items() if key not in stored]
-        changes = ChangeSet()
-        await self._insert(target, fresh, changes)
-        moving = sum(1 for line in statement.lines if line.amount)
+        read = await in_worker(read_lines, data, columns)
+        name = (account or read.account or "Imported").strip()
+        target = await self._account(name, read.currency)
+        learned = await self.finance.learned()
+        drafted = await in_worker(drafted_lines, read.lines, target.id, target.currency, learned)
+        stored = await self._existing_keys(drafted.keys)
+        ids = await self._insert(target, drafted, stored)
         await record_bulk_action(
             self.ctx,
             "finance.import",
             "account",
             target.id,
-            changes,
+            ChangeSet(),
+            added={Transaction.__tablename__: ids},
             account=target.name,
-            imported=len(fresh),
-            duplicates=moving - len(fresh),
+            imported=len(ids),
+            duplicates=read.moving - len(ids),
         )
         return ImportResult(
             target.name,
             target.currency,
-            imported=len(fresh),
-            duplicates=moving - len(fresh),  # stored before, or repeated in this file
-            skipped=len(statement.lines) - moving,
+            imported=len(ids),
+            duplicates=read.moving - len(ids),  # stored before, or repeated in this file
+            skipped=read.count - read.moving,
         )
 
     async def _insert(
-        self, target: Account, lines: list[tuple[str, StatementLine]], changes: ChangeSet
-    ) -> None:
-        """Store the lines as transactions, filed into categories, a batch per statement:
-        plain rows, not ORM objects (building those was most of a large import's time)."""
-        learned = await self.finance.learned()
-        drafts = await asyncio.to_thread(_drafts, lines, learned)
+        self, target: Account, drafted: _Drafted, stored: set[str]
+    ) -> list[uuid.UUID]:
+        """Store the lines not ``stored`` yet as transactions, filed into categories:
+        plain rows, not ORM objects (building those was most of a large import's time),
+        built a batch at a time just before it is inserted."""
         categories: dict[tuple[str, TransactionKind], Category] = {}
-        for draft in drafts:  # a few distinct names: found or created once each
-            wanted = (draft.choice.category, draft.kind)
-            if wanted not in categories:
-                categories[wanted] = await self.finance.category_named(
-                    wanted[0], create=True, kind=wanted[1]
-                )
-        rows = await asyncio.to_thread(
-            _rows, drafts, categories, target, self.ctx.user_id, self.ctx.now()
-        )
-        for batch in _chunks(rows):
-            await self.ctx.session.exec(insert(Transaction), params=batch)
-        changes.changes.extend(await asyncio.to_thread(_created, rows))
+        for name, kind in drafted.categories:  # a few distinct names: found or created once
+            categories[(name, kind)] = await self.finance.category_named(
+                name, create=True, kind=kind
+            )
+        now = self.ctx.now()
 
-    async def _account(self, name: str, statement: Statement) -> Account:
+        def row(draft: _Draft) -> dict[str, Any]:
+            return {
+                "id": uuid.uuid4(),
+                "user_id": self.ctx.user_id,
+                "account_id": target.id,
+                "kind": draft.kind,
+                "amount": draft.amount,
+                "currency": target.currency,
+                "occurred_on": draft.occurred_on,
+                "description": draft.description,
+                "merchant": draft.merchant,
+                "category_id": categories[(draft.category, draft.kind)].id,
+                "project_id": None,
+                "receipt_url": None,
+                "external_id": draft.external_id,
+                "dedupe_key": draft.key,
+                "meta": {"category_confidence": draft.confidence, "category_reason": draft.reason},
+                "created_at": now,
+                "updated_at": now,
+            }
+
+        drafts = itertools.chain.from_iterable(map(unpack, drafted.drafts))
+        fresh = (row(draft) for draft in drafts if draft.key not in stored)
+        return await insert_rows(self.ctx.session, Transaction, fresh)
+
+    async def _account(self, name: str, currency: str | None) -> Account:
         found = (
             await self.ctx.session.exec(
                 select(Account).where(
@@ -169,17 +277,16 @@ class StatementImporter:
                 )
             )
         ).first()
-        currency = currency_code(
-            statement.currency or (found.currency if found else None) or self.ctx.settings.currency
+        code = currency_code(
+            currency or (found.currency if found else None) or self.ctx.settings.currency
         )
         if found is not None:
-            if found.currency != currency:
+            if found.currency != code:
                 raise SkillError(
-                    f"this statement is in {currency} but the account “{name}” "
-                    f"is in {found.currency}"
+                    f"this statement is in {code} but the account “{name}” is in {found.currency}"
                 )
             return found
-        created = Account(user_id=self.ctx.user_id, name=name, currency=currency)
+        created = Account(user_id=self.ctx.user_id, name=name, currency=code)
         self.ctx.session.add(created)
         await self.ctx.session.flush()
         return created
@@ -199,78 +306,8 @@ class StatementImporter:
                 )
             )
             found.update(key for key in rows if key)
+            await asyncio.sleep(0)
         return found
-
-
-@dataclass(frozen=True)
-class _Draft:
-    key: str
-    line: StatementLine
-    kind: TransactionKind
-    merchant: str
-    description: str
-    choice: Choice
-
-
-def _drafts(lines: list[tuple[str, StatementLine]], learned: dict[str, str]) -> list[_Draft]:
-    """Each line's kind, merchant and category choice; a choice is made once per
-    distinct merchant and description (statements repeat themselves). CPU work: call it
-    in a thread."""
-    chosen: dict[tuple, Choice] = {}
-    drafts = []
-    for key, line in lines:
-        kind = TransactionKind.EXPENSE if line.amount < 0 else TransactionKind.INCOME
-        merchant = _merchant(line.description)
-        description = line.description[:500]
-        topic = (merchant, description, kind)
-        if topic not in chosen:
-            chosen[topic] = choose(merchant, description, kind, learned)
-        drafts.append(_Draft(key, line, kind, merchant, description, chosen[topic]))
-    return drafts
-
-
-def _rows(
-    drafts: list[_Draft],
-    categories: dict[tuple[str, TransactionKind], Category],
-    target: Account,
-    user_id: uuid.UUID,
-    now: datetime,
-) -> list[dict[str, Any]]:
-    """The transactions' rows, ready for one bulk insert. CPU work: call it in a thread."""
-    return [
-        {
-            "id": uuid.uuid4(),
-            "user_id": user_id,
-            "account_id": target.id,
-            "kind": draft.kind,
-            "amount": abs(draft.line.amount),
-            "currency": target.currency,
-            "occurred_on": draft.line.occurred_on,
-            "description": draft.description,
-            "merchant": draft.merchant,
-            "category_id": categories[(draft.choice.category, draft.kind)].id,
-            "project_id": None,
-            "receipt_url": None,
-            "external_id": draft.line.external_id[:200] if draft.line.external_id else None,
-            "dedupe_key": draft.key,
-            "meta": {
-                "category_confidence": draft.choice.confidence,
-                "category_reason": draft.choice.reason,
-            },
-            "created_at": now,
-            "updated_at": now,
-        }
-        for draft in drafts
-    ]
-
-
-def _created(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """What ChangeSet.created records for each row, without building the models."""
-    table = Transaction.__tablename__
-    return [
-        {"table": table, "id": str(row["id"]), "before": None, "after": to_jsonable_python(row)}
-        for row in rows
-    ]
 
 
 def _merchant(description: str) -> str:

@@ -24,13 +24,15 @@ from speech.tts import PiperTTS
 from tests.local_server import serve
 
 HEADER_TIMEOUT = 0.5
+BODY_TIMEOUT = 1.0
 FRAME = np.zeros(320, dtype="<i2").tobytes()  # 20 ms of 16 kHz silence
 
 
 @pytest.fixture
 async def base_url(services: Services, voice_models: tuple) -> AsyncIterator[str]:
     services._voice = voice_models  # the run's models, not a second copy
-    async with serve(create_app(services=services), header_timeout=HEADER_TIMEOUT) as url:
+    app = create_app(services=services)
+    async with serve(app, header_timeout=HEADER_TIMEOUT, body_timeout=BODY_TIMEOUT) as url:
         yield url
 
 
@@ -73,6 +75,40 @@ async def test_bad_voice_tokens_count_too_and_other_addresses_are_not_locked(
         assert (await client.get("/v1/me", headers=auth)).status_code == 200
 
 
+async def test_a_forged_forwarded_address_does_not_escape_the_limit(
+    base_url: str, services: Services
+) -> None:
+    services.sign_ins = SignInThrottle("3/minute")
+    async with httpx.AsyncClient(base_url=base_url) as client:  # from 127.0.0.1, no proxy set
+        answers = [
+            await client.get(
+                "/v1/me",
+                headers={"Authorization": "Bearer nope", "X-Forwarded-For": f"203.0.113.{n}"},
+            )
+            for n in range(5)
+        ]
+    assert [a.status_code for a in answers] == [401] * 3 + [429] * 2
+
+
+async def test_a_listed_proxy_names_the_client_and_no_one_else_does(
+    services: Services,
+) -> None:
+    services.sign_ins = SignInThrottle("2/minute")
+    services.settings = services.settings.model_copy(update={"forwarded_allow_ips": "10.0.0.1"})
+    app = create_app(services=services)
+
+    async def sign_in(via: str, claimed: str) -> int:
+        transport = httpx.ASGITransport(app=app, client=(via, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://lifeos.test") as c:
+            headers = {"Authorization": "Bearer nope", "X-Forwarded-For": claimed}
+            return (await c.get("/v1/me", headers=headers)).status_code
+
+    assert [await sign_in("10.0.0.1", "203.0.113.1") for _ in range(3)] == [401, 401, 429]
+    assert await sign_in("10.0.0.1", "203.0.113.2") == 401  # another client behind the proxy
+    # Not the proxy: its claim is ignored, its own address counts.
+    assert [await sign_in("192.0.2.9", f"203.0.113.{n}") for n in range(3, 6)] == [401, 401, 429]
+
+
 async def read_all(reader: asyncio.StreamReader, within: float) -> bytes:
     return await asyncio.wait_for(reader.read(), timeout=within)
 
@@ -93,6 +129,45 @@ async def test_half_sent_headers_are_cut_off(base_url: str) -> None:
     writer.close()
     assert answer.startswith(b"HTTP/1.1 408 ")
     assert time.perf_counter() - started < HEADER_TIMEOUT + 1.5
+
+
+def task_upload(auth: dict, length: int) -> bytes:
+    return (
+        b"POST /v1/tasks HTTP/1.1\r\nHost: lifeos\r\ncontent-type: application/json\r\n"
+        b"authorization: %s\r\ncontent-length: %d\r\n\r\n"
+        % (auth["Authorization"].encode(), length)
+    )
+
+
+async def test_a_body_sent_a_byte_at_a_time_is_cut_off(base_url: str, auth: dict) -> None:
+    host, port = base_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(task_upload(auth, 10_000))  # complete headers, then a trickle of body
+    started = time.perf_counter()
+    answer = b""
+    for _ in range(100):  # a byte every 0.1 s: 10,000 of them would take 17 minutes
+        try:
+            answer = await asyncio.wait_for(reader.read(4096), timeout=0.1)
+            break
+        except TimeoutError:
+            writer.write(b" ")
+    answer += await read_all(reader, within=2)  # then the server closes the connection
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert b"the request body took too long" in answer
+    assert time.perf_counter() - started < BODY_TIMEOUT + 1.5
+
+
+async def test_a_body_with_pauses_within_the_deadline_is_served(base_url: str, auth: dict) -> None:
+    host, port = base_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    body = json.dumps({"title": "sent in two parts"}).encode()
+    writer.write(task_upload(auth, len(body)) + body[:5])
+    await asyncio.sleep(BODY_TIMEOUT / 2)
+    writer.write(body[5:])
+    status = await asyncio.wait_for(reader.readline(), timeout=5)
+    writer.close()
+    assert status.startswith(b"HTTP/1.1 201 ")
 
 
 async def test_a_connection_that_sends_nothing_is_closed(base_url: str) -> None:

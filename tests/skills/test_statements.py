@@ -220,7 +220,9 @@ async def test_too_many_lines_are_refused_before_reading_them_all(ctx: SkillCont
         read_statement(data.encode())
 
 
-async def test_the_undo_record_is_the_stored_row(ctx: SkillContext, session: AsyncSession) -> None:
+async def test_the_undo_record_lists_the_stored_rows(
+    ctx: SkillContext, session: AsyncSession
+) -> None:
     await StatementImporter(ctx).import_statement(US_CSV, account="Chase")
     entry = (
         await session.exec(
@@ -229,9 +231,22 @@ async def test_the_undo_record_is_the_stored_row(ctx: SkillContext, session: Asy
             )
         )
     ).one()
-    stored = {
-        str(t.id): t.model_dump(mode="json")
-        for t in await session.exec(select(Transaction).where(Transaction.user_id == ctx.user_id))
-    }
-    recorded = {change["id"]: change["after"] for change in entry.meta["changes"]}
-    assert recorded == stored
+    stored = await session.exec(select(Transaction.id).where(Transaction.user_id == ctx.user_id))
+    assert sorted(entry.meta["added"]["transactions"]) == sorted(str(i) for i in stored)
+    assert entry.meta["changes"] == []  # no snapshot of every row
+
+
+async def test_undo_of_an_import_leaves_what_was_there_before(ctx: SkillContext) -> None:
+    importer = StatementImporter(ctx)
+    await importer.import_statement(OFX)
+    before = await amounts(ctx)
+    overlapping = OFX.replace(
+        b"<FITID>T3<NAME>ACME PAYROLL</STMTTRN>",
+        b"<FITID>T3<NAME>ACME PAYROLL</STMTTRN>\n<STMTTRN><TRNTYPE>DEBIT"
+        b"<DTPOSTED>20260305<TRNAMT>-12.00<FITID>T4<NAME>NETFLIX</STMTTRN>",
+    )
+    assert (await importer.import_statement(overlapping)).imported == 1
+    undone = await undo_last(ctx)
+    assert (undone.action, undone.facts["imported"]) == ("finance.import", 1)
+    assert "added" not in undone.facts
+    assert await amounts(ctx) == before  # only the second import's line is gone
