@@ -205,13 +205,31 @@ async def test_a_grammar_match_the_classifier_puts_out_of_scope_is_turned_down(
 
 
 async def test_a_disputed_grammar_match_is_not_acted_on_unchecked(rules: RuleParser) -> None:
-    model = Fixed("tasks.create", 0.99, {"calendar.create": 0.7, "tasks.create": 0.3})
+    model = Fixed(
+        "tasks.create", 0.99, {"calendar.query": 0.85, "tasks.create": 0.05, OUT_OF_SCOPE: 0.1}
+    )
     guessing = Cascade(rules, trained=model)  # type: ignore[arg-type]
     parsed = await guessing.parse("add milk to my shopping list", CONTEXT)
     assert (parsed.action, parsed.tentative) == ("tasks.create", True)
     claude = Claude()
     asking = Cascade(rules, claude, trained=model)  # type: ignore[arg-type]
     assert (await asking.parse("add milk to my shopping list", CONTEXT)).source == "llm"
+
+
+async def test_a_match_the_classifier_ranks_a_close_second_stands(rules: RuleParser) -> None:
+    model = Fixed("tasks.create", 0.99, {"tasks.query": 0.7, "tasks.create": 0.3})
+    cascade = Cascade(rules, trained=model)  # type: ignore[arg-type]
+    parsed = await cascade.parse("put eggs on the shopping list", CONTEXT)
+    assert (parsed.action, parsed.tentative, parsed.source) == ("tasks.create", False, "rules")
+
+
+async def test_the_same_verb_in_another_skill_is_read_by_the_classifier(
+    rules: RuleParser,
+) -> None:
+    model = Fixed("tasks.delete", MODEL_CONFIDENT, {"tasks.delete": 0.95, "calendar.delete": 0.0})
+    cascade = Cascade(rules, trained=model)  # type: ignore[arg-type]
+    parsed = await cascade.parse("cancel the reminder to call the plumber", CONTEXT)
+    assert (parsed.action, parsed.source) == ("tasks.delete", "model")
 
 
 async def test_a_reference_agrees_with_the_request_it_names(rules: RuleParser) -> None:
