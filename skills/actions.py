@@ -48,6 +48,7 @@ class Action:
     proposals: tuple[str, ...] = ()
     questions: Mapping[str, str] = field(default_factory=dict)
     confirm: bool = False  # destructive, bulk or money-moving: the agent asks first
+    reads_only: bool = False  # looks things up and changes nothing
 
     async def run(self, ctx: SkillContext, args: BaseModel | dict[str, Any]) -> Outcome:
         parsed = args if isinstance(args, self.args) else self.args.model_validate(args)

@@ -14,3 +14,6 @@ class Unplaced:
 
     def parse(self, text: str, context: UserContext) -> Intent:
         return Intent("out_of_scope", {}, 0.0, "model", text=text)
+
+    def opinion(self, text: str, context: UserContext) -> dict[str, float]:
+        return {}  # no view: the grammar's match stands as it is

@@ -313,7 +313,11 @@ class Assistant:
         if action not in self.catalogue:
             return OUT_OF_SCOPE, None
         new_list = None if confirmed else await new_list_named(intent, ctx)
-        if (self.catalogue[action].confirm or _guessed(intent) or new_list) and not confirmed:
+        # The trained parser alone never changes anything: its confident parses are
+        # read as said when they look something up, and checked back when they write.
+        unchecked_write = intent.source == "model" and not self.catalogue[action].reads_only
+        guessed = _guessed(intent) or unchecked_write
+        if (self.catalogue[action].confirm or guessed or new_list) and not confirmed:
             # Asked before anything destructive, bulk or money-moving, before acting on
             # a guess, and before starting a list: nothing is written until a yes.
             question = await self._proposal(intent, ctx, now, new_list)
@@ -337,7 +341,10 @@ class Assistant:
         if action == "dialog.help":
             return HELP, None
         if action == "dialog.undo":
-            if _guessed(intent) and not confirmed:
+            # Undo as the first words of a conversation would take back a change made
+            # in another one, maybe days ago: that is checked back, like a guess.
+            fresh = not state.history
+            if (_guessed(intent) or fresh) and not confirmed:
                 state.pending = Pending(action=action, slots={}, awaiting=CHECK)
                 return CHECK_UNDO, CHECK
             return await self._undo(ctx), None

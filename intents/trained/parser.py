@@ -72,6 +72,19 @@ class TrainedParser:
         self.entities.enrich(action, text, slots, missing)
         return Intent(action, slots, chance, "model", text=text, missing=missing)
 
+    def opinion(self, text: str, context: UserContext) -> dict[str, float]:
+        """The classifier's probability of each action (a template variant's share
+        added to its action's), as a second opinion on a grammar match."""
+        tokens = tokenize(text)
+        if not tokens:
+            return {OUT_OF_SCOPE: 1.0}
+        marks = gazetteer_tags(tokens, gazetteer(_names(context)))
+        shares: dict[str, float] = {}
+        for label, score in self.model.intents.scores(tokens, marks).items():
+            action = split_label(label)[0]
+            shares[action] = shares.get(action, 0.0) + score
+        return shares
+
 
 def _names(context: UserContext) -> dict[str, list[str]]:
     return {

@@ -163,6 +163,7 @@ CALENDAR_ACTIONS = [
             "not_found": "I don't see that on your calendar.",
         },
         proposals=("Look for {text} on your calendar?", "Read your calendar?"),
+        reads_only=True,
     ),
     Action(
         "calendar.update",
@@ -195,5 +196,6 @@ CALENDAR_ACTIONS = [
         free_time,
         replies={"free": "You're free {slots}.", "none": "I couldn't find a free slot then."},
         proposals=("Look for {minutes} free minutes?", "Look for free time?"),
+        reads_only=True,
     ),
 ]

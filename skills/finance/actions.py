@@ -230,6 +230,7 @@ FINANCE_ACTIONS = [
             "top": " Most went to {top}.",
         },
         proposals=("Add up what you spent on {category}?", "Add up your money?"),
+        reads_only=True,
     ),
     Action(
         "finance.recategorize",
@@ -270,5 +271,6 @@ FINANCE_ACTIONS = [
         },
         proposals=("Work out the numbers for {project}?",),
         questions={"project": "Which project?"},
+        reads_only=True,
     ),
 ]

@@ -222,6 +222,7 @@ TASK_ACTIONS = [
             "empty": "There's nothing on your tasks.",
         },
         proposals=("Read your {list} list?", "Read your tasks?"),
+        reads_only=True,
     ),
     Action(
         "tasks.complete",

@@ -73,6 +73,18 @@ async def test_delete_all_asks_first(client: httpx.AsyncClient, auth: dict) -> N
     assert len((await client.get("/v1/tasks", headers=auth)).json()) == 3
 
 
+async def test_undo_first_thing_in_a_conversation_asks_first(
+    client: httpx.AsyncClient, auth: dict
+) -> None:
+    await Chat(client, auth).say("add milk to my shopping list")
+    later = Chat(client, auth)  # another conversation: the change was not made in it
+    asked = await later.say("undo that")
+    assert (asked["reply"], asked["needs"]) == ("Undo the last change?", "check")
+    assert [t["title"] for t in (await client.get("/v1/tasks", headers=auth)).json()] == ["milk"]
+    assert (await later.say("yes"))["reply"] == "Undone: milk."
+    assert (await client.get("/v1/tasks", headers=auth)).json() == []
+
+
 async def test_calendar_and_money_by_voice(client: httpx.AsyncClient, auth: dict) -> None:
     chat = Chat(client, auth)
     made = await chat.say("schedule a dentist appointment next friday at 3")
@@ -371,9 +383,9 @@ async def test_a_new_list_is_asked_about_and_never_made_on_a_no(
     client: httpx.AsyncClient, auth: dict
 ) -> None:
     chat = Chat(client, auth)
-    asked = await chat.say("add this song to my workout playlist")
+    asked = await chat.say("add sunscreen to my beach trip list")
     assert (asked["reply"], asked["needs"]) == (
-        "There's no workout playlist list yet. Create it and add this song?",
+        "There's no beach trip list yet. Create it and add sunscreen?",
         "check",
     )
     assert (await chat.say("no"))["reply"] == "Okay, I won't."
@@ -539,3 +551,44 @@ async def test_voice_listens_for_the_answers_its_question_expects(services, user
     text = VoiceResponder(services.assistant, user.id)
     await services.assistant.converse(Turn("delete all my tasks", user.id, text.session_id))
     assert await text.expected() == YES_NO
+
+
+class Confident(Guessing):
+    """The trained parser sure of itself: acted on like the grammar's matches."""
+
+    async def parse(self, text, context, enrich=None):
+        from intents.cascade import MODEL_CONFIDENT
+        from intents.model import Intent
+
+        if text in self.guesses:
+            action, slots = self.guesses[text]
+            return Intent(action, slots, MODEL_CONFIDENT, "model", text=text)
+        return await self.cascade.parse(text, context, enrich)
+
+
+async def test_the_trained_parser_alone_reads_but_never_writes_unchecked(
+    client: httpx.AsyncClient, auth: dict, services, user
+) -> None:
+    from agent.dialogue.assistant import Turn
+
+    assistant = services.assistant
+    assistant.parser = Confident(
+        assistant.parser,
+        {
+            "oat milk for the shopping thing": (
+                "tasks.create",
+                {"title": "oat milk", "list": "shopping"},
+            ),
+            "shopping thing contents": ("tasks.query", {"list": "shopping"}),
+        },
+    )
+
+    async def say(text: str):
+        return await assistant.converse(Turn(text, user.id, "confident"))
+
+    asked = await say("oat milk for the shopping thing")
+    assert (asked.text, asked.needs) == ("Add oat milk to your shopping list?", "check")
+    assert (await client.get("/v1/tasks", headers=auth)).json() == []
+    assert (await say("yes")).text == "Added oat milk to your shopping list."
+    read = await say("shopping thing contents")
+    assert read.needs is None and "oat milk" in read.text

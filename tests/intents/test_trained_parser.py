@@ -13,7 +13,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from eval.intents import load_dev_set
-from intents.cascade import GUESS_FLOOR, MODEL_CONFIDENT, OUT_OF_SCOPE_SURE, Cascade
+from intents.cascade import (
+    GUESS_FLOOR,
+    MODEL_CONFIDENT,
+    OUT_OF_SCOPE_SURE,
+    OVERRULED,
+    Cascade,
+)
 from intents.grammar import SENTENCES, normalize
 from intents.model import Intent, UserContext
 from intents.rules import RuleParser
@@ -148,12 +154,19 @@ def test_no_dev_sentence_is_written_as_out_of_scope_training() -> None:
 class Fixed:
     """A trained parser that always gives one answer."""
 
-    def __init__(self, action: str, confidence: float) -> None:
+    def __init__(
+        self, action: str, confidence: float, opinion: dict[str, float] | None = None
+    ) -> None:
         self.answer = Intent(action, {"title": "x"}, confidence, "model")
+        # Its probabilities for a sentence the grammar matched: by default it agrees.
+        self.second = opinion
         self.ready = True
         self.calls = 0
 
     def warm_up(self) -> None: ...
+
+    def opinion(self, text: str, context: UserContext) -> dict[str, float]:
+        return self.second or {"tasks.create": 1.0}
 
     def parse(self, text: str, context: UserContext) -> Intent:
         self.calls += 1
@@ -179,6 +192,51 @@ async def test_the_grammar_comes_first(rules: RuleParser) -> None:
         0,
         0,
     )
+
+
+async def test_a_grammar_match_the_classifier_puts_out_of_scope_is_turned_down(
+    rules: RuleParser,
+) -> None:
+    claude = Claude()
+    model = Fixed("tasks.create", 0.99, {OUT_OF_SCOPE: OVERRULED, "tasks.create": 0.2})
+    cascade = Cascade(rules, claude, trained=model)  # type: ignore[arg-type]
+    parsed = await cascade.parse("add this song to my workout playlist", CONTEXT)
+    assert (parsed.action, claude.calls) == (OUT_OF_SCOPE, 0)
+
+
+async def test_a_disputed_grammar_match_is_not_acted_on_unchecked(rules: RuleParser) -> None:
+    model = Fixed(
+        "tasks.create", 0.99, {"calendar.query": 0.85, "tasks.create": 0.05, OUT_OF_SCOPE: 0.1}
+    )
+    guessing = Cascade(rules, trained=model)  # type: ignore[arg-type]
+    parsed = await guessing.parse("add milk to my shopping list", CONTEXT)
+    assert (parsed.action, parsed.tentative) == ("tasks.create", True)
+    claude = Claude()
+    asking = Cascade(rules, claude, trained=model)  # type: ignore[arg-type]
+    assert (await asking.parse("add milk to my shopping list", CONTEXT)).source == "llm"
+
+
+async def test_a_match_the_classifier_ranks_a_close_second_stands(rules: RuleParser) -> None:
+    model = Fixed("tasks.create", 0.99, {"tasks.query": 0.7, "tasks.create": 0.3})
+    cascade = Cascade(rules, trained=model)  # type: ignore[arg-type]
+    parsed = await cascade.parse("put eggs on the shopping list", CONTEXT)
+    assert (parsed.action, parsed.tentative, parsed.source) == ("tasks.create", False, "rules")
+
+
+async def test_the_same_verb_in_another_skill_is_read_by_the_classifier(
+    rules: RuleParser,
+) -> None:
+    model = Fixed("tasks.delete", MODEL_CONFIDENT, {"tasks.delete": 0.95, "calendar.delete": 0.0})
+    cascade = Cascade(rules, trained=model)  # type: ignore[arg-type]
+    parsed = await cascade.parse("cancel the reminder to call the plumber", CONTEXT)
+    assert (parsed.action, parsed.source) == ("tasks.delete", "model")
+
+
+async def test_a_reference_agrees_with_the_request_it_names(rules: RuleParser) -> None:
+    model = Fixed("tasks.create", 0.99, {"reference.delete": 0.9, "calendar.delete": 0.1})
+    cascade = Cascade(rules, trained=model)  # type: ignore[arg-type]
+    parsed = await cascade.parse("cancel my dentist appointment", CONTEXT)
+    assert (parsed.action, parsed.tentative) == ("calendar.delete", False)
 
 
 async def test_a_confident_model_answers_before_claude(rules: RuleParser) -> None:
