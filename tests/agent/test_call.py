@@ -3,6 +3,7 @@ the real process."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from speech.audio import read_wav, write_wav
@@ -42,3 +43,18 @@ async def test_a_phoned_command_is_done_and_answered(
     assert stranger.code == 0 and "isn't linked to a Life OS account" in stranger.out
     bad = await lifeos(env, "call", str(command), "--from", "12345")
     assert bad.code == 2 and "--from" in bad.err
+
+
+async def test_user_pin_sets_a_hashed_pin(tmp_path: Path) -> None:
+    env = environment(tmp_path)
+    await lifeos(env, "db", "upgrade")
+    await lifeos(env, "user", "create", "--email", "ann@example.com")
+    short = await lifeos(env, "user", "pin", "ann@example.com", "--pin", "12")
+    assert short.code == 2 and "4 to 8 digits" in short.err
+    nobody = await lifeos(env, "user", "pin", "bob@example.com", "--pin", "2468")
+    assert nobody.code == 2 and "no user bob@example.com" in nobody.err
+    done = await lifeos(env, "user", "pin", "ann@example.com", "--pin", "2468")
+    assert done.code == 0 and "Phone PIN set" in done.out
+    with sqlite3.connect(tmp_path / "lifeos.db") as db:
+        [(stored,)] = db.execute("SELECT pin_hash FROM phone_pins").fetchall()
+    assert stored.startswith("scrypt$") and "2468" not in stored

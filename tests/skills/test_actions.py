@@ -32,6 +32,7 @@ def test_catalogue_covers_the_skill_vocabulary() -> None:
         "finance.job_costing",
         "finance.query",
         "finance.recategorize",
+        "reminders.snooze",
         "tasks.complete",
         "tasks.create",
         "tasks.delete",
