@@ -130,5 +130,8 @@ class VoiceResponder:
             return YES_NO
         return NUMBERS if pending.awaiting == "amount" else None
 
+    async def vocabulary(self) -> Sequence[str]:
+        return await self.assistant.vocabulary(self.user_id)
+
     async def cut_short(self, heard: str) -> None:
         await self.assistant.cut_short(self.user_id, self.session_id, heard)
