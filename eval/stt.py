@@ -38,6 +38,7 @@ from speech.answers import Expected
 from speech.audio import Audio, from_float
 from speech.models import WHISPER_MODELS
 from speech.stt import WhisperSTT, repetitive
+from speech.vocabulary import near_names
 
 # (window, fitted): None is Whisper's own 30 s; fitted windows shrink to the utterance
 WINDOWS: tuple[tuple[int | None, bool], ...] = ((None, False), (10, False), (10, True))
@@ -205,6 +206,7 @@ def told_names(
         "set",
         "WER / slot words, without",
         "with the names",
+        "heard again",
         "median ms, without",
         "with",
         title=f"Told the user's names ({', '.join(VOCABULARY)})",
@@ -225,15 +227,17 @@ def told_names(
             for label, clips in sets:
                 if not clips:
                     continue
-                row = []
+                row, again = [], 0
                 said = [t for t, _ in clips]
                 for vocabulary in ((), VOCABULARY):
                     run = f"{name}, {size}, {label}{', names' if vocabulary else ''}"
                     heard, times = timed(stt, [a for _, a in clips], run, vocabulary=vocabulary)
-                    score = _score(said, heard)
-                    row.append((score, statistics.median(times)))
+                    row.append((_score(said, heard), statistics.median(times)))
+                    if not vocabulary:  # the turns that cost a second decode with them
+                        again = sum(bool(near_names(h, VOCABULARY)) for h in heard)
                 scores = [f"{score:.1%}" for score, _ in row]
-                table.add_row(name, size, label, *scores, *(f"{ms:.0f}" for _, ms in row))
+                share = f"{again} of {len(clips)}"
+                table.add_row(name, size, label, *scores, share, *(f"{ms:.0f}" for _, ms in row))
     return table
 
 
