@@ -30,3 +30,19 @@ async def test_recognition_is_told_the_users_own_names_and_no_one_elses(
     # the built-in categories are words Whisper knows; naming them only lengthens the prompt
     assert "groceries" not in said
     assert len(names) == len(set(names))
+
+
+async def test_a_list_made_in_the_conversation_is_known_on_its_next_turn(
+    client: httpx.AsyncClient, services: Services, user: User, auth: dict
+) -> None:
+    """The names are read once and kept for the next decodes (they are asked before
+    every one), but a turn may make a list: after it they are read again."""
+    responder = VoiceResponder(services.assistant, user.id)
+    assert "zanzibar trip" not in {n.lower() for n in await responder.vocabulary()}
+    response = await client.post("/v1/lists", headers=auth, json={"name": "Hardware"})
+    assert response.status_code == 201
+    assert "hardware" not in {n.lower() for n in await responder.vocabulary()}  # kept
+    asked = [c async for c in responder.reply("Add sunscreen to my Zanzibar trip list", {})]
+    assert asked[-1] == "Create it and add sunscreen?"
+    assert [c async for c in responder.reply("yes", {})]
+    assert {"zanzibar trip", "hardware"} <= {n.lower() for n in await responder.vocabulary()}

@@ -238,7 +238,8 @@ def test_piper_loads_when_its_graph_cache_cannot_be_written(tmp_path: Path) -> N
 
 @pytest.fixture(scope="module")
 def whisper_base() -> WhisperSTT:
-    """The service's own model: tiny.en does not take a name from its prompt."""
+    """The service's own model: tiny.en takes fewer names from its prompt (named
+    commands 46 → 41 % WER against base's 48 → 35 %, `eval.stt --names`)."""
     return WhisperSTT("base")
 
 
