@@ -4,7 +4,9 @@ shorter one, on dev-set commands spoken by every corpus voice (Piper and espeak-
 and on recordings of real people (`shared/speech/` beside the repository, never
 copied into it): one-word commands and spoken coffee orders.
 
-    uv run python -m eval.stt [--count 20] [--part real] [--half tune] [--orders 40]
+    uv run python -m eval.stt [--count 20] [--part real] [--half tune] [--orders 40] [--names]
+
+`--names` hears each set without and with a made-up user's own names (speech/vocabulary.py).
 
 Each real set is split once, by a hash of the file name, into a tuning half (look
 at its failures) and a check half (only report it), so a change tuned on one half
@@ -36,6 +38,7 @@ from speech.answers import Expected
 from speech.audio import Audio, from_float
 from speech.models import WHISPER_MODELS
 from speech.stt import WhisperSTT, repetitive
+from speech.vocabulary import near_names
 
 # (window, fitted): None is Whisper's own 30 s; fitted windows shrink to the utterance
 WINDOWS: tuple[tuple[int | None, bool], ...] = ((None, False), (10, False), (10, True))
@@ -45,6 +48,26 @@ YES_NO = ("yes", "no")
 DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 NUMBERS = tuple((str(n), word) for n, word in enumerate(DIGITS))
 ANSWERS = {*YES_NO, *(str(n) for n in range(10))}
+# A user's own names (lists, projects, merchants), made up for this check, and commands
+# that say them: told of the names, does recognition write them, and lose nothing else?
+VOCABULARY = (
+    "Kroger",
+    "Tartine",
+    "Siobhan's birthday",
+    "Brightwater",
+    "Zanzibar trip",
+    "Okonkwo deck",
+    "Hardware",
+    "Groceries",
+)
+NAMED = (
+    "Add milk to my Kroger list",
+    "I spent 12 dollars at Tartine",
+    "Add cake to the Siobhan's birthday list",
+    "Log 40 dollars at Brightwater",
+    "Add sunscreen to the Zanzibar trip list",
+    "Add tiles to the Okonkwo deck project",
+)
 
 
 @dataclass
@@ -112,11 +135,15 @@ def slots_heard(slots: list[str], heard: str) -> int:
 
 
 def timed(
-    stt: WhisperSTT, clips: list[Audio], label: str, expect: list[Sequence[Expected]] | None = None
+    stt: WhisperSTT,
+    clips: list[Audio],
+    label: str,
+    expect: list[Sequence[Expected]] | None = None,
+    vocabulary: Sequence[str] = (),
 ) -> tuple[list[str], list[float]]:
     heard, times = [], []
     for i, audio in enumerate(track(clips, description=label)):
-        result = stt.transcribe_now(audio, expect[i] if expect else ())
+        result = stt.transcribe_now(audio, expect[i] if expect else (), vocabulary)
         heard.append(result.text)
         times.append(result.seconds * 1000)
     return heard, times
@@ -126,9 +153,10 @@ def _ms(times: list[float]) -> list[str]:
     return [f"{statistics.median(times):.0f}", f"{percentile(times, 0.95):.0f}"]
 
 
-def synthetic_clips(count: int) -> list[tuple[str, Audio]]:
-    _now, cases = load_dev_set()
-    texts = [c["text"] for c in cases if c["intent"] != "out_of_scope"][::7][:count]
+def synthetic_clips(count: int, texts: Sequence[str] = ()) -> list[tuple[str, Audio]]:
+    if not texts:
+        _now, cases = load_dev_set()
+        texts = [c["text"] for c in cases if c["intent"] != "out_of_scope"][::7][:count]
     return [
         (text, Audio((speech(Turn(text, voice=voice)) * 32767).astype("<i2").tobytes(), RATE))
         for text in track(texts, description="speaking")
@@ -162,6 +190,64 @@ def measure(
                     row = _orders_row(stt, voices, size)
                     tables["orders"].add_row(name, size, voices.half, *row)
     return [table for table in tables.values() if table.row_count]
+
+
+def told_names(
+    models: list[str],
+    windows: list[tuple[int | None, bool]],
+    synthetic: list[tuple[str, Audio]],
+    real: list[RealVoices],
+) -> Table:
+    """Each set heard without and with the user's names (VOCABULARY): the named
+    commands should gain, everything else lose nothing."""
+    table = Table(
+        "model",
+        "window",
+        "set",
+        "WER / slot words, without",
+        "with the names",
+        "heard again",
+        "median ms, without",
+        "with",
+        title=f"Told the user's names ({', '.join(VOCABULARY)})",
+    )
+    named = synthetic_clips(0, NAMED)
+    # (label, (said, audio)...) scored by WER, or ((slots, audio)...) by slot words heard
+    sets: list[tuple[str, Sequence[tuple[str | list[str], Audio]]]] = [
+        (f"named commands ({len(named)})", named),
+        (f"synthetic commands ({len(synthetic)})", synthetic),
+    ]
+    for voices in real:
+        sets.append((f"real words, {voices.half}", voices.words))
+        sets.append((f"real orders, {voices.half}", voices.orders))
+    for name in models:
+        for window, fit in windows:
+            stt = WhisperSTT(name, window=window, fit=fit)
+            size = f"{window or 30} s" if not fit else f"fitted, ≤ {window} s"
+            for label, clips in sets:
+                if not clips:
+                    continue
+                row, again = [], 0
+                said = [t for t, _ in clips]
+                for vocabulary in ((), VOCABULARY):
+                    run = f"{name}, {size}, {label}{', names' if vocabulary else ''}"
+                    heard, times = timed(stt, [a for _, a in clips], run, vocabulary=vocabulary)
+                    row.append((_score(said, heard), statistics.median(times)))
+                    if not vocabulary:  # the turns that cost a second decode with them
+                        again = sum(bool(near_names(h, VOCABULARY)) for h in heard)
+                scores = [f"{score:.1%}" for score, _ in row]
+                share = f"{again} of {len(clips)}"
+                table.add_row(name, size, label, *scores, share, *(f"{ms:.0f}" for _, ms in row))
+    return table
+
+
+def _score(said: list[str | list[str]], heard: list[str]) -> float:
+    """WER against transcripts; against slot lists, the share of slot words heard."""
+    if all(isinstance(s, str) for s in said):
+        return _wer([str(s) for s in said], heard)
+    slots = [s for s in said if isinstance(s, list)]
+    found = sum(slots_heard(s, h) for s, h in zip(slots, heard, strict=True))
+    return found / sum(len(s) for s in slots)
 
 
 def _wer(said: list[str], heard: list[str]) -> float:
@@ -249,6 +335,9 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=40, help="coffee orders per half")
     parser.add_argument("--voices", type=Path, help="the real voices (default: shared/speech/)")
     parser.add_argument("--window", choices=("30", "10", "fitted"), help="only this window")
+    parser.add_argument(
+        "--names", action="store_true", help="each set without and with the user's names"
+    )
     args = parser.parse_args()
     synthetic = synthetic_clips(args.count) if args.part != "real" else []
     real: list[RealVoices] = []
@@ -261,7 +350,12 @@ def main() -> None:
             real = [load_real(root, half, args.orders or None) for half in halves]
     models = [args.model] if args.model else list(WHISPER_MODELS)
     windows = [w for w in WINDOWS if args.window in (None, _key(w))]
-    for table in measure(models, windows, synthetic, real):
+    tables = (
+        [told_names(models, windows, synthetic, real)]
+        if args.names
+        else measure(models, windows, synthetic, real)
+    )
+    for table in tables:
         Console(width=150).print(table)
 
 

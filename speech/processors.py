@@ -182,7 +182,7 @@ class Transcriber(FrameProcessor):
             # transcript heard the whole turn.
             transcript = await early
         else:
-            transcript = await self.stt.transcribe(frame.audio, await self._expected())
+            transcript = await self.stt.transcribe(frame.audio, *await self._hints())
         record.stages["stt"] = transcript.seconds * 1000
         record.stages["stt_wait"] = (now() - record.ended) * 1000
         text = transcript.text.strip()
@@ -192,23 +192,30 @@ class Transcriber(FrameProcessor):
     async def _transcribe_early(self, frame: TurnPaused) -> Transcript:
         """Speech-to-text on a pause; if the words already make a whole request, the
         turn ends now instead of after the long silence."""
-        expected = await self._expected()
+        expected, vocabulary = await self._hints()
         if expected:  # the dialogue state: an answer to the assistant's question is short
             await self.push_frame(ShortAnswerExpected(pause=frame.pause), FrameDirection.UPSTREAM)
-        transcript = await self.stt.transcribe(frame.audio, expected)
+        transcript = await self.stt.transcribe(frame.audio, expected, vocabulary)
         if transcript.text.strip() and await self.responder.complete(transcript.text):
             await self.push_frame(EndTurnNow(pause=frame.pause), FrameDirection.UPSTREAM)
         return transcript
 
-    async def _expected(self) -> Sequence[Expected]:
-        """What the assistant's last question expects, asked afresh for each decode:
-        the question may have come from another channel of the same conversation. A hint
-        that cannot be had is no reason to lose the turn: it is decoded without one."""
+    async def _hints(self) -> tuple[Sequence[Expected], Sequence[str]]:
+        """What the assistant's last question expects and the user's own names, asked
+        afresh for each decode: the question may have come from another channel of the
+        same conversation, a list may have been made since. A hint that cannot be had
+        is no reason to lose the turn: it is decoded without it."""
         try:
-            return await self.responder.expected() or ()
+            expected = await self.responder.expected() or ()
         except Exception:
             logger.opt(exception=True).warning("no expected answers; decoding without them")
-            return ()
+            expected = ()
+        try:
+            vocabulary = await self.responder.vocabulary()
+        except Exception:
+            logger.opt(exception=True).warning("no vocabulary; decoding without it")
+            vocabulary = ()
+        return expected, vocabulary
 
     async def _forget_early(self) -> None:
         await stop_task(self._early)

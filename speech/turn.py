@@ -30,6 +30,11 @@ class Responder(Protocol):
         nothing: a one-word turn close to one of them is heard as it."""
         ...
 
+    async def vocabulary(self) -> Sequence[str]:
+        """The user's own names (lists, projects, merchants, categories), likeliest
+        first: recognition is told of them, so they are heard as written."""
+        ...
+
     async def cut_short(self, heard: str) -> None:
         """The user talked over the last reply and heard only ``heard`` of it: the
         rest must not count as said (it leaves the dialogue history)."""

@@ -43,11 +43,12 @@ from intents.slots import lead_minutes
 from intents.temporal import parse_when
 from skills.actions import Catalogue, Outcome
 from skills.context import NotFound, SkillContext, SkillError, system_clock
+from skills.finance.categories import EXPENSE_CATEGORIES, INCOME_CATEGORIES
 from skills.history import undo_last
 from skills.tasks.schemas import TaskQuery
 from skills.tasks.service import TaskService
 from store.database import READ_ONLY, session_scope
-from store.models import Category, Event, Project, TaskList, User
+from store.models import Category, Event, Project, TaskList, Transaction, User
 
 CHECK_UNDO = "Undo the last change?"
 UNAVAILABLE = (
@@ -55,6 +56,10 @@ UNAVAILABLE = (
     "add milk to my shopping list."
 )
 MONEY_LOCKED = "For money, I need your phone PIN first."
+# the user's names speech recognition is told of: the prompt has room for about this many
+VOCABULARY_SIZE = 40
+RECENT_MERCHANTS = 200  # transactions looked at for merchant names, newest first
+BUILT_IN_CATEGORIES = frozenset([*EXPENSE_CATEGORIES, *INCOME_CATEGORIES])
 ANSWERS_TO_CONFIRM = frozenset({"dialog.yes", "dialog.no", "dialog.cancel"})
 OUT_OF_SCOPE = (
     "Sorry, I can't help with that. I can manage your tasks and lists, your "
@@ -173,6 +178,32 @@ class Assistant:
             now = SkillContext.for_user(db, user, clock=self.clock, **self.context).local_now()
             pending = (await load_state(db, user_id, session_id, now)).pending
         return None if pending is None else (pending, now)
+
+    async def vocabulary(self, user_id: uuid.UUID) -> list[str]:
+        """The user's own names, for speech recognition to expect: their lists,
+        projects, categories they made, and the merchants they paid lately. Built-in
+        category names are common words Whisper already knows, so they stay out."""
+        async with self.sessions() as db:
+            await db.connection(execution_options={READ_ONLY: True})
+            lists = (await db.exec(select(TaskList.name).where(TaskList.user_id == user_id))).all()
+            projects = (await db.exec(select(Project.name).where(Project.user_id == user_id))).all()
+            categories = (
+                await db.exec(
+                    select(Category.name).where(
+                        Category.user_id == user_id, col(Category.name).not_in(BUILT_IN_CATEGORIES)
+                    )
+                )
+            ).all()
+            merchants = (
+                await db.exec(
+                    select(Transaction.merchant)
+                    .where(Transaction.user_id == user_id, col(Transaction.merchant).is_not(None))
+                    .order_by(col(Transaction.occurred_on).desc())
+                    .limit(RECENT_MERCHANTS)
+                )
+            ).all()
+        names = [*lists, *projects, *categories, *(m for m in merchants if m)]
+        return list(dict.fromkeys(names))[:VOCABULARY_SIZE]
 
     async def answers_question(self, user_id: uuid.UUID, session_id: str, text: str) -> bool:
         """Does ``text`` answer what this conversation is waiting for — the detail we

@@ -4,6 +4,7 @@ conversation (a voice connection, a phone call, a `lifeos talk` run)."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, tzinfo
@@ -12,6 +13,7 @@ from agent.dialogue.assistant import Assistant, Turn
 from intents.model import Intent, UserContext
 
 YES_NO = ("yes", "no")
+NAMES_FRESH = 30.0  # seconds: a name made on another channel is known this soon
 # Amounts said alone ("How much was it?" "Twelve."): each with its spelling, so that
 # "forty" is itself an answer rather than a "four" misheard.
 _SMALL = [
@@ -93,9 +95,11 @@ class VoiceResponder:
         self.channel = channel
         self._where: tuple[tzinfo, str] | None = None  # the user's zone and currency
         self._heard: Intent | None = None  # the last pause's parse, for its turn's reply
+        self._names: tuple[float, list[str]] | None = None  # (read at, the user's names)
 
     def reply(self, text: str, stages: dict[str, float]) -> AsyncIterator[str]:
         parsed, self._heard = self._heard, None
+        self._names = None  # the turn may make a list or pay a new merchant
         turn = Turn(text, self.user_id, self.session_id, channel=self.channel, parsed=parsed)
         return self.assistant.respond(turn, stages)
 
@@ -129,6 +133,14 @@ class VoiceResponder:
         if pending.wants_yes:
             return YES_NO
         return NUMBERS if pending.awaiting == "amount" else None
+
+    async def vocabulary(self) -> Sequence[str]:
+        """Asked before every decode, so read at most every NAMES_FRESH seconds (four
+        queries, 2–20 ms on a busy box) and again after each turn of this conversation."""
+        now = time.monotonic()
+        if self._names is None or now - self._names[0] > NAMES_FRESH:
+            self._names = (now, await self.assistant.vocabulary(self.user_id))
+        return self._names[1]
 
     async def cut_short(self, heard: str) -> None:
         await self.assistant.cut_short(self.user_id, self.session_id, heard)
