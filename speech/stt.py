@@ -33,6 +33,7 @@ SHORT_WINDOWS = (6, 8, 10)  # seconds: the encoder windows a short utterance may
 MARGIN = 1.0  # seconds of room left after the speech inside a short window
 PROMPT_TOKENS = 60  # word pieces of the user's names in a prompt, at most
 NO_SPEECH, UNSURE = 0.6, -1.0  # faster-whisper's defaults: no-speech probability, mean log-prob
+SURELY_NO_SPEECH = 0.85
 
 
 @dataclass(frozen=True)
@@ -214,8 +215,12 @@ def _invented(result: object, text: str, seconds: float) -> bool:
     kept: on synthetic voices it is often half right ("Mark Payman")."""
     tokens = len(result.sequences_ids[0])  # type: ignore[attr-defined]
     mean = result.scores[0] * tokens / (tokens + 1)  # type: ignore[attr-defined]
-    unsure = result.no_speech_prob > NO_SPEECH and mean < UNSURE  # type: ignore[attr-defined]
-    return unsure and len(text.split()) > 2 + 2 * seconds
+    no_speech = result.no_speech_prob  # type: ignore[attr-defined]
+    if mean >= UNSURE or no_speech <= NO_SPEECH:
+        return False
+    # Near-certain silence is not kept whatever its length: two seconds of hiss came out
+    # as "I'm gonna go to the left." (no speech 0.92, mean log-prob -1.9).
+    return no_speech > SURELY_NO_SPEECH or len(text.split()) > 2 + 2 * seconds
 
 
 def repetitive(text: str, threshold: float = 2.4) -> bool:
