@@ -31,7 +31,7 @@ from twilio.twiml.voice_response import Connect, VoiceResponse
 
 from speech.turn import Responder
 from store.models import User
-from telephony.media import TwilioMediaProtocol
+from telephony.media import REMINDER_KEYS, TwilioMediaProtocol
 from telephony.signature import SIGNATURE_HEADER, Signatures
 from telephony.sms import SmsDesk
 from telephony.status import record_status
@@ -204,7 +204,7 @@ async def _converse(
     from speech.pipeline import VoiceConnection  # pipecat loads on the first call
 
     stt, tts, phrases = await telephony.voice_models()
-    protocol = TwilioMediaProtocol(stream_sid)
+    protocol = TwilioMediaProtocol(stream_sid, REMINDER_KEYS if opening is not None else None)
     connection = VoiceConnection(
         socket,
         stt,

@@ -27,11 +27,15 @@ from agent.reminders.channels import DeliveryResult, DueReminder
 from agent.reminders.wording import notice_text
 from skills.context import system_clock
 from store.models import Reminder, User
+from telephony.media import REMINDER_KEYS
 from telephony.messenger import MessengerError, OptedOut, TwilioMessenger
 
 # What the user can answer, added to what they read or hear.
 TEXT_HINT = "Reply done, snooze ten minutes, or remind me tomorrow instead."
-CALL_HINT = "Say done, or snooze ten minutes, or remind me tomorrow instead."
+CALL_HINT = (
+    " ".join(f"Say {words}, or press {key}." for key, words in REMINDER_KEYS.items())
+    + " Or say remind me tomorrow instead."
+)
 VOICE_PATH = "/v1/twilio/voice"
 STATUS_PATH = "/v1/twilio/status"
 

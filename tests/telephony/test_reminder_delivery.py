@@ -11,7 +11,7 @@ import httpx
 import numpy as np
 import pytest
 from pydantic import SecretStr
-from sqlmodel import select
+from sqlmodel import col, select
 
 from agent.app import create_app
 from agent.phone_call import TwilioCall
@@ -20,7 +20,7 @@ from agent.services import Services
 from speech.stt import WhisperSTT
 from speech.tts import PiperTTS
 from store.database import session_scope
-from store.models import DeliveryAttempt, Task, User
+from store.models import ConversationTurn, DeliveryAttempt, Task, User
 from tests.local_server import serve
 from tests.telephony.conftest import ANN_PHONE, PUBLIC_URL, Texter, signed
 from tests.twilio_server import AUTH_TOKEN, FakeTwilio, Recorded
@@ -61,6 +61,13 @@ async def task_status(services: Services, task_id: object) -> str:
 async def attempts(services: Services) -> list[DeliveryAttempt]:
     async with services.sessions() as db:
         return list(await db.exec(select(DeliveryAttempt).order_by(DeliveryAttempt.channel)))
+
+
+async def turns(services: Services) -> list[tuple[str, str, str]]:
+    """The conversation as stored: (channel, role, text)."""
+    async with services.sessions() as db:
+        rows = await db.exec(select(ConversationTurn).order_by(col(ConversationTurn.created_at)))
+        return [(t.channel, t.role, t.text) for t in rows]
 
 
 def steps(services: Services) -> Scheduler:
@@ -172,10 +179,11 @@ def spoken(piper: PiperTTS, text: str) -> bytes:
     return audio.pcm + np.zeros(int(8000 * 0.8), dtype="<i2").tobytes()
 
 
-async def heard(whisper: WhisperSTT, call: TwilioCall) -> str:
+async def heard(whisper: WhisperSTT, audio: bytes) -> str:
+    """What the caller heard (8 kHz PCM), as Whisper makes it out."""
     from speech.audio import Audio
 
-    played = Audio(bytes(call.played.audio), 8000)
+    played = Audio(audio, 8000)
     return (await whisper.transcribe(played.resampled(16000))).text.lower()
 
 
@@ -199,11 +207,46 @@ async def test_a_reminder_call_speaks_the_reminder_and_done_said_on_the_call_com
     async with TwilioCall(base_url, PUBLIC_URL, AUTH_TOKEN, ANN_PHONE, answering=answering) as call:
         assert call.refused is None
         await call.wait_for_reply()  # the reminder, spoken before she says anything
-        opening = await heard(whisper, call)
-        assert "plants" in opening and "done" in opening, opening
-        await call.say(spoken(piper, "Done."))
+        opening = bytes(call.played.audio)
+        await call.say(spoken(piper, "Mark it done."))
         await call.wait_for_reply()
-    assert await task_status(twilio_services, task.id) == "done"
+        if await task_status(twilio_services, task.id) != "done":  # a check-back on a guess
+            assert (await turns(twilio_services))[-1][2] == "Mark water the plants as done?"
+            await call.press("1")  # after speaking, 1 is yes again
+            await call.wait_for_reply()
+    assert await task_status(twilio_services, task.id) == "done", await turns(twilio_services)
+    words = await heard(whisper, opening)
+    assert "plants" in words and "done" in words and "press" in words, words
+
+
+async def test_on_a_reminder_call_pressing_2_snoozes_it_ten_minutes(
+    twilio_services: Services,
+    base_url: str,
+    fake_twilio: FakeTwilio,
+    ann: User,
+    auth: dict,
+    twilio_client: httpx.AsyncClient,
+) -> None:
+    await prefer_calls(twilio_services, ann)
+    now = datetime.now(UTC)
+    await add_task(twilio_services, ann, "water the plants", now - timedelta(seconds=5))
+    await steps(twilio_services).run_due(now)
+    [placed] = sent(fake_twilio, "Calls")
+    [attempt] = [a for a in await attempts(twilio_services) if a.channel == "call"]
+    assert attempt.twilio_sid is not None
+    answering = (placed.form["Url"], attempt.twilio_sid)
+    async with TwilioCall(base_url, PUBLIC_URL, AUTH_TOKEN, ANN_PHONE, answering=answering) as call:
+        await call.wait_for_reply()  # the reminder
+        await call.press("2")
+        await call.wait_for_reply()
+    snoozed = [
+        r
+        for r in (await twilio_client.get("/v1/reminders", headers=auth)).json()
+        if r["origin"] == "snooze"
+    ]
+    assert len(snoozed) == 1 and snoozed[0]["title"] == "water the plants"
+    again = datetime.fromisoformat(snoozed[0]["fire_at"])
+    assert timedelta(minutes=9) < again - now < timedelta(minutes=11)
 
 
 async def test_a_call_for_someone_elses_reminder_says_nothing_of_it(
@@ -252,7 +295,9 @@ async def test_call_say_remind_me_in_two_minutes_hang_up_and_two_minutes_later_a
     await scheduler.run_due(said + timedelta(minutes=1))
     assert sent(fake_twilio, "Messages") == []  # not yet
     await scheduler.run_due(said + timedelta(minutes=2, seconds=5))
-    [text] = sent(fake_twilio, "Messages")
+    texts = sent(fake_twilio, "Messages")
+    assert len(texts) == 1, await turns(twilio_services)
+    [text] = texts
     assert text.form["To"] == ANN_PHONE
     assert text.form["Body"].startswith("Reminder: water the plants.")
     assert sent(fake_twilio, "Calls") == []
