@@ -163,6 +163,25 @@ async def test_after_stop_the_reminder_rings_instead_and_a_refusal_is_logged_as_
     assert call_try["result"] == "failed" and "Authenticate" in call_try["error"]
 
 
+async def test_the_reminder_calls_webhook_is_signed_with_its_reminder_and_finds_the_user_by_to(
+    twilio_client: httpx.AsyncClient, ann: User
+) -> None:
+    path = "/v1/twilio/voice?reminder=00000000-0000-0000-0000-000000000001"
+    form = {"CallSid": "CA" + "2" * 32, "From": "+14155550100", "To": ANN_PHONE}
+    form["Direction"] = "outbound-api"
+    answered = await twilio_client.post(path, data=form, headers=signed(path, form))
+    assert answered.status_code == 200 and "<Stream" in answered.text
+    assert 'name="reminder" value="00000000-0000-0000-0000-000000000001"' in answered.text
+    # The reminder in the URL is part of what Twilio signs: another one is refused.
+    other = path[:-1] + "2"
+    forged = await twilio_client.post(other, data=form, headers=signed(path, form))
+    assert forged.status_code == 403
+    # Placed to a number that is nobody's: refused, as an unknown caller is.
+    stranger = {**form, "To": "+14155550999"}
+    refused = await twilio_client.post(path, data=stranger, headers=signed(path, stranger))
+    assert "<Stream" not in refused.text and "isn't linked" in refused.text
+
+
 # --- by phone call: through the Media Stream ----------------------------------
 
 
