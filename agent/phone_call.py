@@ -41,13 +41,27 @@ class Played:
 
 class TwilioCall:
     """``async with TwilioCall(http, public_url, token, caller) as call``: dialled and
-    connected; ``say``, ``press``, ``wait_for_reply``; hung up on leaving."""
+    connected; ``say``, ``press``, ``wait_for_reply``; hung up on leaving.
 
-    def __init__(self, base_url: str, public_url: str, auth_token: str, caller: str) -> None:
+    With ``answering`` (the voice URL and CallSid the service gave Twilio when it
+    placed a call), it is instead ``caller`` picking up a call the service made: the
+    webhook is asked as Twilio asks it for an outbound call (Direction=outbound-api,
+    the called number in To)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        public_url: str,
+        auth_token: str,
+        caller: str,
+        *,
+        answering: tuple[str, str] | None = None,
+    ) -> None:
         self.base_url, self.public_url = base_url.rstrip("/"), public_url.rstrip("/")
         self.validator = RequestValidator(auth_token)
         self.caller = caller
-        self.call_sid = "CA" + uuid.uuid4().hex
+        self.answering = answering
+        self.call_sid = answering[1] if answering else "CA" + uuid.uuid4().hex
         self.stream_sid = "MZ" + uuid.uuid4().hex
         self.played = Played()
         self.refused: str | None = None  # what was said instead of connecting
@@ -66,7 +80,17 @@ class TwilioCall:
     async def __aenter__(self) -> TwilioCall:
         form = {"CallSid": self.call_sid, "From": self.caller, "To": "+10000000000"}
         path = "/v1/twilio/voice"
-        headers = {"X-Twilio-Signature": self._signature(self.public_url + path, form)}
+        address = self.public_url + path
+        if self.answering is not None:
+            address = self.answering[0]
+            path = "/" + address.split("/", 3)[3]  # with its query
+            form = {
+                "CallSid": self.call_sid,
+                "From": "+10000000000",
+                "To": self.caller,
+                "Direction": "outbound-api",
+            }
+        headers = {"X-Twilio-Signature": self._signature(address, form)}
         async with httpx.AsyncClient(base_url=self.base_url) as http:
             response = await http.post(path, data=form, headers=headers)
         response.raise_for_status()

@@ -21,6 +21,7 @@ from agent.dialogue.assistant import Assistant
 from agent.dialogue.phone import PhoneAssistant
 from agent.guards import SignInThrottle
 from agent.reminders.channels import Channels, WebPageChannel
+from agent.reminders.phone import CallChannel, Outbound, SmsChannel, call_opening
 from agent.reminders.scheduler import Scheduler
 from agent.settings import Settings
 from intents.cascade import Cascade
@@ -66,8 +67,14 @@ class Services:
     telephony: Any = None  # telephony.routes.Telephony when Twilio is configured
 
     def __post_init__(self) -> None:
-        if "web" not in self.channels.names():
+        registered = self.channels.names()
+        if "web" not in registered:
             self.channels.register(WebPageChannel(self.voice_connections))
+        # Twilio is looked up at each delivery: the settings say whether it is set up.
+        if "sms" not in registered:
+            self.channels.register(SmsChannel(lambda: outbound(self)))
+        if "call" not in registered:
+            self.channels.register(CallChannel(lambda: outbound(self)))
 
     def start_scheduler(self) -> Scheduler:
         """Build (once) and start the reminder scheduler on this service's settings."""
@@ -168,6 +175,7 @@ def build_telephony(services: Services) -> Telephony:
         voice_models=services.voice_models,
         responder=phone.call,
         idle_seconds=settings.voice_idle_seconds,
+        announcement=call_opening(services.sessions),
     )
 
 
@@ -184,6 +192,15 @@ def messenger(services: Services) -> TwilioMessenger | None:
         api_base=settings.twilio_api_base,
         sessions=services.sessions,
     )
+
+
+def outbound(services: Services) -> Outbound | str:
+    """Twilio for one reminder text or call, or why it cannot be used."""
+    public_url = services.settings.public_url
+    sender = messenger(services) if public_url else None
+    if sender is None or public_url is None:
+        return "Twilio is not configured"
+    return Outbound(sender, public_url)
 
 
 def claude_parser(settings: Settings, catalogue: Catalogue) -> ClaudeParser | None:

@@ -28,14 +28,19 @@ from speech.frames import AudioEnd, AudioStart, BadInput, ClauseEnd, Timings, Tu
 PHONE_RATE = 8000
 KEY_GAP = 1.2  # seconds after the last key that end a keyed entry (or "#")
 KEY_WORDS = {"1": "yes", "2": "no"}  # one key alone answers a confirmation
+# On a reminder call, the caller's first answer (before they speak) answers the reminder.
+REMINDER_KEYS = {"1": "done", "2": "snooze ten minutes"}
 END_MARK = "end"  # the mark after a reply's last audio: "end-<n>"; "clause-<n>" between
 MAX_PAYLOAD = 2 * PHONE_RATE  # bytes of μ-law: 2 s; Twilio sends 20 ms
 
 
 class TwilioMediaProtocol(FrameSerializer):
-    def __init__(self, stream_sid: str) -> None:
+    def __init__(self, stream_sid: str, first_keys: dict[str, str] | None = None) -> None:
+        """``first_keys``: what single keys mean for the caller's first turn (a
+        reminder call's REMINDER_KEYS), if it is keyed; after it, KEY_WORDS."""
         super().__init__()
         self.stream_sid = stream_sid
+        self._first_keys = first_keys
         self._record: TurnRecord | None = None  # the reply being played
         self._marks: dict[str, tuple[TurnRecord, float, bool]] = {}  # name → what it marks
         self._count = 0
@@ -90,7 +95,8 @@ class TwilioMediaProtocol(FrameSerializer):
         keys, self._keys = self._keys, ""
         if not keys:
             return None
-        return Typed(text=KEY_WORDS.get(keys, keys))
+        words, self._first_keys = self._first_keys or KEY_WORDS, None
+        return Typed(text=words.get(keys, keys))
 
     def _played(self, name: str) -> None:
         marked = self._marks.pop(name, None)
@@ -120,6 +126,7 @@ class TwilioMediaProtocol(FrameSerializer):
             return json.dumps({"event": "clear", "streamSid": self.stream_sid})
         if _speech_started(frame):
             self.last_audio = time.monotonic()
+            self._first_keys = None  # the caller spoke first: keys are yes and no again
         if isinstance(frame, Timings) and frame.record is not None:
             self.timings.append(frame.record.timings())  # for logs and the eval harness
         elif isinstance(frame, AudioStart) and frame.record is not None:

@@ -3,6 +3,10 @@
     POST /v1/twilio/voice    an incoming call: TwiML that connects it to the stream
     WS   /v1/twilio/stream   the call's audio both ways, through the voice pipeline
     POST /v1/twilio/sms      an incoming text: the reply as TwiML
+    POST /v1/twilio/status   how a text or call the service made went (status callback)
+
+The voice webhook answers outbound calls too (a reminder call, Direction=outbound-api):
+the user is then the number called (`To`), and the stream speaks the reminder first.
 
 Every request must carry a valid X-Twilio-Signature for the public URL; anything
 else gets 403 and changes nothing. The composition root puts a `Telephony` on
@@ -27,14 +31,18 @@ from twilio.twiml.voice_response import Connect, VoiceResponse
 
 from speech.turn import Responder
 from store.models import User
-from telephony.media import TwilioMediaProtocol
+from telephony.media import REMINDER_KEYS, TwilioMediaProtocol
 from telephony.signature import SIGNATURE_HEADER, Signatures
 from telephony.sms import SmsDesk
+from telephony.status import record_status
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/twilio", tags=["twilio"])
 STREAM_PATH = "/v1/twilio/stream"
-STREAM_PARAMETERS = ("call_sid", "caller")  # what the stream's `start` must carry back
+STATUS_PATH = "/v1/twilio/status"
+# What the stream's `start` must carry back; "reminder" names the reminder a call
+# placed by the service is about ("" for a call the user made).
+STREAM_PARAMETERS = ("call_sid", "caller", "reminder")
 UNKNOWN_CALLER = (
     "Sorry, this number isn't linked to a Life OS account, so I can't help you on this "
     "call. Goodbye."
@@ -53,6 +61,9 @@ class Telephony:
     responder: Callable[[uuid.UUID, str, str], Responder]
     # A call where nobody speaks and nothing is said for this long is hung up.
     idle_seconds: float = 120.0
+    # The words a reminder call opens with: (user, reminder) → text, None when that
+    # user has no such reminder.
+    announcement: Callable[[uuid.UUID, uuid.UUID], Awaitable[str | None]] | None = None
 
 
 def _telephony(app: Any) -> Telephony:
@@ -82,13 +93,17 @@ async def caller(sessions: async_sessionmaker[AsyncSession], number: str) -> Use
 async def voice(request: Request) -> Response:
     telephony, form = await _signed_form(request)
     response = VoiceResponse()
-    number, call_sid = form.get("From", ""), form.get("CallSid", "")
+    # A call the service placed (a reminder) reaches the user at `To`; the reminder
+    # it is about comes in the URL the service gave Twilio, which Twilio signs.
+    placed = form.get("Direction", "").startswith("outbound")
+    number, call_sid = form.get("To" if placed else "From", ""), form.get("CallSid", "")
+    reminder = request.query_params.get("reminder", "") if placed else ""
     if await caller(telephony.sessions, number) is None or not call_sid:
         response.say(UNKNOWN_CALLER)
         response.hangup()
         return Response(str(response), media_type=TWIML)
     url = telephony.signatures.address(STREAM_PATH, websocket=True)
-    values = dict(zip(STREAM_PARAMETERS, (call_sid, number), strict=True))
+    values = dict(zip(STREAM_PARAMETERS, (call_sid, number, reminder), strict=True))
     connect = Connect()
     stream = connect.stream(url=url)
     for name, value in values.items():
@@ -106,6 +121,13 @@ async def sms(request: Request) -> Response:
     return Response(await telephony.sms.handle(form), media_type=TWIML)
 
 
+@router.post("/status", summary="Twilio status callback: how a text or call went")
+async def delivery_status(request: Request) -> Response:
+    telephony, form = await _signed_form(request)
+    await record_status(telephony.sessions, form)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.websocket("/stream")
 async def stream(socket: WebSocket) -> None:
     telephony = getattr(socket.app.state, "telephony", None)
@@ -121,11 +143,27 @@ async def stream(socket: WebSocket) -> None:
     if start is None:
         await socket.close(code=POLICY, reason="not a stream this service opened")
         return
-    user, number, call_sid, stream_sid = start
-    await _converse(telephony, socket, user, number, call_sid, stream_sid)
+    user, values, stream_sid = start
+    opening = await _opening(telephony, user, values["reminder"])
+    await _converse(
+        telephony, socket, user, values["caller"], values["call_sid"], stream_sid, opening
+    )
 
 
-async def _start(telephony: Telephony, socket: WebSocket) -> tuple[User, str, str, str] | None:
+async def _opening(telephony: Telephony, user: User, reminder: str) -> str | None:
+    """What a reminder call says first: the reminder, if it is this user's."""
+    if not reminder or telephony.announcement is None:
+        return None
+    try:
+        reminder_id = uuid.UUID(reminder)
+    except ValueError:
+        return None
+    return await telephony.announcement(user.id, reminder_id)
+
+
+async def _start(
+    telephony: Telephony, socket: WebSocket
+) -> tuple[User, dict[str, str], str] | None:
     """Read `connected` and `start`; the stream is taken only if the upgrade request
     is signed by Twilio for our stream address and `start` carries back parameters
     signed by the voice webhook for a known caller."""
@@ -151,7 +189,7 @@ async def _start(telephony: Telephony, socket: WebSocket) -> tuple[User, str, st
     user = await caller(telephony.sessions, values["caller"])
     if user is None:
         return None
-    return user, values["caller"], values["call_sid"], str(message.get("streamSid", ""))
+    return user, values, str(message.get("streamSid", ""))
 
 
 async def _converse(
@@ -161,11 +199,12 @@ async def _converse(
     number: str,
     call_sid: str,
     stream_sid: str,
+    opening: str | None = None,
 ) -> None:
     from speech.pipeline import VoiceConnection  # pipecat loads on the first call
 
     stt, tts, phrases = await telephony.voice_models()
-    protocol = TwilioMediaProtocol(stream_sid)
+    protocol = TwilioMediaProtocol(stream_sid, REMINDER_KEYS if opening is not None else None)
     connection = VoiceConnection(
         socket,
         stt,
@@ -177,6 +216,12 @@ async def _converse(
         serializer=protocol,
         idle_seconds=telephony.idle_seconds,
     )
+    if opening is not None:
+
+        @connection.worker.event_handler("on_pipeline_started")
+        async def _say_the_reminder(_worker: object, _frame: object) -> None:
+            await connection.announce(opening, {"type": "reminder", "text": opening})
+
     try:
         await connection.run()
     finally:

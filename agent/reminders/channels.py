@@ -39,14 +39,21 @@ class DeliveryResult:
     result: Result
     detail: str | None = None
     session_id: str | None = None  # the conversation the user can answer in
+    twilio_sid: str | None = None  # the text or call Twilio made (its status comes later)
 
     @classmethod
-    def delivered(cls, session_id: str | None = None) -> DeliveryResult:
-        return cls("delivered", session_id=session_id)
+    def delivered(
+        cls, session_id: str | None = None, twilio_sid: str | None = None
+    ) -> DeliveryResult:
+        return cls("delivered", session_id=session_id, twilio_sid=twilio_sid)
 
     @classmethod
     def unreachable(cls, why: str) -> DeliveryResult:
         return cls("unreachable", why)
+
+    @classmethod
+    def failed(cls, why: str) -> DeliveryResult:
+        return cls("failed", why)
 
 
 class DeliveryChannel(Protocol):

@@ -125,7 +125,7 @@ class Scheduler:
             except Exception as exc:  # one broken channel must not stop the others
                 log.exception("reminder channel %s failed", channel.name)
                 result = DeliveryResult("failed", f"{type(exc).__name__}: {exc}")
-            attempts.append(Attempt(channel.name, result.result, result.detail))
+            attempts.append(Attempt(channel.name, result.result, result.detail, result.twilio_sid))
             if result.result == "delivered":
                 return attempts, result
         return attempts, None

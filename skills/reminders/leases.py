@@ -26,6 +26,7 @@ class Attempt:
     channel: str | None
     result: str  # delivered, unreachable, failed, missed, unreached, dropped
     error: str | None = None
+    twilio_sid: str | None = None  # the text or call Twilio made, for its status reports
 
 
 async def claim_due(
@@ -81,6 +82,7 @@ async def settle(
                 channel=attempt.channel,
                 result=attempt.result,
                 error=(attempt.error or None) and attempt.error[:1000],
+                twilio_sid=attempt.twilio_sid,
             )
         )
     delivered = next((a.channel for a in attempts if a.result == "delivered"), None)

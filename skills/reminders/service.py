@@ -12,7 +12,7 @@ from skills.context import NotFound, SkillContext, SkillError
 from skills.history import ChangeSet, record_action
 from skills.reminders.planning import SNOOZE
 from skills.types import UTCTime
-from store.models import DeliveryAttempt, Reminder, ReminderStatus
+from store.models import DeliveryAttempt, Reminder, ReminderStatus, TwilioStatus
 
 # "Snooze" right after a reminder applies to it; this long after, it needs saying which.
 RECENT = timedelta(hours=1)
@@ -23,6 +23,9 @@ class AttemptPublic(BaseModel):
     channel: str | None
     result: str
     error: str | None
+    twilio_sid: str | None = None
+    # What Twilio last reported for that text or call: delivered, failed, no-answer…
+    twilio_status: str | None = None
 
 
 class ReminderPublic(BaseModel):
@@ -54,15 +57,16 @@ class ReminderService:
             await self.session.exec(statement.order_by(col(Reminder.fire_at).desc()).limit(limit))
         )
         attempts = await self.session.exec(
-            select(DeliveryAttempt)
+            select(DeliveryAttempt, TwilioStatus.status)
+            .outerjoin(TwilioStatus, col(TwilioStatus.sid) == col(DeliveryAttempt.twilio_sid))
             .where(col(DeliveryAttempt.reminder_id).in_([row.id for row in rows]))
             .order_by(col(DeliveryAttempt.at))
         )
         by_reminder: dict[uuid.UUID, list[AttemptPublic]] = {}
-        for attempt in attempts:
-            by_reminder.setdefault(attempt.reminder_id, []).append(
-                AttemptPublic.model_validate(attempt, from_attributes=True)
-            )
+        for attempt, reported in attempts:
+            public = AttemptPublic.model_validate(attempt, from_attributes=True)
+            public.twilio_status = reported
+            by_reminder.setdefault(attempt.reminder_id, []).append(public)
         return [
             ReminderPublic(
                 **row.model_dump(exclude={"user_id", "lease_until", "lease_owner", "created_at"}),

@@ -23,7 +23,7 @@ from store.models.reminders import (
     ReminderKind,
     ReminderStatus,
 )
-from store.models.telephony import PhonePin, SmsOptOut, TwilioMessage
+from store.models.telephony import PhonePin, SmsOptOut, TwilioMessage, TwilioStatus
 from store.models.users import User, UserCreate, UserPublic, UserSettings
 
 __all__ = [
@@ -55,6 +55,7 @@ __all__ = [
     "Transaction",
     "TransactionKind",
     "TwilioMessage",
+    "TwilioStatus",
     "User",
     "UserCreate",
     "UserPublic",

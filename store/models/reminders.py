@@ -69,3 +69,5 @@ class DeliveryAttempt(SQLModel, table=True):
     channel: str | None = Field(default=None, max_length=20)  # None: no channel was tried
     result: str = Field(max_length=20)  # delivered, unreachable, failed, missed, unreached
     error: str | None = Field(default=None, max_length=1000)
+    # Twilio's id of the text or call (SM… / CA…): its status callbacks find it by this.
+    twilio_sid: str | None = Field(default=None, max_length=64, index=True)

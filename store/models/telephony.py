@@ -23,6 +23,19 @@ class TwilioMessage(SQLModel, table=True):
     received_at: datetime = created_field()
 
 
+class TwilioStatus(SQLModel, table=True):
+    """The last status Twilio reported for a text or call the service made (queued,
+    sent, delivered, undelivered, failed; completed, busy, no-answer…). Kept apart
+    from the delivery log: a callback may come before the attempt is written."""
+
+    __tablename__ = "twilio_statuses"
+
+    sid: str = Field(primary_key=True, max_length=64)
+    status: str = Field(max_length=20)
+    error_code: str | None = Field(default=None, max_length=10)
+    updated_at: datetime = created_field()
+
+
 class SmsOptOut(SQLModel, table=True):
     """A number that texted STOP: nothing is texted to it until it texts START."""
 

@@ -44,10 +44,12 @@ class UserSettings(BaseModel):
     currency: str = "USD"
     locale: str = "en-US"
     working_hours: WorkingHours = WorkingHours()
-    # Reminders: the channels to try, in order, until one reaches the user; and how many
+    # Reminders: the channels to try, in order, until one reaches the user (the open
+    # page first: it costs nothing and is where the user already is; then a text, quiet
+    # and answerable later; a call, which interrupts, last); and how many
     # minutes before an event to remind of it when the event names no lead of its own
     # (None: no event alerts unless an event asks for one).
-    reminder_channels: list[str] = ["web"]
+    reminder_channels: list[str] = ["web", "sms", "call"]
     event_alert_minutes: int | None = Field(default=10, ge=0, le=MAX_ALERT_MINUTES)
 
     @field_validator("reminder_channels")

@@ -350,8 +350,15 @@ async def test_a_reminder_due_while_the_service_was_down_reaches_the_page_on_sta
     assert [e["text"] for e in heard[0] if e["type"] == "reply"] == [expected]
     [reminder] = await reminders(client, auth)
     results = [(a["channel"], a["result"]) for a in reminder["attempts"]]
-    # On start no page was open yet; when it connected, the reminder went out to it.
-    assert results == [("web", "unreachable"), (None, "unreached"), ("web", "delivered")]
+    # On start no page was open yet (and no phone number to text or call); when it
+    # connected, the reminder went out to it.
+    assert results == [
+        ("web", "unreachable"),
+        ("sms", "unreachable"),
+        ("call", "unreachable"),
+        (None, "unreached"),
+        ("web", "delivered"),
+    ]
 
 
 async def test_remind_me_minutes_before_an_event_said_in_the_conversation(
@@ -404,3 +411,37 @@ async def test_a_cancelled_occurrence_of_a_repeating_event_gets_no_alert(
     assert len(sms.got) == 1
     dropped = await reminders(client, auth, status="dropped")
     assert [r["occurs_at"] for r in dropped] == [second.isoformat().replace("+00:00", "Z")]
+
+
+async def test_without_twilio_or_a_phone_number_texts_and_calls_are_unreachable(
+    services: Services, client: httpx.AsyncClient, auth: dict, user: User
+) -> None:
+    """The service's own channels with their default order: no Twilio configured here,
+    and at first a user without a phone number."""
+    steps = Scheduler(services.sessions, services.channels)
+    await add_task(client, auth, "water the plants", NOW - timedelta(seconds=5))
+    await steps.run_due(NOW)
+    async with session_scope(services.sessions) as db:
+        row = await db.get(User, user.id)
+        assert row is not None
+        row.phone = "+14155550123"
+    await add_task(client, auth, "feed the cat", NOW - timedelta(seconds=1))
+    await steps.run_due(NOW)
+    shown = {
+        r["title"]: [(a["channel"], a["error"]) for a in r["attempts"]]
+        for r in await reminders(client, auth)
+    }
+    assert {title: set(tried) for title, tried in shown.items()} == {
+        "water the plants": {
+            ("web", "no open page"),
+            ("sms", "no phone number"),
+            ("call", "no phone number"),
+            (None, "no channel reached the user"),
+        },
+        "feed the cat": {
+            ("web", "no open page"),
+            ("sms", "Twilio is not configured"),
+            ("call", "Twilio is not configured"),
+            (None, "no channel reached the user"),
+        },
+    }
