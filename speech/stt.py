@@ -218,9 +218,11 @@ def _invented(result: object, text: str, seconds: float) -> bool:
     no_speech = result.no_speech_prob  # type: ignore[attr-defined]
     if mean >= UNSURE or no_speech <= NO_SPEECH:
         return False
-    # Near-certain silence is not kept whatever its length: two seconds of hiss came out
-    # as "I'm gonna go to the left." (no speech 0.92, mean log-prob -1.9).
-    return no_speech > SURELY_NO_SPEECH or len(text.split()) > 2 + 2 * seconds
+    # Near-certain silence is not kept as a sentence even when the clip had time for it:
+    # two seconds of hiss came out as "I'm gonna go to the left." (no speech 0.92, mean
+    # log-prob -1.9). A word or two is still kept: a faint "yes" scores the same way.
+    words = len(text.split())
+    return words > 2 + 2 * seconds or (no_speech > SURELY_NO_SPEECH and words > 2)
 
 
 def repetitive(text: str, threshold: float = 2.4) -> bool:

@@ -73,12 +73,14 @@ async def settle(
 ) -> bool:
     """Record the attempts and the reminder's outcome; False if ``owner`` no longer
     held the claim (its lease lapsed and another process took the row)."""
-    for attempt in attempts:
+    for order, attempt in enumerate(attempts):
         session.add(
             DeliveryAttempt(
                 reminder_id=reminder.id,
                 user_id=reminder.user_id,
-                at=now,
+                # One settle time for all, a microsecond apart: the log lists them in the
+                # order they were tried (rows with equal times come back in any order).
+                at=now + timedelta(microseconds=order),
                 channel=attempt.channel,
                 result=attempt.result,
                 error=(attempt.error or None) and attempt.error[:1000],

@@ -312,7 +312,7 @@ async def test_call_say_remind_me_in_two_minutes_hang_up_and_two_minutes_later_a
     said = datetime.now(UTC)
     scheduler = steps(twilio_services)
     await scheduler.run_due(said + timedelta(minutes=1))
-    assert sent(fake_twilio, "Messages") == []  # not yet
+    assert sent(fake_twilio, "Messages") == [], (said, await turns(twilio_services))  # not yet
     await scheduler.run_due(said + timedelta(minutes=2, seconds=5))
     texts = sent(fake_twilio, "Messages")
     assert len(texts) == 1, await turns(twilio_services)
