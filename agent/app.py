@@ -36,7 +36,7 @@ from agent.api import (
     voice,
 )
 from agent.api.text import refuse_bad_text
-from agent.guards import RequestGuard, SecurityHeaders, SignInGuard
+from agent.guards import BodyLimit, RequestGuard, SecurityHeaders, SignInGuard
 from agent.logs import withhold_user_data
 from agent.services import Services
 from agent.settings import Settings
@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_exception_handler(SkillError, skill_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.mount("/web", PageAssets(directory=WEB_PAGE), name="web")
+    app.add_middleware(BodyLimit, max_bytes=configured.max_body_bytes)
     app.add_middleware(SignInGuard)
     app.add_middleware(RequestGuard)  # before the sign-in check: a flood costs no token check
     proxies = configured.forwarded_allow_ips

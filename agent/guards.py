@@ -29,6 +29,8 @@ DEFAULT_TOKEN_LIMIT = "600/minute"  # noqa: S105 - a rate, not a secret
 DEFAULT_ADDRESS_LIMIT = "1200/minute"
 DEFAULT_SENSITIVE_LIMIT = "10/minute"
 SENSITIVE_PREFIXES = ("/v1/auth/", "/v1/invitations", "/v1/me/phone-pin")
+# The largest request body taken: a 10 MB statement import with its form's wrapping.
+DEFAULT_MAX_BODY_BYTES = 12 * 1024 * 1024
 UNTHROTTLED = frozenset({"/healthz", "/readyz"})  # probes from the same address keep working
 
 
@@ -173,6 +175,56 @@ async def refuse(scope: Scope, receive: Receive, send: Send, wait: int, what: st
         await send({"type": "websocket.http.response.body", "body": body})
     else:  # 1013: try again later
         await send({"type": "websocket.close", "code": 1013, "reason": f"too many {what}"})
+
+
+class BodyLimit:
+    """413 for a request body over ``max_bytes``: at once when its Content-Length says
+    so, and as soon as a body without one (chunked) grows past it, so no handler ever
+    buffers more than the limit. (Raising from ``receive`` would not do: FastAPI turns
+    any failure to read a body into its own 400.)"""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", ())).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(send)
+            return
+        received = 0
+        started = refused = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes and not started:
+                    refused = True
+                    await self._too_large(send)
+                    return {"type": "http.disconnect"}  # the handler stops reading
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if refused:  # the 413 went out: whatever the handler answers is dropped
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        await self.app(scope, counting_receive, guarded_send)
+
+    async def _too_large(self, send: Send) -> None:
+        size = self.max_bytes
+        limit = f"{size // 1024**2} MB" if size >= 1024**2 else f"{size // 1024} KB"
+        body = json.dumps({"detail": f"the request body is larger than {limit}"}).encode()
+        headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
 
 # The page loads its script, worklet and style from /web and talks to its own origin

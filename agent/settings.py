@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent.guards import (
     DEFAULT_ADDRESS_LIMIT,
+    DEFAULT_MAX_BODY_BYTES,
     DEFAULT_SENSITIVE_LIMIT,
     DEFAULT_SIGN_IN_LIMIT,
     DEFAULT_TOKEN_LIMIT,
@@ -109,6 +110,8 @@ class Settings(BaseSettings):
     token_limit: str = DEFAULT_TOKEN_LIMIT
     address_limit: str = DEFAULT_ADDRESS_LIMIT
     sensitive_limit: str = DEFAULT_SENSITIVE_LIMIT
+    # The largest request body taken (bytes); a larger one gets 413 before it is read.
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=64 * 1024, le=1024**3)
     # Redis (redis://host:6379/0): rate-limit counts shared by every service process.
     # Without it each process counts for itself.
     redis_url: str | None = None

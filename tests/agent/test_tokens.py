@@ -1,5 +1,6 @@
-"""Tokens that can be revoked before they expire (signing out, a lost device), and
-requests limited per token and per address, counted in Redis when it is configured."""
+"""Tokens that can be revoked before they expire (signing out, a lost device);
+requests limited per token and per address, counted in Redis when it is configured;
+request bodies and voice messages capped."""
 
 from __future__ import annotations
 
@@ -143,3 +144,55 @@ async def test_without_redis_the_limits_hold_in_memory_and_health_says_so(
     assert answers == [200, 200, 429]
     health = (await client.get("/healthz")).json()
     assert health["status"] == "ok" and health["rate_limits"] == "memory (redis unreachable)"
+
+
+async def test_a_body_over_the_limit_is_refused_before_it_is_read(
+    services: Services, auth: dict
+) -> None:
+    services.settings = services.settings.model_copy(update={"max_body_bytes": 64 * 1024})
+    app = create_app(services=services)
+    statement = b"date,description,amount\n" + b"2026-11-02,COFFEE,-4.50\n" * 4000  # ~100 kB
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://lifeos.test"
+    ) as client:
+        declared = await client.post(
+            "/v1/imports", headers=auth, files={"file": ("big.csv", statement)}
+        )
+        assert declared.status_code == 413
+        assert declared.json()["detail"] == "the request body is larger than 64 KB"
+
+        text = b'{"text": "' + b"add milk " * 10_000 + b'"}'  # ~90 kB of JSON
+
+        async def chunks():  # no Content-Length: counted as it arrives
+            for start in range(0, len(text), 8192):
+                yield text[start : start + 8192]
+
+        streamed = await client.post(
+            "/v1/converse",
+            headers={**auth, "Content-Type": "application/json"},
+            content=chunks(),
+        )
+        assert streamed.status_code == 413
+        assert (await client.get("/v1/tasks", headers=auth)).json() == []
+        assert (await client.get("/v1/transactions", headers=auth)).json() == []
+
+
+async def test_a_voice_message_over_the_frame_cap_closes_the_socket(
+    services: Services, auth: dict, voice_models: tuple
+) -> None:
+    services._voice = voice_models
+    token = auth["Authorization"].split()[1]
+    async with (
+        serve(create_app(services=services)) as url,
+        connect(f"{url.replace('http', 'ws', 1)}/v1/voice?token={token}") as socket,
+    ):
+        assert '"ready"' in str(await socket.recv())
+        await socket.send(bytes(300 * 1024))
+        with pytest.raises(ConnectionClosed) as closed:
+            await _until_closed(socket)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+
+async def _until_closed(socket) -> None:
+    while True:
+        await socket.recv()
