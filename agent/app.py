@@ -18,6 +18,7 @@ from starlette.types import Scope
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from agent.api import (
+    auth,
     bank,
     caldav,
     converse,
@@ -35,7 +36,7 @@ from agent.api import (
     voice,
 )
 from agent.api.text import refuse_bad_text
-from agent.guards import SecurityHeaders, SignInGuard
+from agent.guards import BodyLimit, RequestGuard, SecurityHeaders, SignInGuard
 from agent.logs import withhold_user_data
 from agent.services import Services
 from agent.settings import Settings
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for module in (
         health,
         me,
+        auth,
         tasks,
         lists,
         events,
@@ -109,7 +111,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_exception_handler(SkillError, skill_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.mount("/web", PageAssets(directory=WEB_PAGE), name="web")
+    app.add_middleware(BodyLimit, max_bytes=configured.max_body_bytes)
     app.add_middleware(SignInGuard)
+    app.add_middleware(RequestGuard)  # before the sign-in check: a flood costs no token check
     proxies = configured.forwarded_allow_ips
     if proxies.strip():  # outside the guard: it counts the client the proxy names
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)

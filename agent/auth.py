@@ -1,16 +1,20 @@
-"""Bearer tokens: signed JWTs naming the user, with an expiry."""
+"""Bearer tokens: signed JWTs naming the user, with an expiry and an id (``jti``) by
+which an issued token is recorded and can be revoked."""
 
 from __future__ import annotations
 
 import os
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jwt
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent.settings import secret_weakness
+from store.repositories import tokens as issued
 
 ALGORITHM = "HS256"
 ISSUER = "lifeos"
@@ -20,24 +24,44 @@ class TokenError(Exception):
     """A token was refused; the message says why, for the 401 answer."""
 
 
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: uuid.UUID
+    jti: str | None  # every token issued here has one; None only for a foreign shape
+    expires_at: datetime
+
+
 class TokenService:
     def __init__(self, secret: str, ttl: timedelta) -> None:
         self._secret = secret
         self._ttl = ttl
 
-    def issue(self, user_id: uuid.UUID, *, now: datetime | None = None) -> str:
-        issued = now or datetime.now(UTC)
-        claims = {
+    def mint(
+        self, user_id: uuid.UUID, *, now: datetime | None = None, ttl: timedelta | None = None
+    ) -> tuple[str, TokenClaims]:
+        """A new token for the user, and what it says."""
+        issued_at = now or datetime.now(UTC)
+        claims = TokenClaims(user_id, secrets.token_hex(16), issued_at + (ttl or self._ttl))
+        payload = {
             "sub": str(user_id),
             "iss": ISSUER,
-            "iat": issued,
-            "exp": issued + self._ttl,
-            "jti": secrets.token_hex(8),
+            "iat": issued_at,
+            "exp": claims.expires_at,
+            "jti": claims.jti,
         }
-        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+        return jwt.encode(payload, self._secret, algorithm=ALGORITHM), claims
+
+    def issue(self, user_id: uuid.UUID, *, now: datetime | None = None) -> str:
+        """A token not put on record (tests and tools that need a signed token)."""
+        return self.mint(user_id, now=now)[0]
 
     def verify(self, token: str) -> uuid.UUID:
         """Return the user id the token was issued for, or raise TokenError."""
+        return self.claims(token).user_id
+
+    def claims(self, token: str) -> TokenClaims:
+        """What a well-signed, unexpired token of ours says, or raise TokenError.
+        Whether it was revoked is the store's to say: see ``revoked``."""
         try:
             claims = jwt.decode(
                 token,
@@ -59,9 +83,32 @@ class TokenService:
         except jwt.InvalidTokenError as exc:
             raise TokenError("token is malformed") from exc
         try:
-            return uuid.UUID(claims["sub"])
+            user_id = uuid.UUID(claims["sub"])
         except (ValueError, TypeError, AttributeError) as exc:
             raise TokenError("token subject is not a user id") from exc
+        jti = claims.get("jti")
+        expires = datetime.fromtimestamp(claims["exp"], UTC)
+        return TokenClaims(user_id, jti if isinstance(jti, str) else None, expires)
+
+
+async def issue_recorded(
+    session: AsyncSession,
+    tokens: TokenService,
+    user_id: uuid.UUID,
+    label: str,
+    *,
+    ttl: timedelta | None = None,
+) -> str:
+    """A token put on record, so that it can be listed and revoked."""
+    token, claims = tokens.mint(user_id, ttl=ttl)
+    assert claims.jti is not None
+    issued.record(session, claims.jti, user_id, label, claims.expires_at)
+    return token
+
+
+async def check_not_revoked(session: AsyncSession, claims: TokenClaims) -> None:
+    if await issued.is_revoked(session, claims.jti):
+        raise TokenError("token has been revoked")
 
 
 def load_or_create_secret(path: Path) -> str:

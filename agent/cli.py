@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from typer.core import TyperGroup
 
 from agent.bootstrap import prepare_database
 from agent.settings import Settings
@@ -426,26 +427,121 @@ async def _owner(db: AsyncSession) -> User | None:
     return result.first()
 
 
-@app.command()
-def token(email: str) -> None:
-    """Print a bearer token for the user with this email."""
-    settings = load_settings()
+class _IssueByDefault(TyperGroup):
+    """``lifeos token EMAIL`` stays the short way to ``lifeos token issue EMAIL``."""
 
-    async def find() -> User | None:
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            return "issue", self.commands["issue"], args
+        return super().resolve_command(ctx, args)
+
+
+token_app = typer.Typer(
+    cls=_IssueByDefault, help="Bearer tokens: issue, list and revoke (lifeos token EMAIL issues)."
+)
+app.add_typer(token_app, name="token")
+
+
+async def _user_or_fail(session: AsyncSession, email: str) -> User:
+    user = await get_user_by_email(session, email)
+    if user is None:
+        raise fail(f"no user with email {email}; create one with: lifeos user create --email …")
+    return user
+
+
+@token_app.command("issue")
+def token_issue(
+    email: str,
+    label: Annotated[str, typer.Option(help="what it is for: a device, a script")] = "cli",
+    days: Annotated[int | None, typer.Option(min=1, max=3650, help="valid this long")] = None,
+) -> None:
+    """Print a bearer token for the user with this email (kept on record: revocable)."""
+    from datetime import timedelta
+
+    from agent.auth import issue_recorded
+    from agent.services import token_service  # the whole service stack: only when needed
+
+    settings = load_settings()
+    tokens = token_service(settings)
+
+    async def issue() -> str:
         engine = await _ready_engine(settings)
         try:
-            async with session_factory(engine)() as session:
-                return await get_user_by_email(session, email)
+            async with session_scope(session_factory(engine)) as session:
+                user = await _user_or_fail(session, email)
+                ttl = timedelta(days=days) if days else None
+                return await issue_recorded(session, tokens, user.id, label, ttl=ttl)
         finally:
             await engine.dispose()
 
-    user = run(find())
-    if user is None:
-        raise fail(f"no user with email {email}; create one with: lifeos user create --email …")
-    from agent.services import token_service  # the whole service stack: only when needed
-
     # Plain print: the token is meant to be piped or copied whole.
-    print(token_service(settings).issue(user.id))
+    print(run(issue()))
+
+
+@token_app.command("list")
+def token_list(email: str) -> None:
+    """The user's tokens that still count."""
+    from store.repositories import tokens as issued
+
+    settings = load_settings()
+
+    async def rows() -> list:
+        engine = await _ready_engine(settings)
+        try:
+            async with session_factory(engine)() as session:
+                return await issued.active(session, (await _user_or_fail(session, email)).id)
+        finally:
+            await engine.dispose()
+
+    table = Table("id", "label", "issued", "expires")
+    for row in run(rows()):
+        table.add_row(
+            row.jti, row.label, f"{row.created_at:%Y-%m-%d %H:%M}", f"{row.expires_at:%Y-%m-%d}"
+        )
+    out.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token: Annotated[
+        str | None, typer.Argument(help="the token, or its id from `token list`")
+    ] = None,
+    all_of: Annotated[
+        str | None, typer.Option("--all", metavar="EMAIL", help="every token of this user")
+    ] = None,
+) -> None:
+    """Revoke a token at once (a lost phone, a speaker given away), or all of a user's."""
+    from agent.auth import TokenError
+    from agent.services import token_service
+    from store.repositories import tokens as issued
+
+    if (token is None) == (all_of is None):
+        raise fail("give a token or its id, or --all EMAIL")
+    settings = load_settings()
+
+    async def revoke() -> int:
+        engine = await _ready_engine(settings)
+        try:
+            async with session_scope(session_factory(engine)) as session:
+                if all_of is not None:
+                    return await issued.revoke_all(
+                        session, (await _user_or_fail(session, all_of)).id
+                    )
+                assert token is not None
+                jti = token
+                if token.count(".") == 2:  # a whole token: its id is inside
+                    try:
+                        jti = token_service(settings).claims(token).jti or ""
+                    except TokenError as exc:
+                        raise fail(f"that token is not one of ours or has expired: {exc}") from None
+                return int(await issued.revoke(session, jti))
+        finally:
+            await engine.dispose()
+
+    count = run(revoke())
+    if token is not None and count == 0:
+        raise fail("no token with that id still counts (already revoked, expired, or never issued)")
+    out.print(f"Revoked {count} token{'s' if count != 1 else ''}.")
 
 
 async def _ready_engine(settings: Settings):

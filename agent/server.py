@@ -94,6 +94,13 @@ class RequestDeadlineProtocol(HttpToolsProtocol):
         self.transport.close()
 
 
+# The largest WebSocket message taken: a voice frame is at most 2 s of audio (2 s of
+# 48 kHz 16-bit PCM is 192,000 bytes) and a Twilio media message far less; uvicorn's own
+# default (16 MiB) would let one message hold 16 MiB of memory per socket. A larger one
+# closes the socket with 1009 (message too big).
+WS_MAX_BYTES = 256 * 1024
+
+
 def protocol(
     header_timeout: float = HEADER_TIMEOUT, body_timeout: float = BODY_TIMEOUT
 ) -> type[RequestDeadlineProtocol]:
@@ -114,6 +121,7 @@ def config(
 ) -> uvicorn.Config:
     # Forwarded headers are the app's business (agent.app, from LIFEOS_FORWARDED_ALLOW_IPS
     # only): uvicorn's own default trusts them from 127.0.0.1.
+    options.setdefault("ws_max_size", WS_MAX_BYTES)
     return uvicorn.Config(
         app, http=protocol(header_timeout, body_timeout), proxy_headers=False, **options
     )

@@ -19,7 +19,8 @@ from agent.auth import TokenService, load_or_create_secret
 from agent.bootstrap import secure_data_dir
 from agent.dialogue.assistant import Assistant
 from agent.dialogue.phone import PhoneAssistant
-from agent.guards import SignInThrottle
+from agent.guards import RequestRates, RequestThrottle, SignInThrottle
+from agent.limiting import Counts
 from agent.reminders.channels import Channels, WebPageChannel
 from agent.reminders.phone import CallChannel, Outbound, SmsChannel, call_opening
 from agent.reminders.scheduler import Scheduler
@@ -54,7 +55,10 @@ class Services:
     assistant: Assistant | None = None
     _voice: Any = None  # (WhisperSTT, PiperTTS, fixed phrases), loaded once and shared
     voice_connections: dict[uuid.UUID, Any] = field(default_factory=dict)  # user → live one
+    # Rate limits (agent/guards.py), counted in ``counts``: Redis or this process.
+    counts: Counts = field(default_factory=Counts)
     sign_ins: SignInThrottle = field(default_factory=SignInThrottle)  # failed ones, per address
+    requests: RequestThrottle = field(default_factory=RequestThrottle)  # per token and address
     # How much audio each user may still send at once: kept across connections, so
     # reconnecting does not refill it.
     audio_paces: dict[uuid.UUID, Any] = field(default_factory=dict)
@@ -134,7 +138,14 @@ class Services:
             secret_key=derive_key(signing_secret, "credentials"),
             files=LocalFileStore(settings.files_dir),
             bank=bank_client(settings),
-            sign_ins=SignInThrottle(settings.sign_in_limit),
+        )
+        services.counts = Counts(settings.redis_url)
+        services.sign_ins = SignInThrottle(settings.sign_in_limit, services.counts)
+        services.requests = RequestThrottle(
+            RequestRates.parse(
+                settings.token_limit, settings.address_limit, settings.sensitive_limit
+            ),
+            services.counts,
         )
         services.assistant = build_assistant(services)
         if settings.twilio_configured:

@@ -11,7 +11,13 @@ from limits import parse
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from agent.guards import DEFAULT_SIGN_IN_LIMIT
+from agent.guards import (
+    DEFAULT_ADDRESS_LIMIT,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_SENSITIVE_LIMIT,
+    DEFAULT_SIGN_IN_LIMIT,
+    DEFAULT_TOKEN_LIMIT,
+)
 from agent.server import BODY_TIMEOUT, HEADER_TIMEOUT
 from speech.models import DEFAULT_WHISPER_MODEL, DEFAULT_WINDOW
 from speech.pace import BURST_SECONDS, SPEED
@@ -99,6 +105,16 @@ class Settings(BaseSettings):
     # request's first byte), or whose body is not complete this long after its
     # headers, gets 408 and is closed.
     sign_in_limit: str = DEFAULT_SIGN_IN_LIMIT
+    # Requests (and voice sockets opened) per bearer token and per client address, and
+    # per address on the paths where each request guesses a secret (agent/guards.py).
+    token_limit: str = DEFAULT_TOKEN_LIMIT
+    address_limit: str = DEFAULT_ADDRESS_LIMIT
+    sensitive_limit: str = DEFAULT_SENSITIVE_LIMIT
+    # The largest request body taken (bytes); a larger one gets 413 before it is read.
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=64 * 1024, le=1024**3)
+    # Redis (redis://host:6379/0): rate-limit counts shared by every service process.
+    # Without it each process counts for itself.
+    redis_url: str | None = None
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated
     # addresses or networks, or "*"). None by default: any client could otherwise
     # claim any address and escape the sign-in limit.
@@ -148,7 +164,9 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("sign_in_limit", "sms_limit")
+    @field_validator(
+        "sign_in_limit", "sms_limit", "token_limit", "address_limit", "sensitive_limit"
+    )
     @classmethod
     def _rate(cls, value: str) -> str:
         try:
@@ -158,6 +176,13 @@ class Settings(BaseSettings):
         if amount < 1:
             raise ValueError(f"{value!r} is not a rate like '20/minute'")
         return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "redis+unix://")):
+            raise ValueError(f"{value!r} is not a Redis address like redis://127.0.0.1:6379/0")
+        return value or None
 
     @field_validator("public_url")
     @classmethod

@@ -254,6 +254,11 @@ class _Server:
             "LIFEOS_DATA_DIR": str(self.settings.data_dir),
             "LIFEOS_DATABASE_URL": self.settings.database_url or "",
             "LIFEOS_JWT_SECRET": self.settings.jwt_secret.get_secret_value(),  # type: ignore[union-attr]
+            # The probe is a whole household hammering from one address as fast as the
+            # machine goes: it measures capacity and isolation, not the request limits
+            # (tests/agent/test_tokens.py does), so they are set out of its way.
+            "LIFEOS_TOKEN_LIMIT": "1000000/minute",
+            "LIFEOS_ADDRESS_LIMIT": "1000000/minute",
         }
         log = self.settings.data_dir / "server.log"
         program = shutil.which("lifeos") or "lifeos"

@@ -9,7 +9,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from agent.auth import TokenError
+from agent.auth import TokenClaims, TokenError, check_not_revoked
 from agent.services import Services
 from skills.context import SkillContext
 from store.database import session_scope
@@ -44,18 +44,29 @@ def _unauthorized(reason: str) -> HTTPException:
     )
 
 
-async def get_current_user(
+def get_token_claims(
     services: ServicesDep,
-    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> User:
+) -> TokenClaims:
+    """What the request's bearer token says (signature and expiry checked)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized("missing bearer token")
     try:
-        user_id = services.tokens.verify(credentials.credentials)
+        return services.tokens.claims(credentials.credentials)
     except TokenError as exc:
         raise _unauthorized(str(exc)) from exc
-    user = await get_user(session, user_id)
+
+
+TokenClaimsDep = Annotated[TokenClaims, Depends(get_token_claims)]
+
+
+async def get_current_user(session: SessionDep, claims: TokenClaimsDep) -> User:
+    try:
+        await check_not_revoked(session, claims)
+    except TokenError as exc:
+        await session.commit()
+        raise _unauthorized(str(exc)) from exc
+    user = await get_user(session, claims.user_id)
     # Nothing is written yet: end this read so the request holds no pooled connection
     # (nor SQLite's write lock) while the handler works elsewhere, as the assistant
     # does in its own unit of work. Held, 15 conversations at once took the whole pool

@@ -20,7 +20,12 @@ async def healthz(services: ServicesDep) -> JSONResponse:
             status_code=503, content={"status": "unavailable", "database": str(exc)}
         )
     return JSONResponse(
-        {"status": "ok", "database": "ok", "models": "ready" if services.ready else "loading"}
+        {
+            "status": "ok",
+            "database": "ok",
+            "models": "ready" if services.ready else "loading",
+            "rate_limits": services.counts.where,  # "redis", or "memory" in this process
+        }
     )
 
 

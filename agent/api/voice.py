@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 
-from agent.auth import TokenError
+from agent.auth import TokenError, check_not_revoked
 from agent.dialogue.voice import VoiceResponder
 from agent.guards import client_address
 from agent.services import Services
@@ -73,15 +73,16 @@ def _release(services: Services, user_id: uuid.UUID, connection: VoiceConnection
 
 async def _sign_in(services: Services, socket: WebSocket, token: str) -> User | None:
     try:
-        user_id = services.tokens.verify(token)
+        claims = services.tokens.claims(token)
+        async with services.sessions() as db:
+            await check_not_revoked(db, claims)
+            user = await db.get(User, claims.user_id)
     except TokenError as exc:
-        services.sign_ins.failed(client_address(socket.scope))
+        await services.sign_ins.failed(client_address(socket.scope))
         await socket.close(code=status.WS_1008_POLICY_VIOLATION, reason=str(exc))
         return None
-    async with services.sessions() as db:
-        user = await db.get(User, user_id)
     if user is None:
-        services.sign_ins.failed(client_address(socket.scope))
+        await services.sign_ins.failed(client_address(socket.scope))
         await socket.close(code=status.WS_1008_POLICY_VIOLATION, reason="unknown user")
     return user
 

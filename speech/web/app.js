@@ -28,6 +28,7 @@ async function signIn(event) {
     $("typed").querySelector("button").disabled = false;
     $("status").textContent = "Hold the button and speak.";
     $("notify").hidden = !("Notification" in window) || Notification.permission !== "default";
+    $("signout").hidden = false;
     refresh();
     openSocket();
   } catch (error) {
@@ -160,5 +161,21 @@ $("typed").addEventListener("submit", async (event) => {
   $("said").textContent = reply.reply || reply.detail;
   $("text").value = "";
   refresh();
+});
+// Signing out revokes the token on the server (it stops working everywhere it was
+// copied to), forgets it here and closes the socket.
+$("signout").addEventListener("click", async () => {
+  const headers = { Authorization: `Bearer ${token}` };
+  await fetch("/v1/auth/signout", { method: "POST", headers }).catch(() => {});
+  localStorage.removeItem("lifeos-token");
+  token = "";
+  $("token").value = "";
+  $("handsfree").checked = false;
+  socket?.close(1000, "signed out");
+  for (const id of ["voice", "handsfree", "text"]) $(id).disabled = true;
+  $("typed").querySelector("button").disabled = true;
+  $("signout").hidden = true;
+  $("who").textContent = "Signed out.";
+  $("status").textContent = "Sign in to start.";
 });
 if (token) { $("token").value = token; signIn(); }

@@ -24,6 +24,7 @@ from store.models.reminders import (
     ReminderStatus,
 )
 from store.models.telephony import PhonePin, SmsOptOut, TwilioMessage, TwilioStatus
+from store.models.tokens import IssuedToken
 from store.models.users import User, UserCreate, UserPublic, UserSettings
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "InvoiceStatus",
+    "IssuedToken",
     "PhonePin",
     "ProcessedWebhook",
     "Project",

@@ -90,12 +90,19 @@ async def test_speaking_into_the_page_creates_the_task(
             said = await page.text_content("#said")
             samples = await page.evaluate("window.lifeos.audioSamples")
             await wait_until(page, "document.getElementById('tasks').textContent.includes('milk')")
+            async with httpx.AsyncClient(base_url=base_url) as client:
+                tasks = (await client.get("/v1/tasks", headers=auth)).json()
+            await page.click("#signout")
+            await wait_until(page, "document.getElementById('who').textContent === 'Signed out.'")
+            kept = await page.evaluate("localStorage.getItem('lifeos-token')")
         finally:
             await browser.close()
     # The page, its worklet and its socket work under the service's own CSP.
     assert not [line for line in console if "Content Security Policy" in line]
     assert said == "Added milk to your shopping list."
     assert samples > 8000  # the reply audio reached the page
-    async with httpx.AsyncClient(base_url=base_url) as client:
-        tasks = (await client.get("/v1/tasks", headers=auth)).json()
     assert [(t["title"], t["list"]) for t in tasks] == [("milk", "shopping")]
+    # Signed out: the page forgot the token, and the server no longer takes it.
+    assert kept is None
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        assert (await client.get("/v1/me", headers=auth)).status_code == 401

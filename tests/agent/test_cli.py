@@ -67,6 +67,19 @@ async def test_user_create_then_token_signs_in(env: dict) -> None:
     assert token.code == 0, token.err
     assert token.out.count(".") == 2  # a bare JWT, ready to paste
 
+    # Tokens are kept on record: listed, revoked one by one or all at once.
+    speaker = await lifeos(env, "token", "issue", "ann@example.com", "--label", "speaker")
+    assert speaker.code == 0, speaker.err
+    tokens = await lifeos(env, "token", "list", "ann@example.com")
+    assert "cli" in tokens.out and "speaker" in tokens.out
+    revoked = await lifeos(env, "token", "revoke", token.out.strip())
+    assert revoked.code == 0 and "Revoked 1 token." in revoked.out, revoked.err
+    again = await lifeos(env, "token", "revoke", token.out.strip())
+    assert again.code == 2 and "no token with that id still counts" in again.err
+    everything = await lifeos(env, "token", "revoke", "--all", "ann@example.com")
+    assert "Revoked 1 token." in everything.out  # the speaker's
+    assert "speaker" not in (await lifeos(env, "token", "list", "ann@example.com")).out
+
     listed = await lifeos(env, "user", "list")
     assert "+14155550123" in listed.out
     assert "America/Chicago" in listed.out
@@ -144,7 +157,12 @@ async def test_first_serve_creates_the_owner_and_answers(env: dict) -> None:
             health = await poll_health(client)
             assert health.json()["database"] == "ok"
             ready = await poll_ready(client)  # the models load behind the open port
-            assert ready.json() == {"status": "ok", "database": "ok", "models": "ready"}
+            assert ready.json() == {
+                "status": "ok",
+                "database": "ok",
+                "models": "ready",
+                "rate_limits": "memory",
+            }
 
             token = await lifeos(env, "token", "owner@example.com")
             me = await client.get(

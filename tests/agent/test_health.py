@@ -21,7 +21,12 @@ async def test_healthz_checks_the_database_and_readyz_waits_for_the_models(
 ) -> None:
     response = await client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "models": "loading"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "models": "loading",
+        "rate_limits": "memory",  # no LIFEOS_REDIS_URL: counted in this process
+    }
     assert (await client.get("/readyz")).status_code == 503  # up, not yet ready to listen
     services._voice = voice_models  # the run's models stand in for loading them again
     rules = services.assistant.parser.rules
@@ -31,6 +36,7 @@ async def test_healthz_checks_the_database_and_readyz_waits_for_the_models(
         "status": "ok",
         "database": "ok",
         "models": "ready",
+        "rate_limits": "memory",
     }
 
 

@@ -1,0 +1,105 @@
+"""Tokens: issuing one for a device, listing those that still count, revoking one or
+all of them (signing out)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter, HTTPException, Response, status
+from pydantic import BaseModel, Field
+
+from agent.api.deps import CurrentUser, ServicesDep, SessionDep, TokenClaimsDep
+from agent.auth import issue_recorded
+from store.models.tokens import MAX_LABEL
+from store.repositories import tokens as issued
+
+router = APIRouter(prefix="/v1/auth", tags=["account"])
+
+
+class NewToken(BaseModel):
+    label: str = Field(min_length=1, max_length=MAX_LABEL, examples=["kitchen speaker"])
+    days: int = Field(default=365, ge=1, le=3650)
+
+
+class IssuedTokenOut(BaseModel):
+    id: str
+    label: str
+    created_at: datetime
+    expires_at: datetime
+    current: bool = False  # the token this request was made with
+
+
+class TokenOut(IssuedTokenOut):
+    token: str  # shown once: only its id is kept
+
+
+@router.post("/tokens", status_code=201, response_model=TokenOut, summary="A token for a device")
+async def create_token(
+    body: NewToken, user: CurrentUser, session: SessionDep, services: ServicesDep
+) -> TokenOut:
+    """A token for a speaker, a phone app or a script, revocable on its own."""
+    token = await issue_recorded(
+        session, services.tokens, user.id, body.label, ttl=timedelta(days=body.days)
+    )
+    claims = services.tokens.claims(token)
+    assert claims.jti is not None
+    row = await session.get(issued.IssuedToken, claims.jti)
+    assert row is not None
+    return TokenOut(
+        id=row.jti,
+        label=row.label,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        token=token,
+    )
+
+
+@router.get("/tokens", response_model=list[IssuedTokenOut], summary="Tokens that still count")
+async def list_tokens(
+    user: CurrentUser, session: SessionDep, claims: TokenClaimsDep
+) -> list[IssuedTokenOut]:
+    return [
+        IssuedTokenOut(
+            id=row.jti,
+            label=row.label,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            current=row.jti == claims.jti,
+        )
+        for row in await issued.active(session, user.id)
+    ]
+
+
+@router.delete("/tokens/{token_id}", status_code=204, summary="Revoke one of your tokens")
+async def revoke_token(token_id: str, user: CurrentUser, session: SessionDep) -> Response:
+    if not await issued.revoke(session, token_id[:64], user.id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such token of yours still counts")
+    return Response(status_code=204)
+
+
+@router.post("/signout", summary="Sign out: revoke this token, or every one of yours")
+async def sign_out(
+    user: CurrentUser,
+    session: SessionDep,
+    claims: TokenClaimsDep,
+    services: ServicesDep,
+    everywhere: bool = False,
+) -> dict[str, int]:
+    """The token this request was made with stops working at once (with
+    ``?everywhere=true``, every token of yours on record does)."""
+    if everywhere:
+        revoked = await issued.revoke_all(session, user.id)
+        live = services.voice_connections.get(user.id)
+        if live is not None:  # a page or speaker still talking on a token now revoked
+            await live.stop("signed out everywhere")
+        return {"revoked": revoked}
+    if claims.jti is None:
+        return {"revoked": 0}
+    if await issued.revoke(session, claims.jti, user.id):
+        return {"revoked": 1}
+    # A token never put on record (issued before tokens were recorded): record it as
+    # revoked, so it stops working all the same.
+    issued.record(session, claims.jti, user.id, "signed out", claims.expires_at)
+    await session.flush()
+    await issued.revoke(session, claims.jti, user.id)
+    return {"revoked": 1}
