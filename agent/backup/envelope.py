@@ -125,6 +125,8 @@ class DecryptingReader:
         if not _TAG <= length <= CHUNK + _TAG:
             raise ArchiveError("the archive is damaged or has been changed")
         sealed = self._source.read(length)
+        if len(sealed) != length:
+            raise ArchiveError("the archive is cut short (its last part is missing)")
         for last in (False, True):
             try:
                 nonce = _nonce(self._prefix, self._index, last)
