@@ -19,13 +19,16 @@ from agent.auth import TokenService
 from agent.backup.archive import backup, restore
 from agent.backup.databases import postgres_is_empty
 from agent.backup.envelope import ArchiveError, WrongPassphrase
-from agent.keys import credential_keys, file_store
+from agent.bootstrap import prepare_database
+from agent.keys import credential_keys, file_store, token_secret
 from agent.services import Services, build_assistant
 from agent.settings import Settings
 from intents.rules import RuleParser
 from skills.finance.bank import plaid_client
 from store.database import create_engine, session_factory
+from store.repositories.users import list_users
 from tests.agent.conftest import SECRET
+from tests.agent.test_cli import environment, lifeos
 from tests.conftest import DatabaseFactory
 from tests.plaid_server import CLIENT_ID, GOOD_PUBLIC_TOKEN, PlaidFeed, plaid_server, transaction
 from tests.plaid_server import SECRET as PLAID_SECRET
@@ -217,3 +220,42 @@ async def test_wrong_passphrase_and_changed_archives_write_nothing(
 def _files(settings: Settings) -> list[Path]:
     folder = settings.data_dir
     return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+
+
+async def test_the_commands_back_up_and_restore_a_data_directory(tmp_path: Path) -> None:
+    """As an operator runs them: `lifeos backup` on one data directory, `lifeos
+    restore` onto another; a wrong passphrase is one line and creates nothing."""
+    old = Settings(data_dir=tmp_path / "old")
+    ready = await prepare_database(old)  # as the first `lifeos serve` does
+    assert ready.new_owner is not None
+    token = TokenService(token_secret(old), timedelta(days=1)).issue(ready.new_owner.id)
+    env = environment(old.data_dir)
+    phrase = tmp_path / "passphrase"
+    phrase.write_text(PASSPHRASE + "\n")
+    made = await lifeos(
+        env, "backup", "--to", str(tmp_path / "b"), "--passphrase-file", str(phrase)
+    )
+    assert made.code == 0, made.err
+    [archive] = (tmp_path / "b").glob("lifeos-*.backup")
+
+    wrong = tmp_path / "wrong"
+    wrong.write_text("not the passphrase")
+    new = Settings(data_dir=tmp_path / "new")
+    target = ("--data-dir", str(new.data_dir))
+    refused = await lifeos(env, "restore", str(archive), *target, "--passphrase-file", str(wrong))
+    assert refused.code == 2 and "wrong passphrase" in refused.err
+    assert not new.data_dir.exists()
+
+    env["LIFEOS_BACKUP_PASSPHRASE"] = PASSPHRASE  # the other way to give it
+    done = await lifeos(env, "restore", str(archive), *target)
+    assert done.code == 0, done.err
+    assert "rows checked" in done.out
+    engine = create_engine(new.resolved_database_url)
+    try:
+        async with session_factory(engine)() as db:
+            [owner] = await list_users(db)
+    finally:
+        await engine.dispose()
+    assert owner.id == ready.new_owner.id
+    # The signing secret came along: a token from the old machine is accepted here.
+    assert TokenService(token_secret(new), timedelta(days=1)).verify(token) == owner.id
