@@ -1,6 +1,8 @@
 """How long `lifeos backup` and `lifeos restore` take, and how big the archive is, for
 a seeded database: N tasks, N events, N transactions and F invoices with a 20 KB file
-each. Backup and restore run in this process, three times each; medians reported.
+each. Backup and restore run in this process, three times each; medians reported,
+beside the bare database copy alone (the SQLite backup API, or pg_dump) as the
+baseline: what the archive's packing, deflating and sealing add to it.
 
     uv run --frozen python -m eval.backup [--rows 10000] [--files 200] [--postgres ADMIN_URL]
 
@@ -22,8 +24,9 @@ from pathlib import Path
 
 import asyncpg
 
+from agent.backup import databases
 from agent.backup.archive import backup, restore
-from agent.bootstrap import prepare_database
+from agent.bootstrap import prepare_database, sqlite_file
 from agent.keys import file_store
 from agent.settings import Settings
 from store.database import create_engine, session_factory, session_scope
@@ -85,6 +88,14 @@ async def seed(settings: Settings, rows: int, files: int) -> None:
         await engine.dispose()
 
 
+async def bare_copy(settings: Settings, target: Path) -> None:
+    database = sqlite_file(settings.resolved_database_url)
+    if database is not None:
+        await asyncio.to_thread(databases.copy_sqlite, database, target)
+    else:
+        await databases.dump_postgres(settings.resolved_database_url, target)
+
+
 async def new_database(admin: str | None, made: list[str]) -> str | None:
     if admin is None:
         return None
@@ -123,8 +134,11 @@ async def main(rows: int, files: int, admin: str | None, runs: int) -> None:
                 f"seeded {rows} tasks, events and transactions and {files} files "
                 f"in {time.perf_counter() - began:.1f} s"
             )
-            backups, restores, sizes = [], [], []
+            backups, restores, sizes, bare = [], [], [], []
             for run in range(runs):
+                began = time.perf_counter()
+                await bare_copy(source, root / f"bare-{run}")
+                bare.append(time.perf_counter() - began)
                 began = time.perf_counter()
                 result = await backup(source, root / f"backups-{run}", PASSPHRASE)
                 backups.append(time.perf_counter() - began)
@@ -143,6 +157,10 @@ async def main(rows: int, files: int, admin: str | None, runs: int) -> None:
                 f"backup:  median {statistics.median(backups):.2f} s  (runs: "
                 + ", ".join(f"{t:.2f}" for t in backups)
                 + ")"
+            )
+            ratio = statistics.median(backups) / statistics.median(bare)
+            print(
+                f"bare database copy: median {statistics.median(bare):.2f} s; backup {ratio:.2f}x"
             )
             print(
                 f"restore: median {statistics.median(restores):.2f} s  (runs: "
