@@ -60,7 +60,7 @@ class EncryptingWriter:
         self._aead, self._prefix, self._sink = ChaCha20Poly1305(key), prefix, sink
         self._buffer = bytearray()
         self._index = 0
-        self._deflate = zlib.compressobj(6)
+        self._deflate = zlib.compressobj(1)  # level 6: 2.6x the time for a 3 % smaller archive
         sink.write(self._header + hmac.digest(check_key, self._header, hashlib.sha256))
 
     def write(self, data: bytes) -> int:
