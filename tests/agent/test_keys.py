@@ -14,9 +14,10 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from agent.keys import SEALED_COLUMNS, derive_key
+from agent.keys import SEALED_COLUMNS, RotationError, credential_keys, derive_key, rotate
 from agent.services import Services
-from skills.sealing import key_id_of
+from skills.sealing import KeyRing, key_id_of
+from store.models import User
 from store.models.calendar import CalendarAccount
 from tests.agent.conftest import SECRET
 from tests.agent.test_backup import plaid  # noqa: F401 (a fixture)
@@ -85,3 +86,22 @@ async def test_rotate_reseals_and_retires_the_old_key(
     pulled = await client.post(f"/v1/bank/links/{link_id}/sync", headers=auth)
     assert pulled.status_code == 200, pulled.text
     assert (await client.get("/v1/me", headers=auth)).status_code == 200
+
+
+async def test_a_credential_no_key_opens_stops_rotation_and_changes_nothing(
+    services: Services, engine: AsyncEngine, user: User
+) -> None:
+    stranger = KeyRing.single(bytes(32), "elsewhere").seal("hunter2")
+    async with services.sessions() as db:
+        db.add(
+            CalendarAccount(
+                user_id=user.id,
+                url="https://dav.example.com/",
+                username="ann",
+                password_sealed=stranger,
+            )
+        )
+        await db.commit()
+    with pytest.raises(RotationError, match="opens with no key"):
+        await rotate(engine, credential_keys(services.settings, SECRET))
+    assert await sealed_values(services) == [stranger]
