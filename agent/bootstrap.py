@@ -45,7 +45,7 @@ def secure_data_dir(settings: Settings) -> None:
         companions = [database.with_name(database.name + end) for end in ("-wal", "-shm")]
     else:
         companions = []
-    for path in (database, *companions, settings.secret_file):
+    for path in (database, *companions, settings.secret_file, settings.key_file):
         if path is not None and path.exists() and stat.S_IMODE(path.stat().st_mode) & 0o077:
             path.chmod(PRIVATE_FILE)
 

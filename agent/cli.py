@@ -43,9 +43,11 @@ app = typer.Typer(help="Life OS: a voice-first assistant for tasks, calendar and
 db_app = typer.Typer(help="Database schema.")
 user_app = typer.Typer(help="User accounts.")
 eval_app = typer.Typer(help="Measure the assistant (the eval harness).")
+keys_app = typer.Typer(help="The keys that seal stored credentials.")
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(eval_app, name="eval")
+app.add_typer(keys_app, name="keys")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -236,6 +238,116 @@ def user_pin(
     except PinError as exc:
         raise fail(str(exc)) from None
     out.print(f"Phone PIN set for [bold]{email}[/].")
+
+
+PASSPHRASE_ENV = "LIFEOS_BACKUP_PASSPHRASE"  # noqa: S105 (a variable name)
+PassphraseFile = Annotated[
+    Path | None,
+    typer.Option(help=f"Read the passphrase from this file (else ${PASSPHRASE_ENV}, else asked)."),
+]
+
+
+def _passphrase(path: Path | None, *, confirm: bool) -> str:
+    """From a file, the environment or a prompt; never from the command line itself,
+    where every user of the machine can read it in the process list."""
+    import os
+
+    if path is not None:
+        try:
+            text = path.read_text().rstrip("\n")
+        except OSError as exc:
+            raise fail(f"--passphrase-file {path}: {exc.strerror}") from None
+    else:
+        text = os.environ.get(PASSPHRASE_ENV) or typer.prompt(
+            "Backup passphrase", hide_input=True, confirmation_prompt=confirm
+        )
+    if len(text) < 8:
+        raise fail("the passphrase must be at least 8 characters")
+    return text
+
+
+@app.command()
+def backup(
+    to: Annotated[Path | None, typer.Option(help="Folder for the archive.")] = None,
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Write an encrypted archive of the database, files and keys; safe while the
+    service runs."""
+    from agent.backup.archive import backup as write_backup
+    from agent.backup.envelope import ArchiveError
+
+    settings = load_settings()
+    phrase = _passphrase(passphrase_file, confirm=True)
+    try:
+        result = run(write_backup(settings, to or settings.data_dir / "backups", phrase))
+    except ArchiveError as exc:
+        raise fail(str(exc)) from None
+    rows = sum(result.manifest["counts"].values())
+    files = sum(1 for name in result.manifest["members"] if name.startswith("files/"))
+    out.print(f"Wrote {result.path} ({result.size:,} bytes: {rows:,} rows, {files} files).")
+
+
+@app.command()
+def restore(
+    archive: Annotated[Path, typer.Argument(help="A file written by lifeos backup.")],
+    data_dir: Annotated[Path | None, typer.Option(help="Data directory to restore into.")] = None,
+    database: Annotated[
+        str | None, typer.Option(help="PostgreSQL database to restore into (a URL).")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace data already there.")] = False,
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Restore a backup onto a fresh data directory (and database), verified against
+    its checksums and row counts."""
+    from agent.backup.archive import restore as read_backup
+    from agent.backup.envelope import ArchiveError
+
+    settings = load_settings()
+    changes: dict[str, Any] = {}
+    if data_dir is not None:
+        changes.update(data_dir=data_dir.expanduser(), database_url=None)
+    if database is not None:
+        changes["database_url"] = database
+    target = settings.model_copy(update=changes)
+    phrase = _passphrase(passphrase_file, confirm=False)
+    try:
+        result = run(read_backup(archive, phrase, target, force=force))
+    except ArchiveError as exc:
+        raise fail(str(exc)) from None
+    manifest = result.manifest
+    rows = sum(manifest["counts"].values())
+    out.print(
+        f"Restored the backup of {manifest['created_at']} into {target.data_dir} "
+        f"({_where(target)}): {rows:,} rows checked, {result.credentials} stored "
+        "credentials open."
+    )
+    if manifest["token_secret"] == "environment":  # noqa: S105
+        out.print("Tokens were signed with LIFEOS_JWT_SECRET: set the same one here.")
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-seal every stored credential under a new key and retire the old ones
+    (tokens and the token secret are not touched)."""
+    from agent.keys import RotationError, credential_keys, rotate
+
+    settings = load_settings()
+
+    async def go():
+        engine = await _ready_engine(settings)
+        try:
+            return await rotate(engine, credential_keys(settings))
+        finally:
+            await engine.dispose()
+
+    try:
+        done = run(go())
+    except RotationError as exc:
+        raise fail(str(exc)) from None
+    retired = ", ".join(done.retired) or "none"
+    out.print(
+        f"Re-sealed {done.resealed} stored credentials under key {done.new_key}; retired {retired}."
+    )
 
 
 @app.command()

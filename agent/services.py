@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import hashlib
-import hmac
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -15,11 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent import preload
-from agent.auth import TokenService, load_or_create_secret
+from agent.auth import TokenService
 from agent.bootstrap import secure_data_dir
 from agent.dialogue.assistant import Assistant
 from agent.dialogue.phone import PhoneAssistant
 from agent.guards import RequestRates, RequestThrottle, SignInThrottle
+from agent.keys import credential_keys, file_store, token_secret
 from agent.limiting import Counts
 from agent.reminders.channels import Channels, WebPageChannel
 from agent.reminders.phone import CallChannel, Outbound, SmsChannel, call_opening
@@ -30,8 +29,9 @@ from intents.rules import RuleParser
 from skills import offload
 from skills.actions import Catalogue
 from skills.catalogue import build_catalogue
-from skills.files import FileStore, LocalFileStore
+from skills.files import FileStore
 from skills.finance.bank import plaid_client
+from skills.sealing import KeyRing
 from store.database import create_engine, session_factory
 from telephony.messenger import TwilioMessenger
 from telephony.pins import Pins
@@ -49,7 +49,7 @@ class Services:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     tokens: TokenService
-    secret_key: bytes  # encrypts credentials kept at rest (CalDAV passwords, bank tokens)
+    keys: KeyRing  # seals credentials kept at rest (CalDAV passwords, bank tokens)
     files: FileStore
     bank: Any = None  # a PlaidApi when Plaid is configured
     assistant: Assistant | None = None
@@ -135,8 +135,8 @@ class Services:
             engine=engine,
             sessions=session_factory(engine),
             tokens=TokenService(signing_secret, timedelta(days=settings.token_ttl_days)),
-            secret_key=derive_key(signing_secret, "credentials"),
-            files=LocalFileStore(settings.files_dir),
+            keys=credential_keys(settings, signing_secret),
+            files=file_store(settings),
             bank=bank_client(settings),
         )
         services.counts = Counts(settings.redis_url)
@@ -166,7 +166,7 @@ def build_assistant(
         services.sessions,
         catalogue,
         Cascade(rules or RuleParser(), llm or claude_parser(services.settings, catalogue)),
-        context={"files": services.files, "bank": services.bank, "secret_key": services.secret_key},
+        context={"files": services.files, "bank": services.bank, "keys": services.keys},
     )
 
 
@@ -240,16 +240,5 @@ def bank_client(settings: Settings) -> Any:
     )
 
 
-def token_secret(settings: Settings) -> str:
-    if settings.jwt_secret is not None:
-        return settings.jwt_secret.get_secret_value()
-    return load_or_create_secret(settings.secret_file)
-
-
 def token_service(settings: Settings) -> TokenService:
     return TokenService(token_secret(settings), timedelta(days=settings.token_ttl_days))
-
-
-def derive_key(secret: str, purpose: str) -> bytes:
-    """A separate 32-byte key per purpose, so one key never serves two jobs."""
-    return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).digest()

@@ -19,6 +19,7 @@ from agent.guards import (
     DEFAULT_TOKEN_LIMIT,
 )
 from agent.server import BODY_TIMEOUT, HEADER_TIMEOUT
+from skills.sealing import KEY_FILE_NAME
 from speech.models import DEFAULT_WHISPER_MODEL, DEFAULT_WINDOW
 from speech.pace import BURST_SECONDS, SPEED
 from store.database import sqlite_url
@@ -142,6 +143,11 @@ class Settings(BaseSettings):
     twilio_number: str | None = None  # the service's own number (E.164): From of outbound
     public_url: str | None = None  # e.g. https://lifeos.example.com, as Twilio reaches it
     twilio_api_base: str | None = None  # another address for Twilio's REST API (a test fake)
+    # Where generated files (invoice PDFs) go: the data directory's files/ folder, or
+    # an S3 bucket and prefix (s3://bucket/prefix; credentials from boto3's usual
+    # chain), at another S3-compatible address when s3_endpoint_url is set.
+    files_url: str | None = None
+    s3_endpoint_url: str | None = None
     # Inbound texts per sending number (a `limits` rate string): a flood is not answered.
     sms_limit: str = "20/minute"
 
@@ -210,6 +216,15 @@ class Settings(BaseSettings):
                 raise ValueError(f"{item!r} is not an address or network") from None
         return value
 
+    @field_validator("files_url")
+    @classmethod
+    def _files_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith("s3://") or not value.removeprefix("s3://").split("/")[0]:
+            raise ValueError(f"{value!r} is not an S3 address like s3://bucket/prefix")
+        return value
+
     @field_validator("owner_email")
     @classmethod
     def _owner_email(cls, value: str) -> str:
@@ -227,6 +242,10 @@ class Settings(BaseSettings):
     @property
     def secret_file(self) -> Path:
         return self.data_dir / "jwt-secret"
+
+    @property
+    def key_file(self) -> Path:
+        return self.data_dir / KEY_FILE_NAME
 
     @property
     def files_dir(self) -> Path:

@@ -6,13 +6,16 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from skills.files import FileStore
 from store.models import User, UserSettings
+
+if TYPE_CHECKING:
+    from skills.sealing import KeyRing
 
 
 def system_clock() -> datetime:
@@ -28,7 +31,7 @@ class SkillContext:
     settings: UserSettings
     clock: Callable[[], datetime] = system_clock
     ip: str | None = None  # recorded in the audit log when the request came over the network
-    secret_key: bytes | None = field(default=None, repr=False)  # for credentials kept at rest
+    keys: KeyRing | None = field(default=None, repr=False)  # seals credentials kept at rest
     files: FileStore | None = None  # where generated documents are kept
     bank: Any = None  # a plaid_api.PlaidApi when bank linking is configured
     display_name: str = ""  # how documents name the user (invoices' "From")

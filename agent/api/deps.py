@@ -87,7 +87,7 @@ async def get_skill_context(
         session,
         user,
         ip=request.client.host if request.client else None,
-        secret_key=services.secret_key,
+        keys=services.keys,
         files=services.files,
         bank=services.bank,
     )

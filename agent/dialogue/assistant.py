@@ -103,7 +103,7 @@ class Assistant:
         self.catalogue = catalogue
         self.parser = parser
         self.clock = clock
-        self.context = context or {}  # files, bank, secret_key for the skills
+        self.context = context or {}  # files, bank, credential keys for the skills
 
     async def respond(
         self, turn: Turn, stages: dict[str, float] | None = None

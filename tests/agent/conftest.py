@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agent.app import create_app
 from agent.auth import TokenService
-from agent.services import Services, build_assistant, derive_key
+from agent.keys import credential_keys
+from agent.services import Services, build_assistant
 from agent.settings import Settings
 from intents.rules import RuleParser
 from skills.files import LocalFileStore
@@ -35,7 +36,7 @@ async def services(
         engine=engine,
         sessions=session_factory(engine),
         tokens=TokenService(SECRET, timedelta(days=1)),
-        secret_key=derive_key(SECRET, "credentials"),
+        keys=credential_keys(settings, SECRET),
         files=LocalFileStore(tmp_path / "files"),
     )
     services.assistant = build_assistant(services, rules)

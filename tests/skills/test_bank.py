@@ -12,6 +12,7 @@ from skills.context import SkillContext, SkillError, Unavailable
 from skills.finance.bank import BankNotConfigured, BankService, plaid_client
 from skills.finance.schemas import TransactionQuery
 from skills.finance.service import FinanceService
+from skills.sealing import KeyRing
 from store.models import BankLink
 from tests.plaid_server import (
     CLIENT_ID,
@@ -43,7 +44,7 @@ async def feed() -> PlaidFeed:
 @pytest.fixture
 async def bank(ctx: SkillContext, feed: PlaidFeed) -> AsyncIterator[BankService]:
     async with plaid_server(feed) as url:
-        ctx.secret_key = bytes(range(32))
+        ctx.keys = KeyRing.single(bytes(range(32)))
         ctx.bank = plaid_client(url, CLIENT_ID, SECRET)
         yield BankService(ctx)
 
@@ -102,7 +103,7 @@ async def test_without_plaid_settings(ctx: SkillContext) -> None:
 
 
 async def test_unreachable_plaid(ctx: SkillContext) -> None:
-    ctx.secret_key = bytes(range(32))
+    ctx.keys = KeyRing.single(bytes(range(32)))
     ctx.bank = plaid_client("http://127.0.0.1:1", CLIENT_ID, SECRET, timeout=3)
     with pytest.raises(Unavailable, match="cannot be reached"):
         await BankService(ctx).connect_bank(GOOD_PUBLIC_TOKEN)

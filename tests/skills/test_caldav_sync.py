@@ -13,6 +13,7 @@ from skills.calendar.schemas import EventCreate, EventUpdate, TimeRange
 from skills.calendar.service import CalendarService
 from skills.calendar.sync import CalendarSync
 from skills.context import SkillContext, SkillError, Unavailable
+from skills.sealing import KeyRing
 from store.models import CalendarAccount, Event
 from tests.radicale_server import USERS, loopback
 
@@ -22,7 +23,7 @@ KEY = bytes(range(32))
 
 @pytest.fixture
 def keyed(ctx: SkillContext) -> SkillContext:
-    ctx.secret_key = KEY
+    ctx.keys = KeyRing.single(KEY)
     return ctx
 
 

@@ -19,6 +19,7 @@ from skills.recurrence import (
     occurrences,
     parse_rule,
 )
+from skills.sealing import KeyRing
 from store.models import Event
 from tests.radicale_server import USERS, loopback
 
@@ -89,7 +90,7 @@ def test_a_rule_needing_too_much_work_is_refused_not_followed() -> None:
 async def test_a_caldav_event_with_a_bad_rule_is_not_pulled(
     ctx: SkillContext, calendar_url: str
 ) -> None:
-    ctx.secret_key = bytes(range(32))
+    ctx.keys = KeyRing.single(bytes(range(32)))
     sync = CalendarSync(ctx, loopback)
     await sync.connect(calendar_url, "ann", USERS["ann"])
     async with loopback(calendar_url, "ann", USERS["ann"]) as phone:

@@ -1,0 +1,1 @@
+"""Encrypted, verified backups of the whole service: database, files and keys."""
