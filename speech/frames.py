@@ -35,6 +35,7 @@ class TurnRecord:
     played_seconds: float | None = None
     finished: bool = False  # the whole reply was written
     agent_replied: bool = False  # the agent answered (and keeps the reply in its history)
+    transcript: str = ""  # what speech-to-text heard (logged at DEBUG only)
     # Names the turn in logs and traces; random, so it says nothing about the user.
     turn_id: str = field(default_factory=lambda: secrets.token_hex(8))
 

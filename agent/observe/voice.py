@@ -38,7 +38,7 @@ def turn_reporter(metrics: Metrics, tracing: Tracing | None, channel: str) -> Tu
             )
             if log.isEnabledFor(logging.DEBUG):
                 reply = " ".join(text for text, _seconds in record.clauses)
-                log.debug("voice turn reply: %s", reply, extra={"channel": channel})
+                log.debug("voice turn heard %r, said %r", record.transcript, reply)
         finally:
             context.turn_id.reset(token)
 
