@@ -62,9 +62,10 @@ def log_config(log_format: LogFormat = "text", level: str = "INFO") -> dict[str,
     # Everything else (agent.*, telephony.*, pipecat through speech/logs.py) goes to
     # the root logger and prints beside uvicorn's lines.
     config["root"] = {"handlers": ["default"], "level": level}
-    # httpx logs each outbound request's whole URL at INFO, query string and all (a
-    # CalDAV path, a search): only its warnings.
-    for quiet in ("httpx", "httpcore"):
+    # Clients of other services log each outbound request at INFO: httpx its whole URL
+    # (a CalDAV path, a search), twilio's its URL, parameters and headers (numbers, a
+    # text's words). Only their warnings.
+    for quiet in ("httpx", "httpcore", "twilio", "caldav"):
         config["loggers"][quiet] = {"level": "WARNING"}
     return config
 

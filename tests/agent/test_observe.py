@@ -215,10 +215,14 @@ async def test_json_log_lines_carry_ids_and_no_user_data(
             caldav = {"url": "http://127.0.0.1:1/", "username": "ann", "password": password}
             assert (await client.put("/v1/calendar/caldav", json=caldav)).status_code == 502
             await client.get("/v1/tasks", headers={"Authorization": f"Bearer {token}x"})
+            # An error line anywhere in the running service counts as its logger's kind.
+            logging.getLogger("agent.reminders.scheduler").error("the round failed")
+            errors = await scrape(client)
     finally:
         running.should_exit = True
         await serving
 
+    assert sample(errors, "lifeos_errors_total", kind="agent.reminders") == 1
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     access = [line for line in lines if line["logger"] == "uvicorn.access"]
     assert len(access) >= 5
