@@ -209,7 +209,8 @@ async def test_json_log_lines_carry_ids_and_no_user_data(
             made = await client.post("/v1/tasks", json={"title": title})
             assert made.status_code == 201
             said = f"I spent ${amount} on groceries"
-            assert (await client.post("/v1/converse", json={"text": said})).status_code == 200
+            talk = {"text": said, "session_id": "kitchen-1"}
+            assert (await client.post("/v1/converse", json=talk)).status_code == 200
             await client.get("/v1/tasks", params={"search": title, "token": token})
             # A server that is not there: the password is only carried, never logged.
             caldav = {"url": "http://127.0.0.1:1/", "username": "ann", "password": password}
@@ -230,6 +231,8 @@ async def test_json_log_lines_carry_ids_and_no_user_data(
     assert len({line["request_id"] for line in access}) == len(access)
     signed_in = [line for line in access if "POST /v1/tasks" in line["message"]]
     assert signed_in[0]["user_id"] == str(user.id) and signed_in[0]["level"] == "INFO"
+    conversed = next(line for line in access if "/v1/converse" in line["message"])
+    assert conversed["session_id"] == "kitchen-1"
     written = out.getvalue()
     for secret in (title, "divorce", amount, password, token):
         assert secret not in written
