@@ -35,9 +35,12 @@ from agent.api import (
     transactions,
     voice,
 )
+from agent.api import metrics as metrics_route
 from agent.api.text import refuse_bad_text
 from agent.guards import BodyLimit, RequestGuard, SecurityHeaders, SignInGuard
 from agent.logs import withhold_user_data
+from agent.observe.http import Observe
+from agent.observe.log_setup import count_errors, stop_counting_errors
 from agent.services import Services
 from agent.settings import Settings
 from skills.context import SkillError
@@ -65,9 +68,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if services_now.settings.scheduler_enabled and (owned or services_now.scheduler):
             # Reminders missed while the service was down go out now, then as they come due.
             services_now.start_scheduler()
+        errors = count_errors(services_now.metrics)
         try:
             yield
         finally:
+            stop_counting_errors(errors)
             if warming is not None and not warming.done():
                 warming.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -105,6 +110,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         reminders,
     ):
         app.include_router(module.router, dependencies=[Depends(refuse_bad_text)])
+    app.include_router(metrics_route.router)  # its own access rule, not the user's token
     app.include_router(voice.router)  # a socket: its messages are audio and JSON events
     # Twilio's webhooks and Media Streams socket: signed by Twilio, form or JSON bodies.
     app.include_router(twilio_routes.router)
@@ -117,7 +123,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     proxies = configured.forwarded_allow_ips
     if proxies.strip():  # outside the guard: it counts the client the proxy names
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
-    app.add_middleware(SecurityHeaders)  # outermost: a 429 from the guard carries them too
+    app.add_middleware(SecurityHeaders)  # a 429 from the guard carries them too
+    app.add_middleware(Observe)  # outermost: every answer is timed and carries its id
 
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:

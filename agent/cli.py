@@ -85,6 +85,7 @@ def serve(
 
     from agent import server
     from agent.app import create_app
+    from agent.observe.log_setup import log_config
 
     settings = load_settings()
     ready = run(prepare_database(settings))
@@ -100,8 +101,8 @@ def serve(
         body_timeout=settings.body_timeout_seconds,
         host=host,
         port=port,
-        log_level="info",
-        log_config=server.log_config(),
+        log_level=settings.log_level.lower(),
+        log_config=log_config(settings.log_format, settings.log_level),
     )
     uvicorn.Server(http).run()
 

@@ -12,7 +12,7 @@ WITHHELD = "(message withheld: it may hold user data)"
 _LOGGERS = ("uvicorn.access", "uvicorn.error")
 
 
-class _Withhold(logging.Filter):
+class Withhold(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
             record.args = tuple(_without_query(a) for a in record.args)
@@ -51,5 +51,5 @@ def withhold_user_data() -> None:
     """Install the filter on uvicorn's loggers (once, however many apps are made)."""
     for name in _LOGGERS:
         log = logging.getLogger(name)
-        if not any(isinstance(f, _Withhold) for f in log.filters):
-            log.addFilter(_Withhold())
+        if not any(isinstance(f, Withhold) for f in log.filters):
+            log.addFilter(Withhold())

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -21,6 +22,9 @@ from speech.models import DEFAULT_WHISPER_MODEL, DEFAULT_WINDOW, WHISPER_MODELS
 
 _jobs: dict[tuple[str, int], Future[Any]] = {}
 _lock = threading.Lock()
+# Seconds each model took to load in this process, by name ("whisper tiny.en",
+# "piper", "fixed phrases"), for the model load time metric.
+load_seconds: dict[str, float] = {}
 
 
 def start() -> None:
@@ -74,11 +78,18 @@ def load_voice_models(
     # Both loads are mostly native code that releases the GIL: on two cores, Piper
     # loads beside Whisper rather than after it.
     with ThreadPoolExecutor(1, thread_name_prefix="load-piper") as beside:
-        piper = beside.submit(PiperTTS)
-        stt = WhisperSTT(model, window=window if window < 30 else None)
+        piper = beside.submit(_timed, "piper", PiperTTS)
+        stt = _timed(f"whisper {model}", WhisperSTT, model, window=window if window < 30 else None)
         tts = piper.result()
     from speech.pipeline import phrase_cache  # imports pipecat: after the native loads
 
-    phrases = phrase_cache(tts)
+    phrases = _timed("fixed phrases", phrase_cache, tts)
     stt.transcribe_now(Audio(next(iter(phrases.values())).resampled(16000).pcm, 16000))
     return stt, tts, phrases
+
+
+def _timed(name: str, load: Any, *args: Any, **kwargs: Any) -> Any:
+    started = time.perf_counter()
+    loaded = load(*args, **kwargs)
+    load_seconds[name] = time.perf_counter() - started
+    return loaded

@@ -14,12 +14,10 @@ connection is closed.
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 from typing import Any
 
 import uvicorn
-from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 HEADER_TIMEOUT = 10.0  # seconds from the first byte (or the connection) to the last header
@@ -125,11 +123,3 @@ def config(
     return uvicorn.Config(
         app, http=protocol(header_timeout, body_timeout), proxy_headers=False, **options
     )
-
-
-def log_config() -> dict[str, Any]:
-    """uvicorn's logging set-up, with the service's own loggers (``agent.*``: a
-    client cut off, a voice client gone before ready) printed beside uvicorn's."""
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["agent"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    return config

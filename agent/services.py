@@ -20,6 +20,9 @@ from agent.dialogue.phone import PhoneAssistant
 from agent.guards import RequestRates, RequestThrottle, SignInThrottle
 from agent.keys import credential_keys, file_store, token_secret
 from agent.limiting import Counts
+from agent.observe import tracing_configured
+from agent.observe.metrics import Metrics
+from agent.observe.voice import turn_reporter
 from agent.reminders.channels import Channels, WebPageChannel
 from agent.reminders.phone import CallChannel, Outbound, SmsChannel, call_opening
 from agent.reminders.scheduler import Scheduler
@@ -69,6 +72,10 @@ class Services:
     channels: Channels = field(default_factory=Channels)
     scheduler: Scheduler | None = None
     telephony: Any = None  # telephony.routes.Telephony when Twilio is configured
+    # Counted for /metrics; traced (agent.observe.tracing.Tracing) when an OTLP
+    # endpoint is configured, else None.
+    metrics: Metrics = field(default_factory=Metrics)
+    tracing: Any = None
 
     def __post_init__(self) -> None:
         registered = self.channels.names()
@@ -90,6 +97,7 @@ class Services:
                 missed_after=timedelta(hours=settings.reminder_missed_hours),
                 lease=timedelta(seconds=settings.reminder_lease_seconds),
                 interval=settings.scheduler_interval_seconds,
+                metrics=self.metrics,
             )
         self.scheduler.start()
         return self.scheduler
@@ -148,6 +156,10 @@ class Services:
             services.counts,
         )
         services.assistant = build_assistant(services)
+        if tracing_configured():  # the SDK is imported only then
+            from agent.observe.tracing import Tracing
+
+            services.tracing = Tracing()
         if settings.twilio_configured:
             services.telephony = build_telephony(services)
         return services
@@ -156,6 +168,8 @@ class Services:
         if self.scheduler is not None:
             await self.scheduler.stop()
         await self.engine.dispose()
+        if self.tracing is not None:
+            await asyncio.to_thread(self.tracing.shutdown)  # sends the last batch
 
 
 def build_assistant(
@@ -187,6 +201,7 @@ def build_telephony(services: Services) -> Telephony:
         responder=phone.call,
         idle_seconds=settings.voice_idle_seconds,
         announcement=call_opening(services.sessions),
+        on_turn=turn_reporter(services.metrics, services.tracing, "phone"),
     )
 
 

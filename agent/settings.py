@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from limits import parse
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent.guards import (
@@ -150,25 +150,40 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = None
     # Inbound texts per sending number (a `limits` rate string): a flood is not answered.
     sms_limit: str = "20/minute"
+    # Watching it (README "Metrics, logs and traces"): /metrics is served to loopback
+    # clients only unless this token is set, then to any client that sends it.
+    metrics_token: SecretStr | None = None
+    log_format: Literal["json", "text"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
 
-    @field_validator("jwt_secret")
+    @field_validator("jwt_secret", "metrics_token")
     @classmethod
-    def _real_secret(cls, value: SecretStr | None) -> SecretStr | None:
+    def _real_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         if value is None:
             return None
         problem = secret_weakness(value.get_secret_value())
         if problem:
-            raise ValueError(
-                f"LIFEOS_JWT_SECRET {problem}: use a random string of at least "
-                f"{MIN_SECRET_LENGTH} characters, e.g. from `openssl rand -base64 48` "
+            unset = (
                 "(or leave it unset to have one generated in the data directory)"
+                if info.field_name == "jwt_secret"
+                else "(or leave it unset to serve /metrics to this machine only)"
+            )
+            raise ValueError(
+                f"LIFEOS_{str(info.field_name).upper()} {problem}: use a random string of at "
+                f"least {MIN_SECRET_LENGTH} characters, e.g. from `openssl rand -base64 48` "
+                + unset
             )
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator(
         "sign_in_limit", "sms_limit", "token_limit", "address_limit", "sensitive_limit"

@@ -3,6 +3,7 @@ that travels with them so each stage can note what it did and when."""
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,9 @@ class TurnRecord:
     played_seconds: float | None = None
     finished: bool = False  # the whole reply was written
     agent_replied: bool = False  # the agent answered (and keeps the reply in its history)
+    transcript: str = ""  # what speech-to-text heard (logged at DEBUG only)
+    # Names the turn in logs and traces; random, so it says nothing about the user.
+    turn_id: str = field(default_factory=lambda: secrets.token_hex(8))
 
     def heard(self) -> str:
         """The words of the reply the user has heard: whole clauses, then the share

@@ -29,6 +29,7 @@ from speech.audio import Audio, AudioError, read_wav, write_wav
 from speech.endpoint import Endpointer, StreamingVAD
 from speech.frames import Clause, ReplyDone, TurnRecord, now
 from speech.models import cache_dir
+from speech.observe import TurnDone, TurnObserver
 from speech.pace import IDLE, AudioPace
 from speech.processors import FIXED_PHRASES, Replier, Speaker, Transcriber, TurnDetector
 from speech.protocol import Encoding, VoiceProtocol
@@ -79,9 +80,11 @@ class VoiceConnection:
         pace: AudioPace | None = None,
         conversation: str | None = None,
         serializer: FrameSerializer | None = None,
+        on_turn: TurnDone | None = None,
     ) -> None:
         """``serializer`` speaks another wire format over the socket (a phone call's
-        Twilio Media Streams); by default it is our own voice protocol."""
+        Twilio Media Streams); by default it is our own voice protocol. ``on_turn`` is
+        called with each turn's record once its reply has gone out."""
         self.socket = socket
         self.conversation = conversation  # the conversation the user's turns continue
         self.idle_seconds = idle_seconds
@@ -104,6 +107,8 @@ class VoiceConnection:
                 allowed_origins=[],  # the token, not the page's origin, admits a client
             ),
         )
+        output = transport.output()
+        self._observer = TurnObserver(on_turn, output) if on_turn is not None else None
         pipeline = Pipeline(
             [
                 transport.input(),
@@ -111,7 +116,7 @@ class VoiceConnection:
                 Transcriber(stt, responder),
                 Replier(responder),
                 Speaker(tts, phrases, out_rate=out_rate),
-                transport.output(),
+                output,
             ]
         )
         self.worker = PipelineWorker(
@@ -120,6 +125,7 @@ class VoiceConnection:
             enable_rtvi=False,
             enable_turn_tracking=False,
             idle_timeout_secs=None,  # a quiet open page is not a stalled bot
+            observers=[self._observer] if self._observer is not None else None,
         )
 
         @transport.event_handler("on_client_disconnected")
@@ -136,6 +142,8 @@ class VoiceConnection:
             watching.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watching
+            if self._observer is not None:
+                self._observer.flush()
 
     async def refuse(self, code: int, reason: str) -> None:
         """Tell the client why with an `error` event, then close with ``code``; the

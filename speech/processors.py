@@ -185,7 +185,7 @@ class Transcriber(FrameProcessor):
             transcript = await self.stt.transcribe(frame.audio, *await self._hints())
         record.stages["stt"] = transcript.seconds * 1000
         record.stages["stt_wait"] = (now() - record.ended) * 1000
-        text = transcript.text.strip()
+        text = record.transcript = transcript.text.strip()
         await tell(self, {"type": "transcript", "text": text})
         await self.push_frame(Heard(text=text, record=record))
 

@@ -20,7 +20,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect, status
 from fastapi.responses import Response
@@ -35,6 +35,9 @@ from telephony.media import REMINDER_KEYS, TwilioMediaProtocol
 from telephony.signature import SIGNATURE_HEADER, Signatures
 from telephony.sms import SmsDesk
 from telephony.status import record_status
+
+if TYPE_CHECKING:  # imports pipecat, which loads with the first call
+    from speech.observe import TurnDone
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/twilio", tags=["twilio"])
@@ -64,6 +67,8 @@ class Telephony:
     # The words a reminder call opens with: (user, reminder) → text, None when that
     # user has no such reminder.
     announcement: Callable[[uuid.UUID, uuid.UUID], Awaitable[str | None]] | None = None
+    # Told each turn's record once its reply has gone out (metrics, traces, logs).
+    on_turn: TurnDone | None = None
 
 
 def _telephony(app: Any) -> Telephony:
@@ -215,6 +220,7 @@ async def _converse(
         out_rate=8000,
         serializer=protocol,
         idle_seconds=telephony.idle_seconds,
+        on_turn=telephony.on_turn,
     )
     if opening is not None:
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from agent.api.deps import CurrentUser, ServicesDep
 from agent.dialogue.assistant import Turn
+from agent.observe import context
 
 router = APIRouter(prefix="/v1", tags=["conversation"])
 
@@ -39,9 +40,11 @@ async def converse(
     body: ConverseRequest, user: CurrentUser, services: ServicesDep
 ) -> ConverseResponse:
     assert services.assistant is not None
+    context.session_id.set(body.session_id)
     reply = await services.assistant.converse(
         Turn(text=body.text, user_id=user.id, session_id=body.session_id, channel="api")
     )
+    context.session_id.set(reply.session_id)  # a new conversation's id, for the access line
     intent = reply.intent
     name = intent.action if not intent.action.startswith("reference.") else "out_of_scope"
     return ConverseResponse(

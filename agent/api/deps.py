@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent.auth import TokenClaims, TokenError, check_not_revoked
+from agent.observe import context
 from agent.services import Services
 from skills.context import SkillContext
 from store.database import session_scope
@@ -74,6 +75,7 @@ async def get_current_user(session: SessionDep, claims: TokenClaimsDep) -> User:
     await session.commit()
     if user is None:
         raise _unauthorized("token names a user that does not exist")
+    context.bind_user(user.id)  # the request's log lines name whose it was
     return user
 
 

@@ -27,6 +27,8 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 from agent.auth import TokenError, check_not_revoked
 from agent.dialogue.voice import VoiceResponder
 from agent.guards import client_address
+from agent.observe import context
+from agent.observe.voice import turn_reporter
 from agent.services import Services
 from speech.pace import MIN_TO_OPEN, TOO_FAST, TOO_FAST_REASON, AudioPace
 from store.models import User
@@ -58,6 +60,9 @@ async def voice(
         return
     if user is None or connection is None:
         return
+    # The pipeline's tasks start inside this context: its log lines carry these.
+    context.bind_user(user.id)
+    context.session_id.set(connection.conversation)
     if services.scheduler is not None:  # reminders that found no open page go out now
         await services.scheduler.reachable_again(user.id)
     try:
@@ -125,6 +130,7 @@ async def _open(
         idle_seconds=services.settings.voice_idle_seconds,
         pace=pace,
         conversation=responder.session_id,  # reminders said here are answered here
+        on_turn=turn_reporter(services.metrics, services.tracing, "web"),
     )
     await _take_over(services, user.id, connection)
     try:

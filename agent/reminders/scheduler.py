@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -34,6 +35,9 @@ from skills.reminders.planning import plan_due, still_wanted
 from store.database import READ_ONLY, session_scope
 from store.models import Reminder, ReminderKind, ReminderStatus, User
 
+if TYPE_CHECKING:
+    from agent.observe.metrics import Metrics
+
 log = logging.getLogger(__name__)
 
 
@@ -49,6 +53,7 @@ class Scheduler:
         interval: float = 2.0,
         owner: str | None = None,
         batch: int = 20,
+        metrics: Metrics | None = None,
     ) -> None:
         self.sessions = sessions
         self.channels = channels
@@ -58,6 +63,7 @@ class Scheduler:
         self.interval = interval
         self.owner = owner or new_owner()
         self.batch = batch
+        self.metrics = metrics  # delivered, late and undelivered reminders are counted
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
@@ -102,18 +108,32 @@ class Scheduler:
             wanted = user is not None and await still_wanted(db, reminder)
         if user is None or not wanted:
             await self._settle(reminder, ReminderStatus.DROPPED, [Attempt(None, "dropped")], now)
+            self._count(ReminderStatus.DROPPED)
             return
         local = now.astimezone(ZoneInfo(user.preferences.timezone))
         if now - reminder.fire_at > self.missed_after:
             note = Attempt(None, "missed", missed_text(reminder, local))
             await self._settle(reminder, ReminderStatus.MISSED, [note], now)
+            self._count(ReminderStatus.MISSED)
             return
         due = DueReminder(reminder, notice_text(reminder, local), local)
+        started = time.perf_counter()
         attempts, reached = await self._deliver(due, user)
+        # Late by as much as the step began after its time, plus the delivery itself.
+        delay = (now - reminder.fire_at).total_seconds() + time.perf_counter() - started
         status = ReminderStatus.DELIVERED if reached else ReminderStatus.UNREACHED
         if reached is None:
             attempts.append(Attempt(None, "unreached", "no channel reached the user"))
         await self._settle(reminder, status, attempts, now, reached, due.text)
+        self._count(status, attempts[-1].channel, delay)
+
+    def _count(self, status: ReminderStatus, channel: str | None = None, delay: float = 0) -> None:
+        if self.metrics is None:
+            return
+        if status == ReminderStatus.DELIVERED and channel is not None:
+            self.metrics.reminder_delivered(channel, delay)
+        else:
+            self.metrics.reminder_undelivered(status.value)
 
     async def _deliver(
         self, due: DueReminder, user: User

@@ -73,6 +73,15 @@ async def test_a_spoken_command_is_answered_in_mulaw(
             )
         ).all()
     assert said == ["Added milk to your shopping list."]
+    # The call's turn is counted on the phone channel, its stages timed.
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        for _ in range(100):  # reported once its last audio has gone out
+            metrics = (await client.get("/metrics")).text
+            if 'lifeos_voice_turns_total{channel="phone"} 1.0' in metrics:
+                break
+            await asyncio.sleep(0.05)
+    assert 'lifeos_voice_turns_total{channel="phone"} 1.0' in metrics
+    assert 'lifeos_voice_stage_seconds_count{channel="phone",stage="first_audio"} 1.0' in metrics
 
 
 async def test_talking_over_the_reply_clears_it_and_the_unheard_words_are_dropped(
