@@ -24,6 +24,7 @@ from agent.api import (
     events,
     health,
     history,
+    households,
     imports,
     invoices,
     lists,
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         bank,
         history,
         reminders,
+        households,
     ):
         app.include_router(module.router, dependencies=[Depends(refuse_bad_text)])
     app.include_router(voice.router)  # a socket: its messages are audio and JSON events
