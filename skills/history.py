@@ -202,7 +202,7 @@ async def _changed_since_by_another(ctx: SkillContext, entry: AuditEntry) -> str
             continue
         if any(change["id"] in ids for change in other.meta.get("changes", [])):
             user = await ctx.session.get(User, other.user_id)
-            return (user.name or user.email) if user else "someone else"
+            return (user.name or user.email.split("@")[0]) if user else "someone else"
     return None
 
 
