@@ -25,6 +25,9 @@ class Capability(StrEnum):
     LISTS_READ = "lists.read"
     LISTS_EDIT = "lists.edit"  # add, change, complete and remove items
     LISTS_MANAGE = "lists.manage"  # delete, rename or unshare a shared list
+    CALENDAR_READ = "calendar.read"
+    CALENDAR_WRITE = "calendar.write"  # add, move, change, cancel shared events
+    CALENDAR_MANAGE = "calendar.manage"  # take another's event off the household calendar
     MEMBERS_INVITE = "members.invite"
     MEMBERS_MANAGE = "members.manage"  # change roles, remove members
 
@@ -42,9 +45,12 @@ _EVERYTHING = frozenset(Capability)
 RIGHTS: dict[HouseholdRole, frozenset[Capability]] = {
     HouseholdRole.OWNER: _EVERYTHING,
     HouseholdRole.ADMIN: _EVERYTHING,
-    HouseholdRole.MEMBER: frozenset({_C.LISTS_READ, _C.LISTS_EDIT}),
-    HouseholdRole.VIEWER: frozenset({_C.LISTS_READ}),
-    HouseholdRole.BOOKKEEPER: frozenset(),  # the money, which is not shared yet; no lists
+    HouseholdRole.MEMBER: frozenset(
+        {_C.LISTS_READ, _C.LISTS_EDIT, _C.CALENDAR_READ, _C.CALENDAR_WRITE}
+    ),
+    HouseholdRole.VIEWER: frozenset({_C.LISTS_READ, _C.CALENDAR_READ}),
+    # Money is not shared through households yet; a bookkeeper sees no lists or events.
+    HouseholdRole.BOOKKEEPER: frozenset(),
 }
 
 # What a person must at least be able to do to know a row exists.
@@ -52,6 +58,9 @@ _SEEING: dict[Capability, Capability] = {
     _C.LISTS_READ: _C.LISTS_READ,
     _C.LISTS_EDIT: _C.LISTS_READ,
     _C.LISTS_MANAGE: _C.LISTS_READ,
+    _C.CALENDAR_READ: _C.CALENDAR_READ,
+    _C.CALENDAR_WRITE: _C.CALENDAR_READ,
+    _C.CALENDAR_MANAGE: _C.CALENDAR_READ,
     _C.MEMBERS_INVITE: _C.MEMBERS_INVITE,
     _C.MEMBERS_MANAGE: _C.MEMBERS_MANAGE,
 }
@@ -126,6 +135,18 @@ async def scope_of(ctx: SkillContext, row: Any) -> tuple[Scope, MemberOf | None]
     household_id = getattr(row, "household_id", None)
     member = (await memberships(ctx)).get(household_id) if household_id else None
     return (Scope.SHARED, member) if member else (Scope.OTHER, None)
+
+
+async def require_household(
+    ctx: SkillContext, household_id: uuid.UUID, capability: Capability, *, doing: str
+) -> MemberOf:
+    """The user's membership of a household that lets them ``capability`` in it."""
+    member = (await memberships(ctx)).get(household_id)
+    if member is None:
+        raise NotFound("no such household")
+    if not can(member.role, capability, Scope.SHARED):
+        raise AccessDenied(f"as a {member.role} of {member.name}, you can't {doing}")
+    return member
 
 
 async def require(

@@ -207,7 +207,11 @@ async def _changed_since_by_another(ctx: SkillContext, entry: AuditEntry) -> str
 
 
 # What undoing a change to a shared row takes; any other row must be one's own.
-_UNDO_NEEDS = {"tasks": Capability.LISTS_EDIT, "lists": Capability.LISTS_MANAGE}
+_UNDO_NEEDS = {
+    "tasks": Capability.LISTS_EDIT,
+    "lists": Capability.LISTS_MANAGE,
+    "events": Capability.CALENDAR_WRITE,
+}
 
 
 async def _check_may_revert(ctx: SkillContext, table: str, current: SQLModel) -> None:
@@ -216,10 +220,12 @@ async def _check_may_revert(ctx: SkillContext, table: str, current: SQLModel) ->
         if getattr(current, "user_id", None) != ctx.user_id:
             raise SkillError("that change belongs to another user")  # never via our writes
         return
-    list_id = current.id if isinstance(current, TaskList) else getattr(current, "list_id", None)
-    on = await ctx.session.get(TaskList, list_id) if list_id else None
-    what = f"{on.name} list" if on else "task"
-    await access.require(ctx, current, needs, noun="task", what=what, doing="undo changes to")
+    noun, what = "event", "calendar"
+    if table != "events":
+        list_id = current.id if isinstance(current, TaskList) else getattr(current, "list_id", None)
+        on = await ctx.session.get(TaskList, list_id) if list_id else None
+        noun, what = "task", f"{on.name} list" if on else "task"
+    await access.require(ctx, current, needs, noun=noun, what=what, doing="undo changes to")
 
 
 def _ids(values: list[str]) -> list[uuid.UUID]:

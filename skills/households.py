@@ -16,7 +16,7 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 
 from skills import access
-from skills.access import Capability, Scope
+from skills.access import Capability
 from skills.context import Conflict, NotFound, SkillContext, SkillError
 from skills.history import ChangeSet, record_action
 from store.models import Household, HouseholdRole, Invitation, Membership, User
@@ -278,12 +278,9 @@ class HouseholdService:
     async def _allowed(
         self, household_id: uuid.UUID, capability: Capability, doing: str
     ) -> access.MemberOf:
-        member = (await access.memberships(self.ctx)).get(household_id)
-        if member is None:
-            raise NotFound("no such household")
-        if not access.can(member.role, capability, Scope.SHARED):
-            raise access.AccessDenied(f"as a {member.role} of {member.name}, you can't {doing} it")
-        return member
+        return await access.require_household(
+            self.ctx, household_id, capability, doing=f"{doing} it"
+        )
 
     async def _membership(self, household_id: uuid.UUID, user_id: uuid.UUID) -> Membership | None:
         return (

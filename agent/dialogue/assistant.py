@@ -232,7 +232,10 @@ class Assistant:
         upcoming = (
             await db.exec(
                 select(Event)
-                .where(Event.user_id == uid, col(Event.start_at) >= ctx.now())
+                .where(
+                    await access.visible(ctx, Event, Capability.CALENDAR_READ),
+                    col(Event.start_at) >= ctx.now(),
+                )
                 .order_by(col(Event.start_at))
                 .limit(10)
             )

@@ -356,13 +356,9 @@ class TaskService:
         """Share a list with a household (None: keep it to oneself again), undoable."""
         found = await self.list_to_manage(list_id, doing="share")
         if household_id is not None:
-            member = (await access.memberships(self.ctx)).get(household_id)
-            if member is None:
-                raise NotFound("no such household")
-            if not access.can(member.role, Capability.LISTS_EDIT, access.Scope.SHARED):
-                raise access.AccessDenied(
-                    f"as a {member.role} of {member.name}, you can't share lists with it"
-                )
+            await access.require_household(
+                self.ctx, household_id, Capability.LISTS_EDIT, doing="share lists with it"
+            )
         before = snapshot(found)
         found.household_id = household_id
         found.updated_at = self.ctx.now()
