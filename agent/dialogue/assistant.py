@@ -50,7 +50,16 @@ from skills.history import undo_last
 from skills.tasks.schemas import TaskQuery
 from skills.tasks.service import TaskService
 from store.database import READ_ONLY, session_scope
-from store.models import Category, Event, Project, Task, TaskList, Transaction, User
+from store.models import (
+    Category,
+    Event,
+    Project,
+    Task,
+    TaskList,
+    Transaction,
+    User,
+    UserSettings,
+)
 
 CHECK_UNDO = "Undo the last change?"
 UNAVAILABLE = (
@@ -187,7 +196,10 @@ class Assistant:
         category names are common words Whisper already knows, so they stay out."""
         async with self.sessions() as db:
             await db.connection(execution_options={READ_ONLY: True})
-            lists = (await db.exec(select(TaskList.name).where(TaskList.user_id == user_id))).all()
+            # The lists of their households too: "add eggs to the family shopping list".
+            reader = SkillContext(session=db, user_id=user_id, settings=UserSettings())
+            shared_too = await access.visible(reader, TaskList, Capability.LISTS_READ)
+            lists = (await db.exec(select(TaskList.name).where(shared_too))).all()
             projects = (await db.exec(select(Project.name).where(Project.user_id == user_id))).all()
             categories = (
                 await db.exec(

@@ -4,6 +4,8 @@ voice, and, made a viewer, is refused in words."""
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 
 from agent.services import Services
@@ -84,6 +86,9 @@ async def test_invited_member_shares_the_list_then_as_viewer_is_refused_in_words
         "household": "Family",
         "mine": False,
     }
+    bob_id = (await client.get("/v1/me", headers=bob)).json()["id"]
+    assert services.assistant is not None  # speech recognition expects the list's name
+    assert "shopping" in await services.assistant.vocabulary(uuid.UUID(bob_id))
     chat = Chat(client, bob)
     added = await chat.say("add eggs to the family shopping list")
     assert added["reply"] == "Added eggs to your shopping list."
@@ -96,7 +101,10 @@ async def test_invited_member_shares_the_list_then_as_viewer_is_refused_in_words
 
     # Made a viewer, Bob still reads the list but every change is refused.
     members = (await client.get(f"/v1/households/{family}/members", headers=auth)).json()
-    bob_id = next(m["user_id"] for m in members if m["email"] == "bob@example.com")
+    assert [(m["email"], m["role"]) for m in members] == [
+        ("ann@example.com", "owner"),
+        ("bob@example.com", "member"),
+    ]
     demoted = await client.patch(
         f"/v1/households/{family}/members/{bob_id}", headers=auth, json={"role": "viewer"}
     )
