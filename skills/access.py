@@ -28,6 +28,8 @@ class Capability(StrEnum):
     CALENDAR_READ = "calendar.read"
     CALENDAR_WRITE = "calendar.write"  # add, move, change, cancel shared events
     CALENDAR_MANAGE = "calendar.manage"  # take another's event off the household calendar
+    MONEY_READ = "money.read"  # the household's books: its expenses and income
+    MONEY_WRITE = "money.write"
     MEMBERS_INVITE = "members.invite"
     MEMBERS_MANAGE = "members.manage"  # change roles, remove members
 
@@ -49,8 +51,8 @@ RIGHTS: dict[HouseholdRole, frozenset[Capability]] = {
         {_C.LISTS_READ, _C.LISTS_EDIT, _C.CALENDAR_READ, _C.CALENDAR_WRITE}
     ),
     HouseholdRole.VIEWER: frozenset({_C.LISTS_READ, _C.CALENDAR_READ}),
-    # Money is not shared through households yet; a bookkeeper sees no lists or events.
-    HouseholdRole.BOOKKEEPER: frozenset(),
+    # The books, and nothing else: no lists, no calendar.
+    HouseholdRole.BOOKKEEPER: frozenset({_C.MONEY_READ, _C.MONEY_WRITE}),
 }
 
 # What a person must at least be able to do to know a row exists.
@@ -61,6 +63,8 @@ _SEEING: dict[Capability, Capability] = {
     _C.CALENDAR_READ: _C.CALENDAR_READ,
     _C.CALENDAR_WRITE: _C.CALENDAR_READ,
     _C.CALENDAR_MANAGE: _C.CALENDAR_READ,
+    _C.MONEY_READ: _C.MONEY_READ,
+    _C.MONEY_WRITE: _C.MONEY_READ,
     _C.MEMBERS_INVITE: _C.MEMBERS_INVITE,
     _C.MEMBERS_MANAGE: _C.MEMBERS_MANAGE,
 }

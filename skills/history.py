@@ -211,6 +211,7 @@ _UNDO_NEEDS = {
     "tasks": Capability.LISTS_EDIT,
     "lists": Capability.LISTS_MANAGE,
     "events": Capability.CALENDAR_WRITE,
+    "transactions": Capability.MONEY_WRITE,
 }
 
 
@@ -220,8 +221,10 @@ async def _check_may_revert(ctx: SkillContext, table: str, current: SQLModel) ->
         if getattr(current, "user_id", None) != ctx.user_id:
             raise SkillError("that change belongs to another user")  # never via our writes
         return
-    noun, what = "event", "calendar"
-    if table != "events":
+    noun, what = {"events": ("event", "calendar"), "transactions": ("transaction", "books")}.get(
+        table, ("task", "task")
+    )
+    if table == "tasks" or table == "lists":
         list_id = current.id if isinstance(current, TaskList) else getattr(current, "list_id", None)
         on = await ctx.session.get(TaskList, list_id) if list_id else None
         noun, what = "task", f"{on.name} list" if on else "task"

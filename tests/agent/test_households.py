@@ -135,3 +135,47 @@ async def test_invited_member_shares_the_list_then_as_viewer_is_refused_in_words
     assert left.status_code == 204
     assert (await client.get("/v1/lists", headers=bob)).json() == []
     assert (await client.get(f"/v1/lists/{shopping}", headers=bob)).status_code in (404, 405)
+
+
+async def test_the_bookkeeper_keeps_the_books_and_sees_no_lists(
+    client: httpx.AsyncClient, services: Services, auth: dict, user
+) -> None:
+    family, _ = await family_with_shared_list(client, auth)
+    dan = await sign_up(services, "dan@example.com", phone="+14155550199")
+    bob = await sign_up(services, "bob@example.com")
+    for who, role, to in ((dan, "bookkeeper", {"phone": "+1 415 555 0199"}), (bob, "member", {})):
+        code = await invite(client, auth, family, role, **(to or {"email": "bob@example.com"}))
+        joined = await client.post("/v1/invitations/accept", headers=who, json={"code": code})
+        assert joined.status_code == 200, joined.text
+    paid = await client.post(
+        "/v1/transactions",
+        headers=auth,
+        json={
+            "kind": "expense",
+            "amount": "84.20",
+            "merchant": "Hardware store",
+            "household_id": family,
+        },
+    )
+    assert paid.status_code == 201, paid.text
+    await client.post("/v1/transactions", headers=auth, json={"amount": "4.50", "merchant": "Cafe"})
+
+    books = (await client.get("/v1/transactions", headers=dan)).json()
+    assert [(t["merchant"], t["amount"], t["household_id"]) for t in books] == [
+        ("Hardware store", "84.20", family)
+    ]
+    assert (await client.get("/v1/lists", headers=dan)).json() == []
+    assert (await client.get("/v1/transactions", headers=bob)).json() == []  # a member
+    fixed = await client.patch(
+        f"/v1/transactions/{paid.json()['id']}", headers=dan, json={"amount": "82.40"}
+    )
+    assert fixed.status_code == 200 and fixed.json()["amount"] == "82.40"
+    refused = await client.post(
+        "/v1/transactions",
+        headers=bob,
+        json={"amount": "9.99", "merchant": "Toys", "household_id": family},
+    )
+    assert (refused.status_code, refused.json()["detail"]) == (
+        403,
+        "as a member of Family, you can't record its money",
+    )
