@@ -179,3 +179,24 @@ async def test_the_bookkeeper_keeps_the_books_and_sees_no_lists(
         403,
         "as a member of Family, you can't record its money",
     )
+
+
+async def test_undo_by_voice_refuses_in_words_over_a_housemates_change(
+    client: httpx.AsyncClient, services: Services, auth: dict, user
+) -> None:
+    family, _ = await family_with_shared_list(client, auth)
+    bob = await sign_up(services, "bob@example.com")
+    code = await invite(client, auth, family, "member", email="bob@example.com")
+    assert (
+        await client.post("/v1/invitations/accept", headers=bob, json={"code": code})
+    ).is_success
+    chat = Chat(client, bob)
+    await chat.say("add eggs to the family shopping list")
+    [eggs] = [
+        t for t in (await client.get("/v1/tasks", headers=auth)).json() if t["title"] == "eggs"
+    ]
+    assert (await client.post(f"/v1/tasks/{eggs['id']}/complete", headers=auth)).is_success
+
+    refused = await chat.say("undo that")
+    assert refused["reply"] == "Ann has changed eggs since, so I left it as it is."
+    assert await titles(client, auth, list="shopping", status="done") == ["eggs"]
