@@ -25,6 +25,7 @@ from agent.api import (
     events,
     health,
     history,
+    households,
     imports,
     invoices,
     lists,
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         bank,
         history,
         reminders,
+        households,
     ):
         app.include_router(module.router, dependencies=[Depends(refuse_bad_text)])
     app.include_router(metrics_route.router)  # its own access rule, not the user's token

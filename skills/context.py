@@ -35,6 +35,8 @@ class SkillContext:
     files: FileStore | None = None  # where generated documents are kept
     bank: Any = None  # a plaid_api.PlaidApi when bank linking is configured
     display_name: str = ""  # how documents name the user (invoices' "From")
+    # The user's households and roles, read once when first needed (skills.access).
+    memberships: dict[uuid.UUID, Any] | None = field(default=None, repr=False)
 
     @classmethod
     def for_user(cls, session: AsyncSession, user: User, **kwargs: object) -> SkillContext:

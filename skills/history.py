@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlmodel import SQLModel, col, select
 
+from skills import access
+from skills.access import Capability
 from skills.bulk import delete_rows
 from skills.context import SkillContext, SkillError
 from store.models import (
@@ -25,11 +27,13 @@ from store.models import (
     Invoice,
     InvoiceLine,
     InvoiceStatus,
+    Membership,
     Project,
     Reminder,
     Task,
     TaskList,
     Transaction,
+    User,
 )
 from store.repositories import audit
 from store.types import encode_json
@@ -137,6 +141,10 @@ async def undo_last(ctx: SkillContext) -> Undone:
     entry = await _latest_undoable(ctx)
     if entry is None:
         raise SkillError("there is nothing to undo")
+    someone = await _changed_since_by_another(ctx, entry)
+    if someone is not None:
+        what = entry.meta.get("title") or entry.meta.get("name") or "it"
+        raise SkillError(f"{someone} has changed {what} since, so I left it as it is")
     for change in reversed(entry.meta["changes"]):
         await _revert(ctx, change)
     for table, ids in entry.meta.get("added", {}).items():  # an import's rows, by id
@@ -173,6 +181,56 @@ async def _latest_undoable(ctx: SkillContext) -> AuditEntry | None:
     return None
 
 
+async def _changed_since_by_another(ctx: SkillContext, entry: AuditEntry) -> str | None:
+    """Who else in the user's households changed a row of this entry after it, if
+    anyone: undo takes back only one's own change, never over someone else's."""
+    ids = {change["id"] for change in entry.meta.get("changes", [])}
+    households = list(await access.memberships(ctx))
+    if not ids or not households:
+        return None
+    housemates = select(Membership.user_id).where(
+        col(Membership.household_id).in_(households), Membership.user_id != ctx.user_id
+    )
+    later = await ctx.session.exec(
+        select(AuditEntry)
+        .where(col(AuditEntry.at) >= entry.at, col(AuditEntry.user_id).in_(housemates))
+        .order_by(col(AuditEntry.at))
+        .limit(200)
+    )
+    for other in later:
+        if other.meta.get("undone"):
+            continue
+        if any(change["id"] in ids for change in other.meta.get("changes", [])):
+            user = await ctx.session.get(User, other.user_id)
+            return (user.name or user.email.split("@")[0]) if user else "someone else"
+    return None
+
+
+# What undoing a change to a shared row takes; any other row must be one's own.
+_UNDO_NEEDS = {
+    "tasks": Capability.LISTS_EDIT,
+    "lists": Capability.LISTS_MANAGE,
+    "events": Capability.CALENDAR_WRITE,
+    "transactions": Capability.MONEY_WRITE,
+}
+
+
+async def _check_may_revert(ctx: SkillContext, table: str, current: SQLModel) -> None:
+    needs = _UNDO_NEEDS.get(table)
+    if needs is None:
+        if getattr(current, "user_id", None) != ctx.user_id:
+            raise SkillError("that change belongs to another user")  # never via our writes
+        return
+    noun, what = {"events": ("event", "calendar"), "transactions": ("transaction", "books")}.get(
+        table, ("task", "task")
+    )
+    if table == "tasks" or table == "lists":
+        list_id = current.id if isinstance(current, TaskList) else getattr(current, "list_id", None)
+        on = await ctx.session.get(TaskList, list_id) if list_id else None
+        noun, what = "task", f"{on.name} list" if on else "task"
+    await access.require(ctx, current, needs, noun=noun, what=what, doing="undo changes to")
+
+
 def _ids(values: list[str]) -> list[uuid.UUID]:
     return [uuid.UUID(value) for value in values]
 
@@ -181,8 +239,8 @@ async def _revert(ctx: SkillContext, change: dict[str, Any]) -> None:
     model = UNDOABLE_TABLES[change["table"]]
     record_id = uuid.UUID(change["id"])
     current = await ctx.session.get(model, record_id)
-    if current is not None and getattr(current, "user_id", None) != ctx.user_id:
-        raise SkillError("that change belongs to another user")  # never reached via our writes
+    if current is not None:
+        await _check_may_revert(ctx, change["table"], current)
     before = change["before"]
     if before is None and model is Invoice:
         # An issued number is never taken back or reused: undoing an invoice voids it.

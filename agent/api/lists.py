@@ -8,7 +8,7 @@ from fastapi import APIRouter, status
 
 from agent.api.deps import SkillCtx
 from skills.context import NotFound
-from skills.tasks.schemas import ListCreate, ListPublic
+from skills.tasks.schemas import ListCreate, ListPublic, ListShare
 from skills.tasks.service import TaskService
 
 router = APIRouter(prefix="/v1/lists", tags=["lists"])
@@ -30,8 +30,19 @@ async def match_list(ctx: SkillCtx, name: str) -> ListPublic:
 
 @router.post("", response_model=ListPublic, status_code=status.HTTP_201_CREATED)
 async def create_list(ctx: SkillCtx, body: ListCreate) -> ListPublic:
-    created = await TaskService(ctx).create_list(body.name)
-    return ListPublic(id=created.id, name=created.name, open_tasks=0)
+    service = TaskService(ctx)
+    return await service.list_public(await service.create_list(body.name))
+
+
+@router.patch(
+    "/{list_id}", response_model=ListPublic, summary="Share a list with a household, or stop"
+)
+async def share_list(ctx: SkillCtx, list_id: uuid.UUID, body: ListShare) -> ListPublic:
+    service = TaskService(ctx)
+    found = await service.share_list(list_id, body.household_id)
+    # An admin who unshares another member's list no longer sees it in their lists.
+    listed = [item for item in await service.lists() if item.id == list_id]
+    return listed[0] if listed else await service.list_public(found)
 
 
 @router.delete(

@@ -41,6 +41,8 @@ from intents.money import find_money
 from intents.rules import MATCHED
 from intents.slots import lead_minutes
 from intents.temporal import parse_when
+from skills import access
+from skills.access import Capability
 from skills.actions import Catalogue, Outcome
 from skills.context import NotFound, SkillContext, SkillError, system_clock
 from skills.finance.categories import EXPENSE_CATEGORIES, INCOME_CATEGORIES
@@ -48,7 +50,16 @@ from skills.history import undo_last
 from skills.tasks.schemas import TaskQuery
 from skills.tasks.service import TaskService
 from store.database import READ_ONLY, session_scope
-from store.models import Category, Event, Project, TaskList, Transaction, User
+from store.models import (
+    Category,
+    Event,
+    Project,
+    Task,
+    TaskList,
+    Transaction,
+    User,
+    UserSettings,
+)
 
 CHECK_UNDO = "Undo the last change?"
 UNAVAILABLE = (
@@ -185,7 +196,10 @@ class Assistant:
         category names are common words Whisper already knows, so they stay out."""
         async with self.sessions() as db:
             await db.connection(execution_options={READ_ONLY: True})
-            lists = (await db.exec(select(TaskList.name).where(TaskList.user_id == user_id))).all()
+            # The lists of their households too: "add eggs to the family shopping list".
+            reader = SkillContext(session=db, user_id=user_id, settings=UserSettings())
+            shared_too = await access.visible(reader, TaskList, Capability.LISTS_READ)
+            lists = (await db.exec(select(TaskList.name).where(shared_too))).all()
             projects = (await db.exec(select(Project.name).where(Project.user_id == user_id))).all()
             categories = (
                 await db.exec(
@@ -223,13 +237,17 @@ class Assistant:
     async def _context(self, ctx: SkillContext, state: DialogueState) -> UserContext:
         db, uid = ctx.session, ctx.user_id
         now = ctx.local_now()
-        lists = (await db.exec(select(TaskList.name).where(TaskList.user_id == uid))).all()
+        shared_too = await access.visible(ctx, TaskList, Capability.LISTS_READ)
+        lists = (await db.exec(select(TaskList.name).where(shared_too))).all()
         projects = (await db.exec(select(Project.name).where(Project.user_id == uid))).all()
         categories = (await db.exec(select(Category.name).where(Category.user_id == uid))).all()
         upcoming = (
             await db.exec(
                 select(Event)
-                .where(Event.user_id == uid, col(Event.start_at) >= ctx.now())
+                .where(
+                    await access.visible(ctx, Event, Capability.CALENDAR_READ),
+                    col(Event.start_at) >= ctx.now(),
+                )
                 .order_by(col(Event.start_at))
                 .limit(10)
             )
@@ -237,7 +255,7 @@ class Assistant:
         return UserContext(
             now=now,
             currency=ctx.settings.currency,
-            lists=list(lists),
+            lists=list(dict.fromkeys(lists)),
             projects=list(projects),
             categories=list(categories),
             upcoming=[{"title": e.title, "start_at": e.start_at.isoformat()} for e in upcoming],
@@ -351,7 +369,10 @@ class Assistant:
         if (self.catalogue[action].confirm or guessed or new_list) and not confirmed:
             # Asked before anything destructive, bulk or money-moving, before acting on
             # a guess, and before starting a list: nothing is written until a yes.
-            question = await self._proposal(intent, ctx, now, new_list)
+            try:
+                question = await self._proposal(intent, ctx, now, new_list)
+            except SkillError as exc:  # refused outright: no question to answer first
+                return _sentence(str(exc)), None
             if question is None:
                 return "There's nothing to delete.", None
             awaiting = CONFIRMATION if self.catalogue[action].confirm else CHECK
@@ -432,14 +453,20 @@ class Assistant:
         slots = intent.slots
         fields = proposal_fields(slots, now, ctx.settings.currency)
         fields["new_list"] = new_list
-        if intent.action == "tasks.delete" and slots.get("all"):
-            tasks = await TaskService(ctx).search(
-                TaskQuery(list=slots.get("list"), limit=500, status="open")
-            )
-            if not tasks:
-                return None
-            fields.update(count=len(tasks), noun="task" if len(tasks) == 1 else "tasks")
-            fields.pop("title", None)
+        if intent.action == "tasks.delete":
+            service = TaskService(ctx)
+            if slots.get("all"):
+                tasks = await service.search(
+                    TaskQuery(list=slots.get("list"), limit=500, status="open")
+                )
+                if not tasks:
+                    return None
+                fields.update(count=len(tasks), noun="task" if len(tasks) == 1 else "tasks")
+                fields.pop("title", None)
+            else:
+                tasks = await _named(service, slots.get("title"))
+            for task in tasks:  # one whose role only lets them look is told so, not asked
+                await service.require(task)
         return fill(self.catalogue[intent.action].proposals, fields) or "Are you sure?"
 
     async def _undo(self, ctx: SkillContext) -> str:
@@ -461,6 +488,15 @@ class Assistant:
             "confidence": intent.confidence,
             "source": intent.source,
         }
+
+
+async def _named(service: TaskService, title: object) -> list[Task]:
+    if not isinstance(title, str):
+        return []
+    try:
+        return [await service.find_by_title(title)]
+    except NotFound:
+        return []  # asked all the same: it may name an event ("cancel the dentist")
 
 
 def _guessed(intent: Intent) -> bool:

@@ -40,6 +40,9 @@ class EventCreate(BaseModel):
         le=MAX_ALERT_MINUTES,
         description="Remind this many minutes before; default: the user's lead",
     )
+    household_id: uuid.UUID | None = Field(
+        default=None, description="Put it on this household's calendar"
+    )
 
     @field_validator("title", mode="before")
     @classmethod
@@ -82,6 +85,9 @@ class EventUpdate(BaseModel):
         le=MAX_ALERT_MINUTES,
         description="Remind this many minutes before; default: the user's lead",
     )
+    household_id: uuid.UUID | None = Field(
+        default=None, description="Share it with this household; null: take it back"
+    )
 
 
 class TimeRange(BaseModel):
@@ -113,6 +119,7 @@ class EventPublic(BaseModel):
     alert_minutes: int | None
     exdates: list[str]
     external_uid: str | None
+    household_id: uuid.UUID | None = None
     created_at: UTCTime
     updated_at: UTCTime
 

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_
 from sqlmodel import col, select
 
+from skills import access
+from skills.access import Capability
 from skills.bulk import insert_rows
 from skills.calendar.expansion import Expansion, Occurrence, expand
 from skills.calendar.ical import to_calendar
@@ -30,7 +32,6 @@ from skills.calendar.sync import CalendarSync, SyncReport
 from skills.context import NotFound, SkillContext, SkillError
 from skills.history import ChangeSet, record_action, record_bulk_action, snapshot
 from skills.offload import in_worker, unpack
-from skills.records import owned
 from skills.recurrence import normalize_rule
 from skills.types import TIME_LIMITS, check_time
 from store.models import CalendarTombstone, Event
@@ -66,8 +67,13 @@ class CalendarService:
     async def create_event(self, data: EventCreate, *, external_uid: str | None = None) -> Event:
         zone = self._zone(data.timezone)
         assert data.end_at is not None  # EventCreate fills it in
+        if data.household_id is not None:
+            await access.require_household(
+                self.ctx, data.household_id, Capability.CALENDAR_WRITE, doing="add to its calendar"
+            )
         event = Event(
             user_id=self.ctx.user_id,
+            household_id=data.household_id,
             title=data.title,
             start_at=data.start_at,
             end_at=data.end_at,
@@ -95,11 +101,37 @@ class CalendarService:
         )
         return event
 
-    async def get(self, event_id: uuid.UUID) -> Event:
-        return await owned(self.ctx, Event, event_id, "event")
+    async def get(
+        self, event_id: uuid.UUID, capability: Capability = Capability.CALENDAR_READ
+    ) -> Event:
+        """An event of the user's own or on a household calendar their role lets them
+        see (and, asked for, change); any other is NotFound."""
+        event = await self.session.get(Event, event_id)
+        if event is None:
+            raise NotFound("no such event")
+        await access.require(
+            self.ctx, event, capability, noun="event", what="calendar", doing="change"
+        )
+        return event
 
     async def update_event(self, event_id: uuid.UUID, data: EventUpdate) -> Event:
-        event = await self.get(event_id)
+        event = await self.get(event_id, Capability.CALENDAR_WRITE)
+        if "household_id" in data.model_fields_set:
+            await access.require(
+                self.ctx,
+                event,
+                Capability.CALENDAR_MANAGE,
+                noun="event",
+                what="calendar",
+                doing="take events off",
+            )
+            if data.household_id is not None:
+                await access.require_household(
+                    self.ctx,
+                    data.household_id,
+                    Capability.CALENDAR_WRITE,
+                    doing="add to its calendar",
+                )
         before = snapshot(event)
         sent = data.model_fields_set
         if "start_at" in sent and data.start_at and "end_at" not in sent:
@@ -117,6 +149,7 @@ class CalendarService:
             "location",
             "attendees",
             "alert_minutes",
+            "household_id",
         ):
             if name in sent:
                 value = getattr(data, name)
@@ -148,7 +181,7 @@ class CalendarService:
 
     async def delete_event(self, event_id: uuid.UUID, occurrence: datetime | None = None) -> Event:
         """Delete an event, or with ``occurrence`` only that instance of a repeating one."""
-        event = await self.get(event_id)
+        event = await self.get(event_id, Capability.CALENDAR_WRITE)
         changes = ChangeSet()
         if occurrence is not None:
             if not event.recurrence:
@@ -168,10 +201,11 @@ class CalendarService:
             changes.updated(event, before)
         else:
             if event.external_etag is not None and not event.meta.get("derived_from"):
-                # Synced: the next sync deletes it on the server too.
+                # Synced: the next sync deletes it on the server too (the server of
+                # whoever synced it, when a housemate deletes it from the shared calendar).
                 self.session.add(
                     CalendarTombstone(
-                        user_id=self.ctx.user_id,
+                        user_id=event.user_id,
                         external_uid=event.external_uid or "",
                         href=event.meta.get("caldav_href"),
                     )
@@ -198,7 +232,7 @@ class CalendarService:
     async def expansion(self, window: TimeRange) -> Expansion:
         """The window's occurrences, and the events whose stored rule was skipped."""
         statement = select(Event).where(
-            Event.user_id == self.ctx.user_id,
+            await access.visible(self.ctx, Event, Capability.CALENDAR_READ),
             col(Event.start_at) < window.end,
             or_(col(Event.recurrence).is_not(None), col(Event.end_at) > window.start),
         )

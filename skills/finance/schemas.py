@@ -37,6 +37,9 @@ class TransactionCreate(BaseModel):
     project: str | None = Field(default=None, max_length=200)
     account: str | None = Field(default=None, max_length=200)
     receipt_url: str | None = Field(default=None, max_length=2000)
+    household_id: uuid.UUID | None = Field(
+        default=None, description="Record it in this household's books"
+    )
 
     _exact = field_validator("amount", mode="before")(_exact_or_none)
 
@@ -70,6 +73,7 @@ class TransactionPublic(BaseModel):
     project: str | None
     account: str | None
     receipt_url: str | None
+    household_id: uuid.UUID | None = None
     created_at: UTCTime
     updated_at: UTCTime
 

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import col, select
 
+from skills import access
+from skills.access import Capability
 from skills.context import NotFound, SkillContext, SkillError
 from skills.finance.categories import (
     EXPENSE_CATEGORIES,
@@ -28,7 +30,7 @@ from skills.finance.schemas import (
 )
 from skills.history import ChangeSet, record_action, snapshot
 from skills.projects import find_or_start_project, find_project, project_names
-from skills.records import add_unless_taken, like_pattern, owned
+from skills.records import add_unless_taken, like_pattern
 from store.models import Account, Category, CategoryRule, Transaction, TransactionKind
 
 
@@ -81,7 +83,7 @@ class FinanceService:
 
     async def categorize_transaction(self, transaction_id: uuid.UUID) -> Choice:
         """Choose (again) the category of a transaction, and say how sure we are."""
-        transaction = await self.get(transaction_id)
+        transaction = await self.get(transaction_id, Capability.MONEY_WRITE)
         choice = await self._choose(transaction.merchant, transaction.description, transaction.kind)
         before = snapshot(transaction)
         await self._file(transaction, choice)
@@ -103,7 +105,7 @@ class FinanceService:
     ) -> tuple[Transaction, int]:
         """File a transaction under a category the user chose, and learn the merchant,
         so the next one from there is filed the same way. Returns how many were re-filed."""
-        transaction = await self.get(transaction_id)
+        transaction = await self.get(transaction_id, Capability.MONEY_WRITE)
         category = await self.category_named(category_name, create=True, kind=transaction.kind)
         changes = ChangeSet()
         targets = [transaction]
@@ -201,8 +203,13 @@ class FinanceService:
         """Record an expense or income; the category is chosen when not given."""
         changes = changes if changes is not None else ChangeSet()
         currency = currency_code(data.currency or self.ctx.settings.currency)
+        if data.household_id is not None:
+            await access.require_household(
+                self.ctx, data.household_id, Capability.MONEY_WRITE, doing="record its money"
+            )
         transaction = Transaction(
             user_id=self.ctx.user_id,
+            household_id=data.household_id,
             kind=data.kind,
             amount=amount_in(data.amount, currency),
             currency=currency,
@@ -240,11 +247,25 @@ class FinanceService:
             )
         return transaction
 
-    async def get(self, transaction_id: uuid.UUID) -> Transaction:
-        return await owned(self.ctx, Transaction, transaction_id, "transaction")
+    async def get(
+        self, transaction_id: uuid.UUID, capability: Capability = Capability.MONEY_READ
+    ) -> Transaction:
+        """A transaction of the user's own, or in the books of a household whose role
+        lets them see money (and, asked for, change it); any other is NotFound."""
+        try:
+            key = uuid.UUID(str(transaction_id))
+        except ValueError:
+            raise NotFound("no such transaction") from None
+        transaction = await self.session.get(Transaction, key)
+        if transaction is None:
+            raise NotFound("no such transaction")
+        await access.require(
+            self.ctx, transaction, capability, noun="transaction", what="books", doing="change"
+        )
+        return transaction
 
     async def update(self, transaction_id: uuid.UUID, data: TransactionUpdate) -> Transaction:
-        transaction = await self.get(transaction_id)
+        transaction = await self.get(transaction_id, Capability.MONEY_WRITE)
         before = snapshot(transaction)
         changes = ChangeSet()
         sent = data.model_fields_set
@@ -284,7 +305,7 @@ class FinanceService:
         return transaction
 
     async def delete(self, transaction_id: uuid.UUID) -> Transaction:
-        transaction = await self.get(transaction_id)
+        transaction = await self.get(transaction_id, Capability.MONEY_WRITE)
         changes = ChangeSet()
         changes.deleted(transaction)
         await self.session.delete(transaction)
@@ -301,7 +322,9 @@ class FinanceService:
         return transaction
 
     async def search(self, query: TransactionQuery) -> list[Transaction]:
-        statement = select(Transaction).where(Transaction.user_id == self.ctx.user_id)
+        statement = select(Transaction).where(
+            await access.visible(self.ctx, Transaction, Capability.MONEY_READ)
+        )
         if query.start:
             statement = statement.where(col(Transaction.occurred_on) >= query.start)
         if query.end:
@@ -332,7 +355,7 @@ class FinanceService:
 
     async def public(self, transactions: Iterable[Transaction]) -> list[TransactionPublic]:
         items = list(transactions)
-        categories = {c.id: c.name for c in await self.categories()}
+        categories = await self._category_names({t.category_id for t in items if t.category_id})
         projects = await project_names(self.ctx, {t.project_id for t in items if t.project_id})
         accounts = await self._account_names({t.account_id for t in items if t.account_id})
         return [
@@ -347,6 +370,7 @@ class FinanceService:
                         "merchant",
                         "description",
                         "receipt_url",
+                        "household_id",
                         "created_at",
                         "updated_at",
                     }
@@ -405,10 +429,18 @@ class FinanceService:
     async def _account_names(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
         if not ids:
             return {}
+        # The ids are of rows the user may see: a household's rows name the accounts
+        # and categories of whoever recorded them.
         rows = await self.session.exec(
-            select(Account.id, Account.name).where(
-                Account.user_id == self.ctx.user_id, col(Account.id).in_(ids)
-            )
+            select(Account.id, Account.name).where(col(Account.id).in_(ids))
+        )
+        return dict(rows.all())
+
+    async def _category_names(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+        if not ids:
+            return {}
+        rows = await self.session.exec(
+            select(Category.id, Category.name).where(col(Category.id).in_(ids))
         )
         return dict(rows.all())
 

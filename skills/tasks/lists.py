@@ -7,7 +7,8 @@ names are compared by their key words in singular form, then by fuzzy similarity
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Mapping
 
 from rapidfuzz import fuzz, process
 
@@ -36,14 +37,27 @@ def display_name(spoken: str) -> str:
     return list_key(spoken) or spoken.strip().lower()
 
 
-def best_match(spoken: str, lists: Iterable[TaskList]) -> TaskList | None:
+def prefer_own(lists: Iterable[TaskList], user_id: uuid.UUID) -> list[TaskList]:
+    """One's own lists before shared ones: matching takes the first of equals."""
+    return sorted(lists, key=lambda item: item.user_id != user_id)
+
+
+def best_match(
+    spoken: str, lists: Iterable[TaskList], aliases: Mapping[uuid.UUID, str] | None = None
+) -> TaskList | None:
+    """The first list whose name (or alias, such as "Family shopping" for a shared
+    list) has the spoken key words; else the most similar, if similar enough."""
     candidates = {item.id: item for item in lists}
     if not candidates:
         return None
     wanted = list_key(spoken)
-    keys = {item_id: list_key(item.name) for item_id, item in candidates.items()}
-    for item_id, key in keys.items():
-        if key == wanted:
+    names = [(item_id, item.name) for item_id, item in candidates.items()]
+    names += [
+        (item_id, alias) for item_id, alias in (aliases or {}).items() if item_id in candidates
+    ]
+    for item_id, name in names:
+        if list_key(name) == wanted:
             return candidates[item_id]
+    keys = {index: list_key(name) for index, (_, name) in enumerate(names)}
     found = process.extractOne(wanted, keys, scorer=fuzz.WRatio, score_cutoff=_MIN_SIMILARITY)
-    return candidates[found[2]] if found else None
+    return candidates[names[found[2]][0]] if found else None

@@ -93,3 +93,12 @@ class ListPublic(BaseModel):
     id: uuid.UUID
     name: str
     open_tasks: int
+    household_id: uuid.UUID | None = None  # the household it is shared with
+    household: str | None = None
+    mine: bool = True  # False: another member's list, shared with a household of yours
+
+
+class ListShare(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    household_id: uuid.UUID | None  # null: keep the list to yourself again

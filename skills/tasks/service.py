@@ -10,12 +10,14 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import func, or_
 from sqlmodel import col, select
 
+from skills import access
+from skills.access import Capability
 from skills.context import NotFound, SkillContext, SkillError
 from skills.history import ChangeSet, record_action, snapshot
 from skills.projects import find_or_start_project, find_project, project_names
-from skills.records import add_unless_taken, like_pattern, owned
+from skills.records import add_unless_taken, like_pattern
 from skills.recurrence import next_after, normalize_rule
-from skills.tasks.lists import best_match, display_name
+from skills.tasks.lists import best_match, display_name, prefer_own
 from skills.tasks.schemas import ListPublic, TaskCreate, TaskPublic, TaskQuery, TaskUpdate
 from store.models import Task, TaskList, TaskStatus
 
@@ -50,7 +52,7 @@ class TaskService:
     async def titles_with_and(self) -> set[str]:
         """The user's task titles that join two words with "and" ("mac and cheese")."""
         statement = select(Task.title).where(
-            Task.user_id == self.ctx.user_id, col(Task.title).ilike("% and %")
+            await access.visible_tasks(self.ctx), col(Task.title).ilike("% and %")
         )
         return set(await self.session.exec(statement))
 
@@ -74,11 +76,22 @@ class TaskService:
         changes.created(task)
         return task
 
-    async def get(self, task_id: uuid.UUID) -> Task:
-        return await owned(self.ctx, Task, task_id, "task")
+    async def get(self, task_id: uuid.UUID, capability: Capability = Capability.LISTS_READ) -> Task:
+        """A task the user may see (and, asked for, change); another's is NotFound."""
+        task = await self.session.get(Task, task_id)
+        if task is None:
+            raise NotFound("no such task")
+        await self.require(task, capability)
+        return task
+
+    async def require(self, task: Task, capability: Capability = Capability.LISTS_EDIT) -> None:
+        """Refuse, in words, a change the user's role does not allow."""
+        on = await self.session.get(TaskList, task.list_id) if task.list_id else None
+        what = f"{on.name} list" if on else "task"
+        await access.require(self.ctx, task, capability, noun="task", what=what, doing="change")
 
     async def update(self, task_id: uuid.UUID, data: TaskUpdate) -> Task:
-        task = await self.get(task_id)
+        task = await self.get(task_id, Capability.LISTS_EDIT)
         before = snapshot(task)
         changes = ChangeSet()
         sent = data.model_fields_set
@@ -111,7 +124,7 @@ class TaskService:
         return task
 
     async def delete(self, task_id: uuid.UUID) -> Task:
-        task = await self.get(task_id)
+        task = await self.get(task_id, Capability.LISTS_EDIT)
         changes = ChangeSet()
         changes.deleted(task)
         await self.session.delete(task)
@@ -123,8 +136,7 @@ class TaskService:
         """Delete several tasks as one undoable action (callers confirm first)."""
         changes = ChangeSet()
         for task in tasks:
-            if task.user_id != self.ctx.user_id:
-                raise NotFound("no such task")
+            await self.require(task)
             changes.deleted(task)
             await self.session.delete(task)
         await self.session.flush()
@@ -148,6 +160,7 @@ class TaskService:
         return done
 
     async def _complete(self, task: Task, changes: ChangeSet) -> Completion:
+        await self.require(task)
         if task.status == TaskStatus.DONE:
             raise SkillError(f"“{task.title}” is already done")
         before = snapshot(task)
@@ -161,7 +174,7 @@ class TaskService:
         return Completion(task, next_due)
 
     async def complete(self, task_id: uuid.UUID) -> Completion:
-        task = await self.get(task_id)
+        task = await self.get(task_id, Capability.LISTS_EDIT)
         changes = ChangeSet()
         next_due = (await self._complete(task, changes)).next_due
         record_action(
@@ -177,7 +190,7 @@ class TaskService:
 
     async def find_by_title(self, title: str, *, include_done: bool = False) -> Task:
         """The task a spoken title means, best match among the user's tasks."""
-        statement = select(Task).where(Task.user_id == self.ctx.user_id)
+        statement = select(Task).where(await access.visible_tasks(self.ctx))
         if not include_done:
             statement = statement.where(Task.status == TaskStatus.OPEN)
         tasks = list(await self.session.exec(statement))
@@ -192,18 +205,18 @@ class TaskService:
     async def find_exact(self, title: str) -> Task | None:
         """The open task with exactly this title (any case), if there is one."""
         statement = select(Task).where(
-            Task.user_id == self.ctx.user_id,
+            await access.visible_tasks(self.ctx),
             Task.status == TaskStatus.OPEN,
             func.lower(Task.title) == title.strip().lower(),
         )
         return (await self.session.exec(statement)).first()
 
     async def reopen(self, task_id: uuid.UUID) -> Task:
-        task = await self.get(task_id)
+        task = await self.get(task_id, Capability.LISTS_EDIT)
         return await self.update(task.id, TaskUpdate(status=TaskStatus.OPEN))
 
     async def search(self, query: TaskQuery) -> list[Task]:
-        statement = select(Task).where(Task.user_id == self.ctx.user_id)
+        statement = select(Task).where(await access.visible_tasks(self.ctx))
         if query.text:
             pattern = like_pattern(query.text)
             statement = statement.where(
@@ -213,7 +226,7 @@ class TaskService:
                 )
             )
         if query.list:
-            found = best_match(query.list, await self._all_lists())
+            found = await self.find_list(query.list)
             if found is None:
                 return []
             statement = statement.where(Task.list_id == found.id)
@@ -259,23 +272,52 @@ class TaskService:
             (
                 await self.session.exec(
                     select(Task.list_id, func.count())
-                    .where(Task.user_id == self.ctx.user_id, Task.status == TaskStatus.OPEN)
+                    .where(await access.visible_tasks(self.ctx), Task.status == TaskStatus.OPEN)
                     .group_by(Task.list_id)
                 )
             ).all()
         )
         return [
-            ListPublic(id=item.id, name=item.name, open_tasks=counts.get(item.id, 0))
-            for item in sorted(await self._all_lists(), key=lambda i: i.name)
+            await self.list_public(item, counts.get(item.id, 0))
+            for item in sorted(await self._all_lists(), key=lambda i: (i.name, str(i.id)))
         ]
 
+    async def list_public(self, item: TaskList, open_tasks: int = 0) -> ListPublic:
+        member = (await access.memberships(self.ctx)).get(item.household_id)  # type: ignore[arg-type]
+        return ListPublic(
+            id=item.id,
+            name=item.name,
+            open_tasks=open_tasks,
+            household_id=item.household_id,
+            household=member.name if member else None,
+            mine=item.user_id == self.ctx.user_id,
+        )
+
     async def find_list(self, spoken: str) -> TaskList | None:
-        return best_match(spoken, await self._all_lists())
+        """The list a spoken name means. "the family shopping list" names the
+        shopping list shared with the Family household; a plain "shopping" means
+        one's own list of that name first, then a shared one."""
+        lists = await self._all_lists()
+        households = await access.memberships(self.ctx)
+        aliases = {
+            item.id: f"{households[item.household_id].name} {item.name}"
+            for item in lists
+            if item.household_id in households
+        }
+        return best_match(spoken, prefer_own(lists, self.ctx.user_id), aliases)
 
     async def list_for(self, spoken: str, changes: ChangeSet) -> TaskList:
         """The list a spoken name means, started if the user has none like it."""
         found = await self.find_list(spoken)
         if found is not None:
+            await access.require(
+                self.ctx,
+                found,
+                Capability.LISTS_EDIT,
+                noun="list",
+                what=f"{found.name} list",
+                doing="add to",
+            )
             return found
         created = TaskList(user_id=self.ctx.user_id, name=display_name(spoken))
         if not await add_unless_taken(self.ctx, created):
@@ -296,11 +338,10 @@ class TaskService:
 
     async def delete_list(self, list_id: uuid.UUID) -> TaskList:
         """Delete a list and the tasks on it, as one undoable action."""
-        found = await owned(self.ctx, TaskList, list_id, "list")
+        found = await self.list_to_manage(list_id, doing="delete")
         changes = ChangeSet()
-        tasks = await self.session.exec(
-            select(Task).where(Task.user_id == self.ctx.user_id, Task.list_id == list_id)
-        )
+        # Every item goes with the list, whoever in the household added it.
+        tasks = await self.session.exec(select(Task).where(Task.list_id == list_id))
         for task in tasks:
             changes.deleted(task)
             await self.session.delete(task)
@@ -311,12 +352,51 @@ class TaskService:
         record_action(self.ctx, "lists.delete", "list", found.id, changes, name=found.name)
         return found
 
+    async def share_list(self, list_id: uuid.UUID, household_id: uuid.UUID | None) -> TaskList:
+        """Share a list with a household (None: keep it to oneself again), undoable."""
+        found = await self.list_to_manage(list_id, doing="share")
+        if household_id is not None:
+            await access.require_household(
+                self.ctx, household_id, Capability.LISTS_EDIT, doing="share lists with it"
+            )
+        before = snapshot(found)
+        found.household_id = household_id
+        found.updated_at = self.ctx.now()
+        self.session.add(found)
+        await self.session.flush()
+        changes = ChangeSet()
+        changes.updated(found, before)
+        record_action(
+            self.ctx,
+            "lists.share",
+            "list",
+            found.id,
+            changes,
+            name=found.name,
+            household_id=str(household_id) if household_id else None,
+        )
+        return found
+
+    async def list_to_manage(self, list_id: uuid.UUID, *, doing: str) -> TaskList:
+        found = await self.session.get(TaskList, list_id)
+        if found is None:
+            raise NotFound("no such list")
+        await access.require(
+            self.ctx,
+            found,
+            Capability.LISTS_MANAGE,
+            noun="list",
+            what=f"{found.name} list",
+            doing=doing,
+        )
+        return found
+
     # --- helpers -----------------------------------------------------------
 
     async def _all_lists(self) -> list[TaskList]:
-        return list(
-            await self.session.exec(select(TaskList).where(TaskList.user_id == self.ctx.user_id))
-        )
+        """The user's own lists and those shared with a household that lets them read."""
+        clause = await access.visible(self.ctx, TaskList, Capability.LISTS_READ)
+        return list(await self.session.exec(select(TaskList).where(clause)))
 
     def _checked_rule(self, rule: str | None, due_at: datetime | None) -> str | None:
         if not rule:

@@ -15,6 +15,7 @@ from store.models.finance import (
     Transaction,
     TransactionKind,
 )
+from store.models.households import Household, HouseholdRole, Invitation, Membership
 from store.models.planning import Project, Task, TaskList, TaskStatus
 from store.models.records import AuditEntry, ConversationTurn, ProcessedWebhook
 from store.models.reminders import (
@@ -39,10 +40,14 @@ __all__ = [
     "ConversationTurn",
     "DeliveryAttempt",
     "Event",
+    "Household",
+    "HouseholdRole",
+    "Invitation",
     "Invoice",
     "InvoiceLine",
     "InvoiceStatus",
     "IssuedToken",
+    "Membership",
     "PhonePin",
     "ProcessedWebhook",
     "Project",

@@ -14,6 +14,7 @@ from store.models.base import (
     id_field,
     json_field,
     owner_field,
+    ref_field,
     time_field,
 )
 from store.models.users import MAX_ALERT_MINUTES
@@ -28,6 +29,7 @@ class Event(Timestamped, table=True):
 
     id: uuid.UUID = id_field()
     user_id: uuid.UUID = owner_field()
+    household_id: uuid.UUID | None = ref_field("households")  # on its calendar when set
     title: str = Field(max_length=500)
     description: str | None = None
     start_at: datetime = time_field(index=True)

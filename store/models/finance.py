@@ -66,6 +66,7 @@ class Transaction(Timestamped, table=True):
 
     id: uuid.UUID = id_field()
     user_id: uuid.UUID = owner_field()
+    household_id: uuid.UUID | None = ref_field("households")  # in its books when set
     account_id: uuid.UUID | None = ref_field("accounts")
     kind: TransactionKind = Field(
         default=TransactionKind.EXPENSE, sa_type=EnumText(TransactionKind, 10)

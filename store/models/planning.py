@@ -36,6 +36,7 @@ class TaskList(Timestamped, table=True):
 
     id: uuid.UUID = id_field()
     user_id: uuid.UUID = owner_field()
+    household_id: uuid.UUID | None = ref_field("households")  # shared with it when set
     name: str = Field(max_length=200)
 
 

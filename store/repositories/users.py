@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.models.users import User, UserCreate, normalize_email
 from store.repositories import audit
+from store.repositories.households import create_household, personal_name
 
 
 class UserConflict(Exception):
@@ -36,6 +37,7 @@ async def create_user(session: AsyncSession, data: UserCreate, *, is_owner: bool
     except IntegrityError as exc:  # a concurrent insert won the race
         await session.rollback()
         raise UserConflict(f"a user with email {data.email} or that phone already exists") from exc
+    await create_household(session, personal_name(user), user.id, personal=True)
     audit.record(session, user.id, "users.create", "user", user.id, meta={"owner": is_owner})
     return user
 
