@@ -31,7 +31,9 @@ from skills.actions import Catalogue
 from skills.catalogue import build_catalogue
 from skills.files import FileStore, LocalFileStore
 from skills.finance.bank import plaid_client
-from store.database import create_engine, session_factory
+from skills.reminders.reports import apply_report
+from store.database import create_engine, session_factory, session_scope
+from store.types import utcnow
 from telephony.messenger import TwilioMessenger
 from telephony.pins import Pins
 from telephony.signature import Signatures
@@ -86,9 +88,20 @@ class Services:
                 missed_after=timedelta(hours=settings.reminder_missed_hours),
                 lease=timedelta(seconds=settings.reminder_lease_seconds),
                 interval=settings.scheduler_interval_seconds,
+                report_wait=timedelta(minutes=settings.reminder_report_minutes),
             )
         self.scheduler.start()
         return self.scheduler
+
+    async def reminder_reported(self, sid: str, state: str) -> None:
+        """Twilio's word on a reminder text or call (its status callback, or "answered"
+        when the call spoke the reminder). One that did not reach the user is handed
+        to the next channel: by this process's scheduler at once, else by whichever
+        process's scheduler claims it first."""
+        async with session_scope(self.sessions) as db:
+            fell_back = await apply_report(db, sid, state, utcnow())
+        if fell_back and self.scheduler is not None:
+            self.scheduler.wake()
 
     async def voice_models(self) -> Any:
         """Whisper, Piper and the fixed phrases' audio, loaded once per process (on a
@@ -176,6 +189,7 @@ def build_telephony(services: Services) -> Telephony:
         responder=phone.call,
         idle_seconds=settings.voice_idle_seconds,
         announcement=call_opening(services.sessions),
+        reported=services.reminder_reported,
     )
 
 

@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     scheduler_interval_seconds: float = Field(default=2.0, gt=0, le=300)
     reminder_missed_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     reminder_lease_seconds: float = Field(default=120.0, ge=5, le=3600)
+    # How long a reminder text or call waits for Twilio's report: past it, a text with
+    # no failure reported counts as delivered, a call nobody answered falls back.
+    reminder_report_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
     # Twilio: phone calls and SMS. Without an account SID and auth token the Twilio
     # routes answer 503. Webhook signatures are checked against the public URL (the
     # address Twilio was given), never against the request's Host header.

@@ -64,6 +64,9 @@ class Telephony:
     # The words a reminder call opens with: (user, reminder) → text, None when that
     # user has no such reminder.
     announcement: Callable[[uuid.UUID, uuid.UUID], Awaitable[str | None]] | None = None
+    # Twilio's word on a text or call the service made: (SID, status). Also told
+    # (CallSid, "answered") once a reminder call has spoken its reminder.
+    reported: Callable[[str, str], Awaitable[None]] | None = None
 
 
 def _telephony(app: Any) -> Telephony:
@@ -124,7 +127,10 @@ async def sms(request: Request) -> Response:
 @router.post("/status", summary="Twilio status callback: how a text or call went")
 async def delivery_status(request: Request) -> Response:
     telephony, form = await _signed_form(request)
-    await record_status(telephony.sessions, form)
+    found = await record_status(telephony.sessions, form)
+    if found is not None and telephony.reported is not None:
+        sid, state = found
+        await telephony.reported(sid, state)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -220,7 +226,9 @@ async def _converse(
 
         @connection.worker.event_handler("on_pipeline_started")
         async def _say_the_reminder(_worker: object, _frame: object) -> None:
-            await connection.announce(opening, {"type": "reminder", "text": opening})
+            spoken = await connection.announce(opening, {"type": "reminder", "text": opening})
+            if spoken and telephony.reported is not None:
+                await telephony.reported(call_sid, "answered")  # it reached the user
 
     try:
         await connection.run()
