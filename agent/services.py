@@ -34,6 +34,7 @@ from skills.finance.bank import plaid_client
 from skills.reminders.reports import apply_report
 from store.database import create_engine, session_factory, session_scope
 from store.types import utcnow
+from telephony.limits import PerKeyLimit
 from telephony.messenger import TwilioMessenger
 from telephony.pins import Pins
 from telephony.signature import Signatures
@@ -180,7 +181,9 @@ def build_telephony(services: Services) -> Telephony:
     settings = services.settings
     assert settings.twilio_auth_token is not None and settings.public_url is not None
     assert services.assistant is not None
-    phone = PhoneAssistant(services.assistant, Pins(services.sessions))
+    phone = PhoneAssistant(
+        services.assistant, Pins(services.sessions), PerKeyLimit(settings.pin_limit)
+    )
     return Telephony(
         signatures=Signatures(settings.twilio_auth_token.get_secret_value(), settings.public_url),
         sms=SmsDesk(services.sessions, phone, settings.sms_limit),
@@ -190,6 +193,7 @@ def build_telephony(services: Services) -> Telephony:
         idle_seconds=settings.voice_idle_seconds,
         announcement=call_opening(services.sessions),
         reported=services.reminder_reported,
+        calls=PerKeyLimit(settings.call_limit),
     )
 
 

@@ -17,6 +17,7 @@ from speech.models import DEFAULT_WHISPER_MODEL, DEFAULT_WINDOW
 from speech.pace import BURST_SECONDS, SPEED
 from store.database import sqlite_url
 from store.models.users import normalize_email, normalize_phone, validate_timezone
+from telephony.limits import DEFAULT_CALL_LIMIT, DEFAULT_PIN_LIMIT, DEFAULT_SMS_LIMIT
 
 # Words a hand-made placeholder starts with ("changeme-please-…", "secret123…"),
 # compared with case and punctuation removed.
@@ -130,7 +131,13 @@ class Settings(BaseSettings):
     public_url: str | None = None  # e.g. https://lifeos.example.com, as Twilio reaches it
     twilio_api_base: str | None = None  # another address for Twilio's REST API (a test fake)
     # Inbound texts per sending number (a `limits` rate string): a flood is not answered.
-    sms_limit: str = "20/minute"
+    sms_limit: str = DEFAULT_SMS_LIMIT
+    # Inbound calls per calling number: beyond it a call is politely refused and hung
+    # up before any audio is streamed.
+    call_limit: str = DEFAULT_CALL_LIMIT
+    # Wrong phone PINs per user, by call and text together: beyond it money stays
+    # locked, whatever PIN is given, until the window moves on.
+    pin_limit: str = DEFAULT_PIN_LIMIT
 
     @field_validator("data_dir")
     @classmethod
@@ -151,7 +158,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("sign_in_limit", "sms_limit")
+    @field_validator("sign_in_limit", "sms_limit", "call_limit", "pin_limit")
     @classmethod
     def _rate(cls, value: str) -> str:
         try:

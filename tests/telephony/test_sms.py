@@ -7,7 +7,9 @@ import xml.etree.ElementTree as ET
 import httpx
 from sqlmodel import select
 
-from agent.services import Services
+from agent.app import create_app
+from agent.dialogue.phone import LOCKED_OUT, TOO_MANY_PINS
+from agent.services import Services, build_telephony
 from store.models import PhonePin, Task, Transaction, TwilioMessage, User
 from telephony.pins import Pins
 from telephony.sms import HELP, STARTED, STOPPED, UNKNOWN_NUMBER, split
@@ -172,3 +174,31 @@ async def spent(services: Services, user: User) -> list[str]:
     async with services.sessions() as db:
         rows = (await db.exec(select(Transaction).where(Transaction.user_id == user.id))).all()
     return [str(t.amount) for t in rows]
+
+
+async def test_after_a_few_wrong_pins_money_stays_locked_even_for_the_right_one(
+    twilio_services: Services, ann: User
+) -> None:
+    twilio_services.settings = twilio_services.settings.model_copy(
+        update={"pin_limit": "4/hour"}  # as LIFEOS_PIN_LIMIT sets it
+    )
+    twilio_services.telephony = build_telephony(twilio_services)
+    await Pins(twilio_services.sessions).set(ann.id, "4321")
+    transport = httpx.ASGITransport(app=create_app(services=twilio_services))
+    async with httpx.AsyncClient(transport=transport, base_url="http://10.0.0.5:8000") as client:
+        ann_phone = Texter(client)
+        await ann_phone.text("I spent twelve fifty on lunch")
+        assert await ann_phone.text("1111") == ["That PIN isn't right. Try again."]
+        assert await ann_phone.text("2222") == ["That PIN isn't right. Try again."]
+        assert await ann_phone.text("3333") == [LOCKED_OUT]
+        # Asking again gives one more try within the window, not three.
+        [ask] = await ann_phone.text("I spent twelve fifty on lunch")
+        assert ask.startswith("For money, I need your phone PIN first.")
+        assert await ann_phone.text("5555") == ["That PIN isn't right. Try again."]
+        assert await ann_phone.text("4321") == [TOO_MANY_PINS]
+        assert await ann_phone.text("I spent twelve fifty on lunch") == [TOO_MANY_PINS]
+        # Tasks are not money: they still work.
+        assert await ann_phone.text("add tea to my shopping list") == [
+            "Added tea to your shopping list."
+        ]
+    assert await spent(twilio_services, ann) == []
