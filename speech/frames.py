@@ -35,6 +35,12 @@ class TurnRecord:
     finished: bool = False  # the whole reply was written
     agent_replied: bool = False  # the agent answered (and keeps the reply in its history)
 
+    def sent(self, audio: bytes, sample_rate: int) -> None:
+        """``audio`` (16-bit PCM) of the reply was written to the client."""
+        if self.audio_sent is None:
+            self.audio_sent = now()
+        self.sent_seconds += len(audio) / 2 / sample_rate
+
     def heard(self) -> str:
         """The words of the reply the user has heard: whole clauses, then the share
         of the clause being played, rounded down to whole words."""
