@@ -45,10 +45,8 @@ class DeliveryResult:
     twilio_sid: str | None = None  # the text or call Twilio made (its status comes later)
 
     @classmethod
-    def delivered(
-        cls, session_id: str | None = None, twilio_sid: str | None = None
-    ) -> DeliveryResult:
-        return cls("delivered", session_id=session_id, twilio_sid=twilio_sid)
+    def delivered(cls, session_id: str | None = None) -> DeliveryResult:
+        return cls("delivered", session_id=session_id)
 
     @classmethod
     def sent(cls, session_id: str, twilio_sid: str) -> DeliveryResult:
