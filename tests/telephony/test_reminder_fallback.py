@@ -11,8 +11,8 @@ import httpx
 
 from agent.reminders.scheduler import Scheduler
 from agent.services import Services
-from store.database import session_scope
 from store.models import User
+from tests.agent.test_reminders import prefer
 from tests.telephony.conftest import ANN_PHONE, signed
 from tests.telephony.test_reminder_delivery import (  # noqa: F401 - fixtures
     STATUS,
@@ -24,14 +24,6 @@ from tests.telephony.test_reminder_delivery import (  # noqa: F401 - fixtures
     steps,
 )
 from tests.twilio_server import FakeTwilio
-
-
-async def prefer(services: Services, user: User, channels: list[str]) -> None:
-    async with session_scope(services.sessions) as db:
-        row = await db.get(User, user.id)
-        assert row is not None
-        row.settings = {**row.settings, "reminder_channels": channels}
-        db.add(row)
 
 
 async def report(client: httpx.AsyncClient, sid: str, state: str) -> None:

@@ -7,13 +7,12 @@ import xml.etree.ElementTree as ET
 import httpx
 from sqlmodel import select
 
-from agent.app import create_app
 from agent.dialogue.phone import LOCKED_OUT, TOO_MANY_PINS
-from agent.services import Services, build_telephony
+from agent.services import Services
 from store.models import PhonePin, Task, Transaction, TwilioMessage, User
 from telephony.pins import Pins
 from telephony.sms import HELP, STARTED, STOPPED, UNKNOWN_NUMBER, split
-from tests.telephony.conftest import Texter
+from tests.telephony.conftest import Texter, client_of
 
 
 async def tasks(services: Services, user: User) -> list[str]:
@@ -179,13 +178,8 @@ async def spent(services: Services, user: User) -> list[str]:
 async def test_after_a_few_wrong_pins_money_stays_locked_even_for_the_right_one(
     twilio_services: Services, ann: User
 ) -> None:
-    twilio_services.settings = twilio_services.settings.model_copy(
-        update={"pin_limit": "4/hour"}  # as LIFEOS_PIN_LIMIT sets it
-    )
-    twilio_services.telephony = build_telephony(twilio_services)
     await Pins(twilio_services.sessions).set(ann.id, "4321")
-    transport = httpx.ASGITransport(app=create_app(services=twilio_services))
-    async with httpx.AsyncClient(transport=transport, base_url="http://10.0.0.5:8000") as client:
+    async with client_of(twilio_services, pin_limit="4/hour") as client:
         ann_phone = Texter(client)
         await ann_phone.text("I spent twelve fifty on lunch")
         assert await ann_phone.text("1111") == ["That PIN isn't right. Try again."]

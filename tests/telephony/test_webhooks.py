@@ -10,11 +10,11 @@ import pytest
 from sqlmodel import select
 
 from agent.app import create_app
-from agent.services import Services, build_telephony
+from agent.services import Services
 from agent.settings import Settings
 from store.models import Task, TwilioMessage, User
 from telephony.routes import CALLED_TOO_OFTEN, UNKNOWN_CALLER
-from tests.telephony.conftest import ANN_PHONE, PUBLIC_URL, SERVICE_NUMBER, signed
+from tests.telephony.conftest import ANN_PHONE, PUBLIC_URL, SERVICE_NUMBER, client_of, signed
 from tests.twilio_server import ACCOUNT_SID
 
 SMS = "/v1/twilio/sms"
@@ -156,12 +156,7 @@ async def test_an_unsigned_call_is_refused(twilio_client: httpx.AsyncClient, ann
 async def test_a_number_that_calls_too_often_is_refused_without_a_stream(
     twilio_services: Services, ann: User
 ) -> None:
-    twilio_services.settings = twilio_services.settings.model_copy(
-        update={"call_limit": "2/minute"}  # as LIFEOS_CALL_LIMIT sets it
-    )
-    twilio_services.telephony = build_telephony(twilio_services)
-    transport = httpx.ASGITransport(app=create_app(services=twilio_services))
-    async with httpx.AsyncClient(transport=transport, base_url="http://10.0.0.5:8000") as client:
+    async with client_of(twilio_services, call_limit="2/minute") as client:
 
         async def ring(form: dict[str, str], path: str = "/v1/twilio/voice") -> list[str]:
             response = await client.post(path, data=form, headers=signed(path, form))
