@@ -1,7 +1,7 @@
 """reminder reports and fallback
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009
+Revises: 0006 (main has 0007 households and 0008 issued tokens: relink to 0008 on merge)
 Create Date: 2026-12-01 00:00:00
 
 A reminder text or call waits for Twilio's report: the reminder remembers the SID it
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
+revision: str = "0009"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
