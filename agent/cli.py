@@ -370,14 +370,18 @@ def talk(
     session: Annotated[str | None, typer.Option(help="Continue this conversation.")] = None,
 ) -> None:
     """Say one thing from a WAV file; write the spoken reply as a WAV file."""
+    settings = load_settings()
+    run(_talk_voice(settings, _recording(wav), out, email, session))
+
+
+def _recording(wav: Path) -> Any:
+    """The spoken command in ``wav``; a clear error when it cannot be read."""
     from speech.audio import AudioError, read_wav
 
-    settings = load_settings()
     try:
-        audio = read_wav(wav.read_bytes())
+        return read_wav(wav.read_bytes())
     except (OSError, AudioError) as exc:
         raise fail(f"{wav}: {exc}") from None
-    run(_talk_voice(settings, audio, out, email, session))
 
 
 async def _talk_voice(
@@ -417,7 +421,6 @@ def call(
 ) -> None:
     """Phone the assistant with a WAV file, through the real Twilio webhook and Media
     Streams protocol on a loopback port; write the reply as heard on the phone."""
-    from speech.audio import AudioError, read_wav
     from store.models.users import normalize_phone
 
     settings = load_settings()
@@ -425,11 +428,7 @@ def call(
         number = normalize_phone(from_) if from_ else None
     except ValueError as exc:
         raise fail(f"--from: {exc}") from None
-    try:
-        audio = read_wav(wav.read_bytes())
-    except (OSError, AudioError) as exc:
-        raise fail(f"{wav}: {exc}") from None
-    run(_call(settings, audio, out, email, number))
+    run(_call(settings, _recording(wav), out, email, number))
 
 
 async def _call(

@@ -34,8 +34,11 @@ from skills.actions import Catalogue
 from skills.catalogue import build_catalogue
 from skills.files import FileStore
 from skills.finance.bank import plaid_client
+from skills.reminders.reports import apply_report
 from skills.sealing import KeyRing
-from store.database import create_engine, session_factory
+from store.database import create_engine, session_factory, session_scope
+from store.types import utcnow
+from telephony.limits import PerKeyLimit
 from telephony.messenger import TwilioMessenger
 from telephony.pins import Pins
 from telephony.signature import Signatures
@@ -98,9 +101,20 @@ class Services:
                 lease=timedelta(seconds=settings.reminder_lease_seconds),
                 interval=settings.scheduler_interval_seconds,
                 metrics=self.metrics,
+                report_wait=timedelta(minutes=settings.reminder_report_minutes),
             )
         self.scheduler.start()
         return self.scheduler
+
+    async def reminder_reported(self, sid: str, state: str) -> None:
+        """Twilio's word on a reminder text or call (its status callback, or "answered"
+        when the call spoke the reminder). One that did not reach the user is handed
+        to the next channel: by this process's scheduler at once, else by whichever
+        process's scheduler claims it first."""
+        async with session_scope(self.sessions) as db:
+            fell_back = await apply_report(db, sid, state, utcnow())
+        if fell_back and self.scheduler is not None:
+            self.scheduler.wake()
 
     async def voice_models(self) -> Any:
         """Whisper, Piper and the fixed phrases' audio, loaded once per process (on a
@@ -192,7 +206,9 @@ def build_telephony(services: Services) -> Telephony:
     settings = services.settings
     assert settings.twilio_auth_token is not None and settings.public_url is not None
     assert services.assistant is not None
-    phone = PhoneAssistant(services.assistant, Pins(services.sessions))
+    phone = PhoneAssistant(
+        services.assistant, Pins(services.sessions), PerKeyLimit(settings.pin_limit)
+    )
     return Telephony(
         signatures=Signatures(settings.twilio_auth_token.get_secret_value(), settings.public_url),
         sms=SmsDesk(services.sessions, phone, settings.sms_limit),
@@ -202,6 +218,8 @@ def build_telephony(services: Services) -> Telephony:
         idle_seconds=settings.voice_idle_seconds,
         announcement=call_opening(services.sessions),
         on_turn=turn_reporter(services.metrics, services.tracing, "phone"),
+        reported=services.reminder_reported,
+        calls=PerKeyLimit(settings.call_limit),
     )
 
 

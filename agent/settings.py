@@ -24,6 +24,7 @@ from speech.models import DEFAULT_WHISPER_MODEL, DEFAULT_WINDOW
 from speech.pace import BURST_SECONDS, SPEED
 from store.database import sqlite_url
 from store.models.users import normalize_email, normalize_phone, validate_timezone
+from telephony.limits import DEFAULT_CALL_LIMIT, DEFAULT_PIN_LIMIT, DEFAULT_SMS_LIMIT
 
 # Words a hand-made placeholder starts with ("changeme-please-…", "secret123…"),
 # compared with case and punctuation removed.
@@ -135,6 +136,9 @@ class Settings(BaseSettings):
     scheduler_interval_seconds: float = Field(default=2.0, gt=0, le=300)
     reminder_missed_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     reminder_lease_seconds: float = Field(default=120.0, ge=5, le=3600)
+    # How long a reminder text or call waits for Twilio's report: past it, a text with
+    # no failure reported counts as delivered, a call nobody answered falls back.
+    reminder_report_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
     # Twilio: phone calls and SMS. Without an account SID and auth token the Twilio
     # routes answer 503. Webhook signatures are checked against the public URL (the
     # address Twilio was given), never against the request's Host header.
@@ -149,7 +153,13 @@ class Settings(BaseSettings):
     files_url: str | None = None
     s3_endpoint_url: str | None = None
     # Inbound texts per sending number (a `limits` rate string): a flood is not answered.
-    sms_limit: str = "20/minute"
+    sms_limit: str = DEFAULT_SMS_LIMIT
+    # Inbound calls per calling number: beyond it a call is politely refused and hung
+    # up before any audio is streamed.
+    call_limit: str = DEFAULT_CALL_LIMIT
+    # Wrong phone PINs per user, by call and text together: beyond it money stays
+    # locked, whatever PIN is given, until the window moves on.
+    pin_limit: str = DEFAULT_PIN_LIMIT
     # Watching it (README "Metrics, logs and traces"): /metrics is served to loopback
     # clients only unless this token is set, then to any client that sends it.
     metrics_token: SecretStr | None = None
@@ -186,7 +196,13 @@ class Settings(BaseSettings):
         return value.upper() if isinstance(value, str) else value
 
     @field_validator(
-        "sign_in_limit", "sms_limit", "token_limit", "address_limit", "sensitive_limit"
+        "sign_in_limit",
+        "sms_limit",
+        "call_limit",
+        "pin_limit",
+        "token_limit",
+        "address_limit",
+        "sensitive_limit",
     )
     @classmethod
     def _rate(cls, value: str) -> str:

@@ -56,6 +56,12 @@ UNDOABLE_TABLES: dict[str, type[SQLModel]] = {
     )
 }
 
+# The money tables (expenses, income, accounts, categories, invoices, billables):
+# undoing a change to them moves money as much as making it did.
+MONEY_TABLES = frozenset(
+    name for name, model in UNDOABLE_TABLES.items() if model.__module__ == "store.models.finance"
+)
+
 
 def snapshot(record: SQLModel) -> dict[str, Any]:
     return record.model_dump(mode="json")
@@ -165,6 +171,16 @@ async def undo_last(ctx: SkillContext) -> Undone:
     await ctx.session.flush()
     facts = {k: v for k, v in entry.meta.items() if k not in ("changes", "added", "undone")}
     return Undone(entry.action, facts)
+
+
+async def undo_touches_money(ctx: SkillContext) -> bool:
+    """Would undo now change money (take back an expense, an invoice, an import…)?"""
+    entry = await _latest_undoable(ctx)
+    if entry is None:
+        return False
+    tables = {change["table"] for change in entry.meta.get("changes") or []}
+    tables.update(entry.meta.get("added") or {})
+    return bool(tables & MONEY_TABLES)
 
 
 async def _latest_undoable(ctx: SkillContext) -> AuditEntry | None:

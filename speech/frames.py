@@ -39,6 +39,12 @@ class TurnRecord:
     # Names the turn in logs and traces; random, so it says nothing about the user.
     turn_id: str = field(default_factory=lambda: secrets.token_hex(8))
 
+    def sent(self, audio: bytes, sample_rate: int) -> None:
+        """``audio`` (16-bit PCM) of the reply was written to the client."""
+        if self.audio_sent is None:
+            self.audio_sent = now()
+        self.sent_seconds += len(audio) / 2 / sample_rate
+
     def heard(self) -> str:
         """The words of the reply the user has heard: whole clauses, then the share
         of the clause being played, rounded down to whole words."""

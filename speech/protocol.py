@@ -22,7 +22,7 @@ from pipecat.frames.frames import (
 from pipecat.serializers.base_serializer import FrameSerializer
 
 from speech.audio import mulaw_decode, mulaw_encode
-from speech.frames import AudioEnd, AudioStart, BadInput, ClauseEnd, Timings, TurnRecord, now
+from speech.frames import AudioEnd, AudioStart, BadInput, ClauseEnd, Timings, TurnRecord
 from speech.pace import TOO_FAST, TOO_FAST_REASON, AudioPace
 
 Encoding = Literal["pcm16", "mulaw"]
@@ -72,7 +72,8 @@ class VoiceProtocol(FrameSerializer):
     async def serialize(self, frame: Frame) -> str | bytes | None:
         if isinstance(frame, OutputAudioRawFrame):
             self.last_audio = time.monotonic()
-            self._note_audio(frame)
+            if self._record is not None:
+                self._record.sent(frame.audio, frame.sample_rate)
             return frame.audio if self.encoding == "pcm16" else mulaw_encode(frame.audio)
         if isinstance(frame, ClauseEnd):
             return None  # the web client hears what it is sent: no marks needed
@@ -87,11 +88,3 @@ class VoiceProtocol(FrameSerializer):
         if isinstance(frame, (OutputTransportMessageFrame, OutputTransportMessageUrgentFrame)):
             return json.dumps(frame.message)
         return None
-
-    def _note_audio(self, frame: OutputAudioRawFrame) -> None:
-        record = self._record
-        if record is None:
-            return
-        if record.audio_sent is None:
-            record.audio_sent = now()
-        record.sent_seconds += len(frame.audio) / 2 / frame.sample_rate

@@ -23,7 +23,7 @@ from pipecat.frames.frames import (
 from pipecat.serializers.base_serializer import FrameSerializer
 
 from speech.audio import mulaw_decode, mulaw_encode
-from speech.frames import AudioEnd, AudioStart, BadInput, ClauseEnd, Timings, TurnRecord, Typed, now
+from speech.frames import AudioEnd, AudioStart, BadInput, ClauseEnd, Timings, TurnRecord, Typed
 
 PHONE_RATE = 8000
 KEY_GAP = 1.2  # seconds after the last key that end a keyed entry (or "#")
@@ -115,7 +115,8 @@ class TwilioMediaProtocol(FrameSerializer):
     async def serialize(self, frame: Frame) -> str | bytes | None:
         if isinstance(frame, OutputAudioRawFrame):
             self.last_audio = time.monotonic()
-            self._sent(frame)
+            if self._record is not None:
+                self._record.sent(frame.audio, frame.sample_rate)
             payload = base64.b64encode(mulaw_encode(frame.audio)).decode()
             return json.dumps(
                 {"event": "media", "streamSid": self.stream_sid, "media": {"payload": payload}}
@@ -138,14 +139,6 @@ class TwilioMediaProtocol(FrameSerializer):
             self._record = None
             return self._mark(frame.record, frame.record.sent_seconds, last=True)
         return None
-
-    def _sent(self, frame: OutputAudioRawFrame) -> None:
-        record = self._record
-        if record is None:
-            return
-        if record.audio_sent is None:
-            record.audio_sent = now()
-        record.sent_seconds += len(frame.audio) / 2 / frame.sample_rate
 
 
 def _speech_started(frame: Frame) -> bool:

@@ -19,7 +19,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect, status
@@ -31,6 +31,7 @@ from twilio.twiml.voice_response import Connect, VoiceResponse
 
 from speech.turn import Responder
 from store.models import User
+from telephony.limits import DEFAULT_CALL_LIMIT, PerKeyLimit
 from telephony.media import REMINDER_KEYS, TwilioMediaProtocol
 from telephony.signature import SIGNATURE_HEADER, Signatures
 from telephony.sms import SmsDesk
@@ -49,6 +50,10 @@ STREAM_PARAMETERS = ("call_sid", "caller", "reminder")
 UNKNOWN_CALLER = (
     "Sorry, this number isn't linked to a Life OS account, so I can't help you on this "
     "call. Goodbye."
+)
+CALLED_TOO_OFTEN = (
+    "Sorry, this number has called many times in a short while, so I can't take "
+    "another call now. Please try again later. Goodbye."
 )
 TWIML = "application/xml"
 POLICY = 1008  # close code: the stream's start was not vouched for
@@ -69,6 +74,11 @@ class Telephony:
     announcement: Callable[[uuid.UUID, uuid.UUID], Awaitable[str | None]] | None = None
     # Told each turn's record once its reply has gone out (metrics, traces, logs).
     on_turn: TurnDone | None = None
+    # Twilio's word on a text or call the service made: (SID, status). Also told
+    # (CallSid, "answered") once a reminder call has spoken its reminder.
+    reported: Callable[[str, str], Awaitable[None]] | None = None
+    # Calls in per calling number; beyond it a call is refused before it streams.
+    calls: PerKeyLimit = field(default_factory=lambda: PerKeyLimit(DEFAULT_CALL_LIMIT))
 
 
 def _telephony(app: Any) -> Telephony:
@@ -103,10 +113,10 @@ async def voice(request: Request) -> Response:
     placed = form.get("Direction", "").startswith("outbound")
     number, call_sid = form.get("To" if placed else "From", ""), form.get("CallSid", "")
     reminder = request.query_params.get("reminder", "") if placed else ""
+    if not placed and not telephony.calls.hit(number):
+        return _refusal(CALLED_TOO_OFTEN)  # no stream: no speech models spent on it
     if await caller(telephony.sessions, number) is None or not call_sid:
-        response.say(UNKNOWN_CALLER)
-        response.hangup()
-        return Response(str(response), media_type=TWIML)
+        return _refusal(UNKNOWN_CALLER)
     url = telephony.signatures.address(STREAM_PATH, websocket=True)
     values = dict(zip(STREAM_PARAMETERS, (call_sid, number, reminder), strict=True))
     connect = Connect()
@@ -120,6 +130,13 @@ async def voice(request: Request) -> Response:
     return Response(str(response), media_type=TWIML)
 
 
+def _refusal(words: str) -> Response:
+    response = VoiceResponse()
+    response.say(words)
+    response.hangup()
+    return Response(str(response), media_type=TWIML)
+
+
 @router.post("/sms", summary="Twilio messaging webhook: answer a text")
 async def sms(request: Request) -> Response:
     telephony, form = await _signed_form(request)
@@ -129,7 +146,10 @@ async def sms(request: Request) -> Response:
 @router.post("/status", summary="Twilio status callback: how a text or call went")
 async def delivery_status(request: Request) -> Response:
     telephony, form = await _signed_form(request)
-    await record_status(telephony.sessions, form)
+    found = await record_status(telephony.sessions, form)
+    if found is not None and telephony.reported is not None:
+        sid, state = found
+        await telephony.reported(sid, state)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -226,7 +246,9 @@ async def _converse(
 
         @connection.worker.event_handler("on_pipeline_started")
         async def _say_the_reminder(_worker: object, _frame: object) -> None:
-            await connection.announce(opening, {"type": "reminder", "text": opening})
+            spoken = await connection.announce(opening, {"type": "reminder", "text": opening})
+            if spoken and telephony.reported is not None:
+                await telephony.reported(call_sid, "answered")  # it reached the user
 
     try:
         await connection.run()

@@ -12,9 +12,6 @@ import uuid
 from collections.abc import Mapping
 from typing import Protocol
 
-from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
@@ -23,6 +20,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from store.database import session_scope
 from store.models import SmsOptOut, TwilioMessage, User
+from telephony.limits import DEFAULT_SMS_LIMIT, PerKeyLimit
 
 # Twilio's own opt-out keywords (it also blocks texts to a stopped number itself).
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT"})
@@ -56,12 +54,11 @@ class SmsDesk:
         self,
         sessions: async_sessionmaker[AsyncSession],
         conversation: TextConversation,
-        limit: str = "20/minute",
+        limit: str = DEFAULT_SMS_LIMIT,
     ) -> None:
         self.sessions = sessions
         self.conversation = conversation
-        self._limit = parse(limit)
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._texts = PerKeyLimit(limit)
 
     async def handle(self, form: Mapping[str, str]) -> str:
         """The TwiML to answer one inbound text with (signature already checked)."""
@@ -72,7 +69,7 @@ class SmsDesk:
         answered = await self._answered(sid)
         if answered is not None:
             return twiml(split(answered))  # a retry: the same answer, nothing done again
-        if not self._limiter.hit(self._limit, number):
+        if not self._texts.hit(number):
             return twiml([])  # a flood: neither answered nor acted on
         if not await self._claim(sid, number):
             return twiml(split(await self._answered(sid) or ""))

@@ -44,11 +44,11 @@ def reported(form: Mapping[str, str]) -> tuple[str, str, str | None] | None:
 
 async def record_status(
     sessions: async_sessionmaker[AsyncSession], form: Mapping[str, str]
-) -> bool:
-    """Keep the status a callback reports; False when it reports none."""
+) -> tuple[str, str] | None:
+    """Keep the status a callback reports: (sid, status), None when it reports none."""
     found = reported(form)
     if found is None:
-        return False
+        return None
     sid, state, error = found
     for _ in range(2):  # two callbacks at once for a new SID: the second updates
         try:
@@ -59,10 +59,10 @@ async def record_status(
                 elif _rank(state) >= _rank(row.status):
                     row.status, row.error_code, row.updated_at = state, error, utcnow()
                     db.add(row)
-            return True
+            return sid, state
         except IntegrityError:
             continue
-    return True
+    return sid, state
 
 
 def _rank(state: str) -> int:

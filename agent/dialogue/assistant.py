@@ -46,7 +46,7 @@ from skills.access import Capability
 from skills.actions import Catalogue, Outcome
 from skills.context import NotFound, SkillContext, SkillError, system_clock
 from skills.finance.categories import EXPENSE_CATEGORIES, INCOME_CATEGORIES
-from skills.history import undo_last
+from skills.history import undo_last, undo_touches_money
 from skills.tasks.schemas import TaskQuery
 from skills.tasks.service import TaskService
 from store.database import READ_ONLY, session_scope
@@ -153,7 +153,7 @@ class Assistant:
             intent = self._continue(heard, state, turn.text, now)
             understood = time.perf_counter()
             stages["intent"] = (understood - started) * 1000
-            if turn.money_locked and intent.action.startswith("finance."):
+            if turn.money_locked and await _touches_money(intent, ctx):
                 text, needs = MONEY_LOCKED, "pin"
             else:
                 text, needs = await self._act(intent, ctx, state, now)
@@ -504,6 +504,14 @@ def _guessed(intent: Intent) -> bool:
     before it acts. Claude's answers are the rung above the check-back: it is asked
     only when the local parsers are unsure, and its tool call is taken as meant."""
     return intent.tentative
+
+
+async def _touches_money(intent: Intent, ctx: SkillContext) -> bool:
+    """A money request, or an undo that would take back a money change: behind the
+    phone PIN alike (undoing a task change is not)."""
+    if intent.action == "dialog.undo":
+        return await undo_touches_money(ctx)
+    return intent.action.startswith("finance.")
 
 
 def _reusable(turn: Turn) -> Intent | None:

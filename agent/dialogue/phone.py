@@ -3,8 +3,9 @@ Responder) and texts, in one conversation per phone number.
 
 Caller ID can be spoofed, so money is locked until the PIN is given: a money request
 gets "For money, I need your phone PIN first", is held, and runs once the PIN (said,
-keyed or texted) matches. Three wrong PINs drop it. A call stays unlocked for the
-call; texts for a few minutes."""
+keyed or texted) matches. Three wrong PINs drop it, and after a few wrong PINs in a
+window (``pin_limit``) money stays locked whatever PIN is given. A call stays
+unlocked for the call; texts for a few minutes."""
 
 from __future__ import annotations
 
@@ -17,12 +18,16 @@ from dataclasses import dataclass
 from agent.dialogue.assistant import Assistant, Reply, Turn
 from agent.dialogue.voice import VoiceResponder
 from intents.model import Intent
+from telephony.limits import DEFAULT_PIN_LIMIT, PerKeyLimit
 from telephony.pins import Pins, pin_digits
 
 ASK_PIN = "Say your PIN, or key it and press pound."
 NO_PIN = "You haven't set one yet: set it with lifeos user pin, then try again."
 WRONG_PIN = "That PIN isn't right. Try again."
 LOCKED_OUT = "That PIN isn't right, so money stays locked for now."
+TOO_MANY_PINS = (
+    "There have been too many wrong PINs, so money stays locked for now. Try again later."
+)
 MAX_TRIES = 3
 TEXT_UNLOCK_SECONDS = 300
 CALL_UNLOCK_SECONDS = 4 * 3600  # the rest of the call
@@ -47,9 +52,14 @@ class MoneyLock:
 class PhoneAssistant:
     """One turn from a phone number, through the money lock of its call or texts."""
 
-    def __init__(self, assistant: Assistant, pins: Pins) -> None:
+    def __init__(
+        self, assistant: Assistant, pins: Pins, wrong_pins: PerKeyLimit | None = None
+    ) -> None:
         self.assistant = assistant
         self.pins = pins
+        # Wrong PINs per user, across calls and texts: three tries a request would
+        # otherwise allow endless guessing, one request after another.
+        self.wrong_pins = wrong_pins or PerKeyLimit(DEFAULT_PIN_LIMIT)
         self._text_locks: dict[str, MoneyLock] = {}
 
     async def turn(
@@ -68,7 +78,11 @@ class PhoneAssistant:
         if lock.held is not None:
             digits = pin_digits(text)
             if digits is not None:
+                if not self.wrong_pins.allows(str(user_id)):
+                    lock.held, lock.tries = None, 0
+                    return TOO_MANY_PINS  # not even checked: guessing gets no answer
                 if not await self.pins.verify(user_id, digits):
+                    self.wrong_pins.hit(str(user_id))
                     lock.tries += 1
                     if lock.tries < MAX_TRIES:
                         return WRONG_PIN
@@ -90,6 +104,8 @@ class PhoneAssistant:
             return reply.text
         if not await self.pins.is_set(user_id):
             return f"{reply.text} {NO_PIN}"
+        if not self.wrong_pins.allows(str(user_id)):
+            return TOO_MANY_PINS
         lock.held = text
         return f"{reply.text} {ASK_PIN}"
 

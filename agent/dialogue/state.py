@@ -99,28 +99,9 @@ def save_turns(
 ) -> None:
     # A delivered reminder applies to the one turn after it; this turn was that one.
     kept = Saved(pending=state.pending, last=state.last).model_dump(mode="json")
-    session.add(
-        ConversationTurn(
-            user_id=user_id,
-            session_id=session_id,
-            channel=channel,
-            role="user",
-            text=heard,
-            intent=intent,
-            created_at=now,
-        )
-    )
-    session.add(
-        ConversationTurn(
-            user_id=user_id,
-            session_id=session_id,
-            channel=channel,
-            role="assistant",
-            text=said,
-            intent={"state": kept},
-            created_at=now + timedelta(microseconds=1),
-        )
-    )
+    after = now + timedelta(microseconds=1)
+    session.add(_turn(user_id, session_id, channel, "user", heard, intent, now))
+    session.add(_turn(user_id, session_id, channel, "assistant", said, {"state": kept}, after))
 
 
 def save_notice(
@@ -134,16 +115,28 @@ def save_notice(
 ) -> None:
     """Something the service said unasked (a reminder), kept as the conversation's
     latest turn with ``state``, so the user's answer ("done") applies to it."""
-    session.add(
-        ConversationTurn(
-            user_id=user_id,
-            session_id=session_id,
-            channel=channel,
-            role="assistant",
-            text=said,
-            intent={"state": state.model_dump(mode="json"), "unasked": True},
-            created_at=now,
-        )
+    kept = {"state": state.model_dump(mode="json"), "unasked": True}
+    session.add(_turn(user_id, session_id, channel, "assistant", said, kept, now))
+
+
+def _turn(
+    user_id: uuid.UUID,
+    session_id: str,
+    channel: str,
+    role: str,
+    text: str,
+    intent: dict[str, Any],
+    at: datetime,
+) -> ConversationTurn:
+    """One turn of the log; an assistant's carries the conversation's state."""
+    return ConversationTurn(
+        user_id=user_id,
+        session_id=session_id,
+        channel=channel,
+        role=role,
+        text=text,
+        intent=intent,
+        created_at=at,
     )
 
 

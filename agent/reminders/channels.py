@@ -1,9 +1,11 @@
 """The ways a reminder reaches a user, tried in the order the user prefers.
 
 A channel is one async method, ``deliver(reminder, user) -> DeliveryResult``: it
-reports "delivered", "unreachable" (the user cannot be reached this way now: no
-open page, no phone number, texts stopped) or "failed" (it tried and it broke).
-The scheduler tries the next channel on anything but "delivered".
+reports "delivered", "sent" (Twilio took it: its report decides, skills/reminders/
+reports.py), "unreachable" (the user cannot be reached this way now: no open page,
+no phone number, texts stopped) or "failed" (it tried and it broke). The scheduler
+tries the next channel on "unreachable" and "failed", and after a "sent" whose
+report says it did not reach the user.
 
 Plugging a channel in: implement `DeliveryChannel` with a ``name`` from
 ``store.models.users.REMINDER_CHANNELS`` and register it on the service's registry
@@ -22,7 +24,8 @@ from typing import Any, Literal, Protocol
 
 from store.models import Reminder, User
 
-Result = Literal["delivered", "unreachable", "failed"]
+# "sent": Twilio took the text or call; its report says later whether it reached the user.
+Result = Literal["delivered", "sent", "unreachable", "failed"]
 
 
 @dataclass(frozen=True)
@@ -42,10 +45,12 @@ class DeliveryResult:
     twilio_sid: str | None = None  # the text or call Twilio made (its status comes later)
 
     @classmethod
-    def delivered(
-        cls, session_id: str | None = None, twilio_sid: str | None = None
-    ) -> DeliveryResult:
-        return cls("delivered", session_id=session_id, twilio_sid=twilio_sid)
+    def delivered(cls, session_id: str | None = None) -> DeliveryResult:
+        return cls("delivered", session_id=session_id)
+
+    @classmethod
+    def sent(cls, session_id: str, twilio_sid: str) -> DeliveryResult:
+        return cls("sent", session_id=session_id, twilio_sid=twilio_sid)
 
     @classmethod
     def unreachable(cls, why: str) -> DeliveryResult:

@@ -6,13 +6,15 @@ that conversation's context, so a texted or spoken "done", "snooze ten minutes" 
 "remind me tomorrow instead" applies to it. Twilio reports how each went (delivered,
 failed, no-answer…) to /v1/twilio/status, shown beside the delivery log.
 
-"Delivered" means Twilio took the text or call: whether the phone got it (or the call
-was answered) comes later, by the status callback.
+Twilio taking the text or call makes the reminder "sent"; whether the phone got it
+(or the call was answered) comes later, by the status callback, and one that did not
+reach the user goes on to the next channel (skills/reminders/reports.py).
 """
 
 from __future__ import annotations
 
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,7 +30,7 @@ from agent.reminders.wording import notice_text
 from skills.context import system_clock
 from store.models import Reminder, User
 from telephony.media import REMINDER_KEYS
-from telephony.messenger import MessengerError, OptedOut, TwilioMessenger
+from telephony.messenger import MessengerError, OptedOut, Sent, TwilioMessenger
 
 # What the user can answer, added to what they read or hear.
 TEXT_HINT = "Reply done, snooze ten minutes, or remind me tomorrow instead."
@@ -56,10 +58,11 @@ class Outbound:
 Connect = Callable[[], Outbound | str]
 
 
-class SmsChannel:
-    """A text to the user's phone, with Twilio's delivery reports asked for."""
+class TwilioChannel(ABC):
+    """A text or call to the user's phone, with Twilio's reports asked for; what is
+    sent is the subclass's ``send``."""
 
-    name = "sms"
+    name: str
 
     def __init__(self, connect: Connect) -> None:
         self.connect = connect
@@ -70,47 +73,46 @@ class SmsChannel:
         twilio = self.connect()
         if isinstance(twilio, str):
             return DeliveryResult.unreachable(twilio)
-        body = f"{reminder.text} {TEXT_HINT}"
         try:
-            sent = await twilio.messenger.send_sms(
-                user.phone, body, status_callback=twilio.address(STATUS_PATH)
-            )
+            sent = await self.send(twilio, reminder, user.phone)
         except OptedOut:
             return DeliveryResult.unreachable("texts stopped (STOP)")
         except MessengerError as exc:
             return DeliveryResult.failed(str(exc))
         finally:
             await twilio.messenger.close()
-        return DeliveryResult.delivered(phone_session(user.phone), sent.sid)
+        return DeliveryResult.sent(phone_session(user.phone), sent.sid)
+
+    @abstractmethod
+    async def send(self, twilio: Outbound, reminder: DueReminder, phone: str) -> Sent:
+        """Hand the reminder to Twilio; raises MessengerError when Twilio refuses."""
 
 
-class CallChannel:
-    """A call to the user's phone: answered, it speaks the reminder and listens, in
-    the same conversation as the number's texts (the voice webhook, given the
-    reminder's id, opens the Media Stream with it)."""
+class SmsChannel(TwilioChannel):
+    """A text, with the answers the user can reply."""
+
+    name = "sms"
+
+    async def send(self, twilio: Outbound, reminder: DueReminder, phone: str) -> Sent:
+        body = f"{reminder.text} {TEXT_HINT}"
+        return await twilio.messenger.send_sms(
+            phone, body, status_callback=twilio.address(STATUS_PATH)
+        )
+
+
+class CallChannel(TwilioChannel):
+    """A call: answered, it speaks the reminder and listens, in the same conversation
+    as the number's texts (the voice webhook, given the reminder's id, opens the
+    Media Stream with it)."""
 
     name = "call"
 
-    def __init__(self, connect: Connect) -> None:
-        self.connect = connect
-
-    async def deliver(self, reminder: DueReminder, user: User) -> DeliveryResult:
-        if not user.phone:
-            return DeliveryResult.unreachable("no phone number")
-        twilio = self.connect()
-        if isinstance(twilio, str):
-            return DeliveryResult.unreachable(twilio)
-        try:
-            placed = await twilio.messenger.place_call(
-                user.phone,
-                url=twilio.address(VOICE_PATH, reminder=str(reminder.reminder.id)),
-                status_callback=twilio.address(STATUS_PATH),
-            )
-        except MessengerError as exc:
-            return DeliveryResult.failed(str(exc))
-        finally:
-            await twilio.messenger.close()
-        return DeliveryResult.delivered(phone_session(user.phone), placed.sid)
+    async def send(self, twilio: Outbound, reminder: DueReminder, phone: str) -> Sent:
+        return await twilio.messenger.place_call(
+            phone,
+            url=twilio.address(VOICE_PATH, reminder=str(reminder.reminder.id)),
+            status_callback=twilio.address(STATUS_PATH),
+        )
 
 
 def call_opening(

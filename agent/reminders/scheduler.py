@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent.dialogue.state import Last, Saved, save_notice
-from agent.reminders.channels import Channels, DeliveryResult, DueReminder
+from agent.reminders.channels import Channels, DeliveryChannel, DeliveryResult, DueReminder
 from agent.reminders.wording import missed_text, notice_text
 from skills.context import system_clock
 from skills.reminders.leases import (
@@ -32,6 +32,7 @@ from skills.reminders.leases import (
     settle,
 )
 from skills.reminders.planning import plan_due, still_wanted
+from skills.reminders.reports import lapse_reports
 from store.database import READ_ONLY, session_scope
 from store.models import Reminder, ReminderKind, ReminderStatus, User
 
@@ -54,6 +55,7 @@ class Scheduler:
         owner: str | None = None,
         batch: int = 20,
         metrics: Metrics | None = None,
+        report_wait: timedelta = timedelta(minutes=15),
     ) -> None:
         self.sessions = sessions
         self.channels = channels
@@ -64,6 +66,7 @@ class Scheduler:
         self.owner = owner or new_owner()
         self.batch = batch
         self.metrics = metrics  # delivered, late and undelivered reminders are counted
+        self.report_wait = report_wait  # how long a text or call waits for Twilio's report
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
@@ -73,6 +76,7 @@ class Scheduler:
         ahead = timedelta(seconds=self.interval)
         async with session_scope(self.sessions) as db:
             await plan_due(db, now, self.missed_after, ahead)
+            await lapse_reports(db, now)
         handled: list[Reminder] = []
         while True:
             async with session_scope(self.sessions) as db:
@@ -121,15 +125,17 @@ class Scheduler:
         attempts, reached = await self._deliver(due, user)
         # Late by as much as the step began after its time, plus the delivery itself.
         delay = (now - reminder.fire_at).total_seconds() + time.perf_counter() - started
-        status = ReminderStatus.DELIVERED if reached else ReminderStatus.UNREACHED
         if reached is None:
+            status = ReminderStatus.UNREACHED
             attempts.append(Attempt(None, "unreached", "no channel reached the user"))
+        else:
+            status = ReminderStatus.SENT if reached.result == "sent" else ReminderStatus.DELIVERED
         await self._settle(reminder, status, attempts, now, reached, due.text)
         self._count(status, attempts[-1].channel, delay)
 
     def _count(self, status: ReminderStatus, channel: str | None = None, delay: float = 0) -> None:
-        if self.metrics is None:
-            return
+        if self.metrics is None or status == ReminderStatus.SENT:
+            return  # a text or call Twilio took: neither delivered nor not, until it reports
         if status == ReminderStatus.DELIVERED and channel is not None:
             self.metrics.reminder_delivered(channel, delay)
         else:
@@ -139,14 +145,15 @@ class Scheduler:
         self, due: DueReminder, user: User
     ) -> tuple[list[Attempt], DeliveryResult | None]:
         attempts: list[Attempt] = []
-        for channel in self.channels.for_user(user.preferences.reminder_channels):
+        channels = self.channels.for_user(user.preferences.reminder_channels)
+        for channel in _after(channels, due.reminder.fallback_after):
             try:
                 result = await channel.deliver(due, user)
             except Exception as exc:  # one broken channel must not stop the others
                 log.exception("reminder channel %s failed", channel.name)
                 result = DeliveryResult("failed", f"{type(exc).__name__}: {exc}")
             attempts.append(Attempt(channel.name, result.result, result.detail, result.twilio_sid))
-            if result.result == "delivered":
+            if result.result in ("delivered", "sent"):
                 return attempts, result
         return attempts, None
 
@@ -160,13 +167,18 @@ class Scheduler:
         said: str = "",
     ) -> None:
         async with session_scope(self.sessions) as db:
-            if not await settle(db, reminder, self.owner, status, attempts, now):
+            report_by = now + self.report_wait
+            if not await settle(db, reminder, self.owner, status, attempts, now, report_by):
                 log.warning("reminder %s: the claim lapsed before it was settled", reminder.id)
             if reached is not None and reached.session_id:
                 channel = attempts[-1].channel or "api"
                 save_notice(
                     db, reminder.user_id, reached.session_id, channel, said, _context(reminder), now
                 )
+
+    def wake(self) -> None:
+        """Look for work now (a reminder fell back to its next channel)."""
+        self._wake.set()
 
     async def reachable_again(self, user_id: uuid.UUID) -> None:
         """The user opened a channel (the page): what could not reach them within the
@@ -215,6 +227,17 @@ class Scheduler:
         if upcoming is None:
             return self.interval
         return max(0.0, min(self.interval, (upcoming - now).total_seconds()))
+
+
+def _after(channels: list[DeliveryChannel], failed: str | None) -> list[DeliveryChannel]:
+    """The channels still to try: after a text or call that did not reach the user,
+    those after it in the user's order."""
+    names = [channel.name for channel in channels]
+    if failed is None:
+        return channels
+    if failed in names:
+        return channels[names.index(failed) + 1 :]
+    return [channel for channel in channels if channel.name != failed]
 
 
 def _context(reminder: Reminder) -> Saved:

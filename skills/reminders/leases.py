@@ -24,7 +24,7 @@ from store.models import DeliveryAttempt, Reminder, ReminderStatus
 @dataclass(frozen=True)
 class Attempt:
     channel: str | None
-    result: str  # delivered, unreachable, failed, missed, unreached, dropped
+    result: str  # delivered, sent, unreachable, failed, missed, unreached, dropped, fallback
     error: str | None = None
     twilio_sid: str | None = None  # the text or call Twilio made, for its status reports
 
@@ -70,9 +70,34 @@ async def settle(
     status: ReminderStatus,
     attempts: list[Attempt],
     now: datetime,
+    report_by: datetime | None = None,
 ) -> bool:
     """Record the attempts and the reminder's outcome; False if ``owner`` no longer
-    held the claim (its lease lapsed and another process took the row)."""
+    held the claim (its lease lapsed and another process took the row). A SENT
+    reminder waits for the report on its last attempt's text or call until
+    ``report_by``."""
+    log_attempts(session, reminder, attempts, now)
+    reached = next((a for a in attempts if a.result in ("delivered", "sent")), None)
+    sent = status == ReminderStatus.SENT and reached is not None
+    result = await session.exec(  # type: ignore[call-overload]
+        update(Reminder)
+        .where(col(Reminder.id) == reminder.id, col(Reminder.lease_owner) == owner)
+        .values(
+            status=status,
+            lease_until=report_by if sent else None,
+            lease_owner=None if sent else owner,
+            delivered_at=now if status == ReminderStatus.DELIVERED else None,
+            channel=reached and reached.channel,
+            twilio_sid=reached.twilio_sid if sent and reached else None,
+            fallback_after=None,
+        )
+    )
+    return bool(result.rowcount)
+
+
+def log_attempts(
+    session: AsyncSession, reminder: Reminder, attempts: list[Attempt], now: datetime
+) -> None:
     for order, attempt in enumerate(attempts):
         session.add(
             DeliveryAttempt(
@@ -87,18 +112,6 @@ async def settle(
                 twilio_sid=attempt.twilio_sid,
             )
         )
-    delivered = next((a.channel for a in attempts if a.result == "delivered"), None)
-    result = await session.exec(  # type: ignore[call-overload]
-        update(Reminder)
-        .where(col(Reminder.id) == reminder.id, col(Reminder.lease_owner) == owner)
-        .values(
-            status=status,
-            lease_until=None,
-            delivered_at=now if delivered else None,
-            channel=delivered,
-        )
-    )
-    return bool(result.rowcount)
 
 
 async def retry_unreached(session: AsyncSession, user_id: uuid.UUID, since: datetime) -> int:
@@ -111,7 +124,9 @@ async def retry_unreached(session: AsyncSession, user_id: uuid.UUID, since: date
             col(Reminder.status) == ReminderStatus.UNREACHED,
             col(Reminder.fire_at) >= since,
         )
-        .values(status=ReminderStatus.PENDING, lease_until=None, lease_owner=None)
+        .values(
+            status=ReminderStatus.PENDING, lease_until=None, lease_owner=None, fallback_after=None
+        )
     )
     return int(result.rowcount)
 

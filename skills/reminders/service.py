@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from skills.context import NotFound, SkillContext, SkillError
@@ -16,6 +17,7 @@ from store.models import DeliveryAttempt, Reminder, ReminderStatus, TwilioStatus
 
 # "Snooze" right after a reminder applies to it; this long after, it needs saying which.
 RECENT = timedelta(hours=1)
+REACHED = (ReminderStatus.DELIVERED, ReminderStatus.SENT)
 
 
 class AttemptPublic(BaseModel):
@@ -106,15 +108,17 @@ class ReminderService:
             if found is None or found.user_id != self.ctx.user_id:
                 raise NotFound("no such reminder")
             return found
+        # A text or call still waiting for Twilio's report has no delivered_at yet.
+        reached_at = func.coalesce(col(Reminder.delivered_at), col(Reminder.fire_at))
         latest = (
             await self.session.exec(
                 select(Reminder)
                 .where(
                     Reminder.user_id == self.ctx.user_id,
-                    Reminder.status == ReminderStatus.DELIVERED,
-                    col(Reminder.delivered_at) >= self.ctx.now() - RECENT,
+                    col(Reminder.status).in_(REACHED),
+                    reached_at >= self.ctx.now() - RECENT,
                 )
-                .order_by(col(Reminder.delivered_at).desc())
+                .order_by(reached_at.desc())
                 .limit(1)
             )
         ).first()

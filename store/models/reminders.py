@@ -21,6 +21,9 @@ from store.types import EnumText
 
 class ReminderStatus(StrEnum):
     PENDING = "pending"  # waiting for its time, or claimed and being delivered
+    # Twilio took the text or call; its report (delivered, answered, no-answer…) decides
+    # whether it reached the user or the next channel is tried.
+    SENT = "sent"
     DELIVERED = "delivered"
     MISSED = "missed"  # due too long ago when the service saw it: reported, not fired
     UNREACHED = "unreached"  # no channel reached the user
@@ -54,6 +57,11 @@ class Reminder(SQLModel, table=True):
     lease_owner: str | None = Field(default=None, max_length=100)
     delivered_at: datetime | None = time_field()
     channel: str | None = Field(default=None, max_length=20)
+    # While SENT: the text or call whose report is awaited (lease_until is then when
+    # waiting ends). While PENDING again after it failed: the channel it failed on,
+    # so delivery goes on with the next one in the user's order.
+    twilio_sid: str | None = Field(default=None, max_length=64, index=True)
+    fallback_after: str | None = Field(default=None, max_length=20)
     created_at: datetime = created_field()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -48,7 +49,17 @@ async def ann(twilio_services: Services) -> User:
 
 @pytest.fixture
 async def twilio_client(twilio_services: Services) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(services=twilio_services)
+    async with client_of(twilio_services) as client:
+        yield client
+
+
+@asynccontextmanager
+async def client_of(service: Services, **settings: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the service, with ``settings`` changed as LIFEOS_* variables would."""
+    if settings:
+        service.settings = service.settings.model_copy(update=settings)
+        service.telephony = build_telephony(service)
+    app = create_app(services=service)
     # The service sits behind a proxy: it is reached here on another address than the
     # public one Twilio signs for.
     transport = httpx.ASGITransport(app=app)

@@ -20,7 +20,7 @@ from agent.services import Services
 from speech.stt import WhisperSTT
 from speech.tts import PiperTTS
 from store.database import session_scope
-from store.models import ConversationTurn, DeliveryAttempt, Task, User
+from store.models import ConversationTurn, DeliveryAttempt, Reminder, Task, User
 from tests.local_server import serve
 from tests.telephony.conftest import ANN_PHONE, PUBLIC_URL, Texter, signed
 from tests.twilio_server import AUTH_TOKEN, FakeTwilio, Recorded
@@ -114,8 +114,9 @@ async def test_a_reminder_texted_is_answered_done_by_text_and_its_status_is_show
     [shown] = (await twilio_client.get("/v1/reminders", headers=auth)).json()
     assert [(a["channel"], a["result"], a["twilio_status"]) for a in shown["attempts"]] == [
         ("web", "unreachable", None),
-        ("sms", "delivered", "delivered"),
+        ("sms", "sent", "delivered"),
     ]
+    assert shown["status"] == "delivered" and shown["channel"] == "sms"
 
 
 async def test_after_stop_the_reminder_rings_instead_and_a_refusal_is_logged_as_failed(
@@ -140,15 +141,20 @@ async def test_after_stop_the_reminder_rings_instead_and_a_refusal_is_logged_as_
     assert tried == [
         ("web", "unreachable", "no open page"),
         ("sms", "unreachable", "texts stopped (STOP)"),
-        ("call", "delivered", None),
+        ("call", "sent", None),
     ]
-    # The call went unanswered: Twilio says so, and the log shows it.
+    assert shown["status"] == "sent"  # not delivered until the call is answered
+    # The call went unanswered: Twilio says so, and the log shows it; the call was the
+    # last channel, so nothing else reaches Ann.
     sid = next(a for a in await attempts(twilio_services) if a.channel == "call").twilio_sid
     assert sid is not None
     report = {"CallSid": sid, "CallStatus": "no-answer", "To": ANN_PHONE}
     await twilio_client.post(STATUS, data=report, headers=signed(STATUS, report))
+    await steps(twilio_services).run_due(now)
     [shown] = (await twilio_client.get("/v1/reminders", headers=auth)).json()
-    assert shown["attempts"][-1]["twilio_status"] == "no-answer"
+    call_try = next(a for a in shown["attempts"] if a["result"] == "sent")
+    assert call_try["twilio_status"] == "no-answer"
+    assert shown["status"] == "unreached" and len(sent(fake_twilio, "Calls")) == 1
 
     # Twilio refusing (here: the account's credentials are wrong) is a failure, with why.
     twilio_services.settings = twilio_services.settings.model_copy(
@@ -234,6 +240,9 @@ async def test_a_reminder_call_speaks_the_reminder_and_done_said_on_the_call_com
             await call.press("1")  # after speaking, 1 is yes again
             await call.wait_for_reply()
     assert await task_status(twilio_services, task.id) == "done", await turns(twilio_services)
+    async with twilio_services.sessions() as db:  # answered and spoken: delivered
+        reminder = (await db.exec(select(Reminder))).one()
+    assert reminder.status == "delivered" and reminder.channel == "call"
     words = await heard(whisper, opening)
     assert "plants" in words and "done" in words and "press" in words, words
 

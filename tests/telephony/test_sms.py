@@ -7,11 +7,12 @@ import xml.etree.ElementTree as ET
 import httpx
 from sqlmodel import select
 
+from agent.dialogue.phone import LOCKED_OUT, TOO_MANY_PINS
 from agent.services import Services
 from store.models import PhonePin, Task, Transaction, TwilioMessage, User
 from telephony.pins import Pins
 from telephony.sms import HELP, STARTED, STOPPED, UNKNOWN_NUMBER, split
-from tests.telephony.conftest import Texter
+from tests.telephony.conftest import Texter, client_of
 
 
 async def tasks(services: Services, user: User) -> list[str]:
@@ -143,3 +144,55 @@ async def test_the_phone_pin_is_set_through_the_api_and_stored_hashed(
     assert await pins.verify(ann.id, "2468") and not await pins.verify(ann.id, "2469")
     unsigned = await twilio_client.put("/v1/me/phone-pin", json={"pin": "2468"})
     assert unsigned.status_code == 401
+
+
+async def test_undo_by_text_asks_for_the_pin_when_it_would_take_back_money(
+    twilio_client: httpx.AsyncClient, twilio_services: Services, ann: User
+) -> None:
+    ann_phone = Texter(twilio_client)
+    await Pins(twilio_services.sessions).set(ann.id, "4321")
+    # Undoing a task change needs no PIN.
+    await ann_phone.text("add milk to my shopping list")
+    assert await ann_phone.text("undo") == ["Undone: milk."]
+    assert await tasks(twilio_services, ann) == []
+
+    # An expense made elsewhere (the app): undoing it by text moves money back.
+    headers = {"Authorization": f"Bearer {twilio_services.tokens.issue(ann.id)}"}
+    body = {"amount": "40.00", "merchant": "Hardware Store"}
+    made = await twilio_client.post("/v1/transactions", headers=headers, json=body)
+    assert made.status_code == 201, made.text
+    [ask] = await ann_phone.text("undo")
+    assert ask == "For money, I need your phone PIN first. Say your PIN, or key it and press pound."
+    assert await ann_phone.text("1111") == ["That PIN isn't right. Try again."]
+    assert await spent(twilio_services, ann) == ["40.00"]  # nothing undone yet
+    assert await ann_phone.text("4321") == ["Undone: Hardware Store."]
+    assert await spent(twilio_services, ann) == []
+
+
+async def spent(services: Services, user: User) -> list[str]:
+    async with services.sessions() as db:
+        rows = (await db.exec(select(Transaction).where(Transaction.user_id == user.id))).all()
+    return [str(t.amount) for t in rows]
+
+
+async def test_after_a_few_wrong_pins_money_stays_locked_even_for_the_right_one(
+    twilio_services: Services, ann: User
+) -> None:
+    await Pins(twilio_services.sessions).set(ann.id, "4321")
+    async with client_of(twilio_services, pin_limit="4/hour") as client:
+        ann_phone = Texter(client)
+        await ann_phone.text("I spent twelve fifty on lunch")
+        assert await ann_phone.text("1111") == ["That PIN isn't right. Try again."]
+        assert await ann_phone.text("2222") == ["That PIN isn't right. Try again."]
+        assert await ann_phone.text("3333") == [LOCKED_OUT]
+        # Asking again gives one more try within the window, not three.
+        [ask] = await ann_phone.text("I spent twelve fifty on lunch")
+        assert ask.startswith("For money, I need your phone PIN first.")
+        assert await ann_phone.text("5555") == ["That PIN isn't right. Try again."]
+        assert await ann_phone.text("4321") == [TOO_MANY_PINS]
+        assert await ann_phone.text("I spent twelve fifty on lunch") == [TOO_MANY_PINS]
+        # Tasks are not money: they still work.
+        assert await ann_phone.text("add tea to my shopping list") == [
+            "Added tea to your shopping list."
+        ]
+    assert await spent(twilio_services, ann) == []

@@ -135,17 +135,21 @@ async def test_keys_confirm_a_delete_and_enter_the_pin(
         if not await spending(twilio_services, ann):  # a check-back on what it heard
             await call.press("1")
             await call.wait_for_reply()
-    async with twilio_services.sessions() as db:
-        said = (
-            await db.exec(
-                select(ConversationTurn.text)
-                .where(ConversationTurn.role == "assistant")
-                .order_by(col(ConversationTurn.created_at))
-            )
-        ).all()
+    said = [text for role, text in await conversation(twilio_services) if role == "assistant"]
     assert "For money, I need your phone PIN first." in said
     assert said[-1].startswith("Logged $12.00")
     assert await spending(twilio_services, ann) == ["12.00"]
+
+
+async def conversation(services: Services) -> list[tuple[str, str]]:
+    """(role, text) of every turn, in order."""
+    async with services.sessions() as db:
+        turns = await db.exec(
+            select(ConversationTurn.role, ConversationTurn.text).order_by(
+                col(ConversationTurn.created_at)
+            )
+        )
+        return list(turns.all())
 
 
 async def spending(services: Services, user: User) -> list[str]:
@@ -185,3 +189,31 @@ async def test_a_silent_call_is_hung_up(
         # Only line silence is sent: the service closes the stream, and the TwiML's
         # <Hangup/> after <Connect> ends the call.
         await asyncio.wait_for(call.socket.wait_closed(), 15)
+
+
+async def test_undo_on_a_call_asks_for_the_pin_before_taking_back_an_expense(
+    base_url: str,
+    twilio_services: Services,
+    twilio_client: httpx.AsyncClient,
+    ann: User,
+    piper: PiperTTS,
+) -> None:
+    await Pins(twilio_services.sessions).set(ann.id, "4321")
+    headers = {"Authorization": f"Bearer {twilio_services.tokens.issue(ann.id)}"}
+    body = {"amount": "40.00", "merchant": "Hardware Store"}
+    made = await twilio_client.post("/v1/transactions", headers=headers, json=body)
+    assert made.status_code == 201, made.text
+    async with TwilioCall(base_url, PUBLIC_URL, AUTH_TOKEN, ANN_PHONE) as call:
+        await call.say(spoken(piper, "Take that back."))
+        await call.wait_for_reply()
+        assert await spending(twilio_services, ann) == ["40.00"]  # locked: nothing undone
+        await call.press("4321#")
+        await call.wait_for_reply()
+        if await spending(twilio_services, ann):  # "Undo the last change?": a new call
+            await call.press("1")
+            await call.wait_for_reply()
+    turns = await conversation(twilio_services)
+    said = [text for role, text in turns if role == "assistant"]
+    assert said[0] == "For money, I need your phone PIN first.", turns
+    assert said[-1] == "Undone: Hardware Store.", turns
+    assert await spending(twilio_services, ann) == []

@@ -11,9 +11,10 @@ from sqlmodel import select
 
 from agent.app import create_app
 from agent.services import Services
+from agent.settings import Settings
 from store.models import Task, TwilioMessage, User
-from telephony.routes import UNKNOWN_CALLER
-from tests.telephony.conftest import ANN_PHONE, PUBLIC_URL, SERVICE_NUMBER, signed
+from telephony.routes import CALLED_TOO_OFTEN, UNKNOWN_CALLER
+from tests.telephony.conftest import ANN_PHONE, PUBLIC_URL, SERVICE_NUMBER, client_of, signed
 from tests.twilio_server import ACCOUNT_SID
 
 SMS = "/v1/twilio/sms"
@@ -150,3 +151,32 @@ async def test_an_unsigned_call_is_refused(twilio_client: httpx.AsyncClient, ann
     form = call_form(ANN_PHONE)
     response = await twilio_client.post("/v1/twilio/voice", data=form)
     assert response.status_code == 403
+
+
+async def test_a_number_that_calls_too_often_is_refused_without_a_stream(
+    twilio_services: Services, ann: User
+) -> None:
+    async with client_of(twilio_services, call_limit="2/minute") as client:
+
+        async def ring(form: dict[str, str], path: str = "/v1/twilio/voice") -> list[str]:
+            response = await client.post(path, data=form, headers=signed(path, form))
+            assert response.status_code == 200
+            root = ET.fromstring(response.text)  # noqa: S314 - our own reply, in a test
+            return [child.tag for child in root] + [s.text or "" for s in root.iter("Say")]
+
+        for _ in range(2):
+            assert await ring(call_form(ANN_PHONE)) == ["Connect", "Hangup"]
+        assert await ring(call_form(ANN_PHONE)) == ["Say", "Hangup", CALLED_TOO_OFTEN]
+        # Another number is not held back by Ann's calls …
+        other = await ring(call_form("+14155550999"))
+        assert other == ["Say", "Hangup", UNKNOWN_CALLER]
+        # … and a reminder call the service placed to her still connects.
+        path = "/v1/twilio/voice?reminder=00000000-0000-0000-0000-000000000001"
+        placed = {**call_form(SERVICE_NUMBER), "To": ANN_PHONE, "Direction": "outbound-api"}
+        assert await ring(placed, path) == ["Connect", "Hangup"]
+
+
+def test_the_call_limit_is_a_rate() -> None:
+    with pytest.raises(ValueError, match="not a rate"):
+        Settings(call_limit="lots")
+    assert Settings(call_limit="3/10minutes").call_limit == "3/10minutes"
