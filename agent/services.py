@@ -156,6 +156,7 @@ def build_assistant(
         catalogue,
         Cascade(rules or RuleParser(), llm or claude_parser(services.settings, catalogue)),
         context={"files": services.files, "bank": services.bank, "secret_key": services.secret_key},
+        rehearsals=services.settings.speculative_reply,
     )
 
 
