@@ -172,8 +172,9 @@ class Assistant:
             projects=list(projects),
             recent_turns=state.history,
         )
+        offline = {"local_only": True} if local_only else {}  # asked only of rehearsals
         heard = _reusable(turn) or await self.parser.parse(
-            turn.text, basic, lambda c: self._context(ctx, state), local_only=local_only
+            turn.text, basic, lambda c: self._context(ctx, state), **offline
         )
         intent = self._continue(heard, state, turn.text, now)
         stages["intent"] = (time.perf_counter() - started) * 1000
