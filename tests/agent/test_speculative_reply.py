@@ -112,3 +112,46 @@ async def test_a_turn_that_ends_after_the_pause_gets_the_audio_made_during_it(
     assert reply == ADDED and audio > 0
     conversation = [("user", heard), ("assistant", reply)]
     assert await written(services) == (["bread"], ["tasks.create"], conversation)
+
+
+class RecordingClaude:
+    """Stands where Claude's parser stands and notes every sentence it is asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    async def parse(self, text: str, context: object) -> None:
+        self.asked.append(text)
+        return None
+
+
+async def test_a_rehearsal_asks_no_one_outside_and_leaves_the_phone_lock_alone(
+    services: Services, user
+) -> None:
+    """A sentence only Claude could settle is not rehearsed (Claude is asked once, by
+    the real turn); a money request on a locked call rehearses to the lock's own
+    first words without holding the request, and while the PIN is awaited nothing
+    is rehearsed."""
+    from agent.dialogue.assistant import MONEY_LOCKED
+    from agent.dialogue.phone import PhoneAssistant
+    from agent.dialogue.voice import VoiceResponder
+    from telephony.pins import Pins
+
+    claude = RecordingClaude()
+    services.assistant.parser.llm = claude
+    voice = VoiceResponder(services.assistant, user.id)
+    unsure = "remind me to call mom"  # the grammar is not sure of it: Claude would be asked
+    assert await voice.rehearse(unsure) is None and claude.asked == []
+    said = [clause async for clause in voice.reply(unsure, {})]
+    assert claude.asked == [unsure] and said
+
+    pins = Pins(services.sessions)
+    await pins.set(user.id, "1234")
+    call = PhoneAssistant(services.assistant, pins).call(user.id, "+15550100", "CA1")
+    spent = "I spent twelve fifty on lunch"
+    assert await call.rehearse(spent) == MONEY_LOCKED
+    assert call.lock.held is None
+    answer = [clause async for clause in call.reply(spent, {})]
+    assert answer[0] == MONEY_LOCKED and call.lock.held == spent
+    assert await call.rehearse("1234") is None  # the PIN check decides what is said
+    assert (await written(services))[0:2] == ([], [])
