@@ -195,6 +195,7 @@ def build_assistant(
         catalogue,
         Cascade(rules or RuleParser(), llm or claude_parser(services.settings, catalogue)),
         context={"files": services.files, "bank": services.bank, "keys": services.keys},
+        rehearsals=services.settings.speculative_reply,
     )
 
 

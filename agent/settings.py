@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     # Whisper's own 30 s window; tiny.en is ~100 ms faster a turn and 3.4 WER points worse.
     whisper_model: Literal["tiny.en", "base"] = DEFAULT_WHISPER_MODEL
     whisper_window_seconds: int = Field(default=DEFAULT_WINDOW, ge=6, le=30)
+    # While a pause is judged (the words are no whole request yet), work out the reply
+    # and synthesize its first clause, kept back until the turn ends; nothing is
+    # written until then (speech/processors.py, Assistant.rehearse).
+    speculative_reply: bool = True
     # Bank feeds (Plaid). Without a client id and secret, bank linking answers 503.
     plaid_client_id: str | None = None
     plaid_secret: SecretStr | None = None

@@ -44,6 +44,11 @@ DOUBT = 0.1
 SIBLING = 0.9
 
 
+class NeedsRemote(Exception):
+    """Understanding these words needs Claude, and the caller asked for local parsers
+    only (a rehearsal of a turn that has not ended calls no outside service)."""
+
+
 class IntentParser(Protocol):
     async def parse(self, text: str, context: UserContext) -> Intent | None: ...
 
@@ -67,9 +72,12 @@ class Cascade:
         text: str,
         context: UserContext,
         enrich: Callable[[UserContext], Awaitable[UserContext]] | None = None,
+        *,
+        local_only: bool = False,
     ) -> Intent:
         """``enrich`` adds the user's own names (lists, projects, upcoming events): the
         grammar does not need them, so its fast path does not pay for those queries.
+        With ``local_only``, a parse that would ask Claude raises `NeedsRemote` instead.
 
         A parse that nobody is sure of comes back ``tentative``: the dialogue asks the
         user before acting on it, so the one threshold that decides lives here."""
@@ -95,6 +103,8 @@ class Cascade:
             if guess.confidence >= sure:
                 return guess
         if self.llm is not None:
+            if local_only:
+                raise NeedsRemote(text)
             answered = await self.llm.parse(text, full)
             if answered is not None:
                 return answered

@@ -36,6 +36,7 @@ class TurnRecord:
     finished: bool = False  # the whole reply was written
     agent_replied: bool = False  # the agent answered (and keeps the reply in its history)
     transcript: str = ""  # what speech-to-text heard (logged at DEBUG only)
+    speculative: bool = False  # the first clause's audio was made while the user paused
     # Names the turn in logs and traces; random, so it says nothing about the user.
     turn_id: str = field(default_factory=lambda: secrets.token_hex(8))
 
@@ -66,7 +67,11 @@ class TurnRecord:
         marks["endpoint_wait"] = (self.ended - self.last_speech) * 1000
         if self.audio_made is not None:
             marks["audio_ready"] = (self.audio_made - self.last_speech) * 1000
-        event: dict[str, Any] = {"type": "timings", "ended_by": self.ended_by}
+        event: dict[str, Any] = {
+            "type": "timings",
+            "ended_by": self.ended_by,
+            "speculative": self.speculative,
+        }
         event.update({name: round(ms, 1) for name, ms in marks.items()})
         # Moments on this machine's monotonic clock, for a client on the same machine
         # (the eval harness) to split its own measurement by.
@@ -126,7 +131,24 @@ class ShortAnswerExpected(SystemFrame):
 
 @dataclass
 class TurnResumed(SystemFrame):
-    """Speech again after a pause: the early transcript is stale."""
+    """Speech again after a pause: the early transcript is stale, and so is the
+    reply rehearsed on it."""
+
+
+@dataclass
+class Rehearse(SystemFrame):
+    """Downstream, from speech-to-text: the words at a pause that did not end the
+    turn; the reply to them may be worked out (and nothing kept) while it is judged."""
+
+    text: str
+
+
+@dataclass
+class SpeakAhead(SystemFrame):
+    """Downstream, from the replier: the first clause the rehearsed reply would say;
+    its audio may be made now and kept until a reply says exactly these words."""
+
+    text: str
 
 
 @dataclass

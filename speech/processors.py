@@ -10,6 +10,12 @@ listening for the answers the assistant's last question expects; Replier asks th
 agent (a `Responder`) and trims what the user did not hear when they talk over the
 reply; Speaker turns clauses into audio with Piper, the first clause first, fixed
 phrases from a cache.
+
+While a pause that did not end the turn is judged, the reply is rehearsed: the agent
+works it out with nothing kept (`Responder.rehearse`) and Speaker makes the first
+clause's audio. Nothing is sent or written before the turn ends; then the agent
+answers for real, and the audio made ahead is used only if its first clause is word
+for word the one rehearsed. Speech after the pause throws it all away.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from pipecat.frames.frames import (
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
 
+from speech.ahead import AudioAhead
 from speech.answers import Expected
 from speech.audio import SPEECH_RATE, Audio
 from speech.endpoint import Endpointer, TurnEvent
@@ -44,8 +51,10 @@ from speech.frames import (
     ClauseEnd,
     EndTurnNow,
     Heard,
+    Rehearse,
     ReplyDone,
     ShortAnswerExpected,
+    SpeakAhead,
     Timings,
     TurnEnded,
     TurnPaused,
@@ -155,6 +164,7 @@ class Transcriber(FrameProcessor):
         self.stt = stt
         self.responder = responder  # asked whether the words so far are a whole request
         self._early: asyncio.Task[Transcript] | None = None
+        self._ending = False  # the turn has ended and waits for the early transcript
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
@@ -163,6 +173,7 @@ class Transcriber(FrameProcessor):
             self._early = asyncio.create_task(self._transcribe_early(frame))
         elif isinstance(frame, TurnResumed):
             await self._forget_early()
+            await self.push_frame(frame, direction)  # the rehearsed reply is stale too
         elif isinstance(frame, TurnEnded):
             await self._transcribe(frame)
         else:
@@ -180,7 +191,11 @@ class Transcriber(FrameProcessor):
         if early is not None:
             # No speech came after the pause (that would have dropped it): the early
             # transcript heard the whole turn.
-            transcript = await early
+            self._ending = True
+            try:
+                transcript = await early
+            finally:
+                self._ending = False
         else:
             transcript = await self.stt.transcribe(frame.audio, *await self._hints())
         record.stages["stt"] = transcript.seconds * 1000
@@ -196,8 +211,14 @@ class Transcriber(FrameProcessor):
         if expected:  # the dialogue state: an answer to the assistant's question is short
             await self.push_frame(ShortAnswerExpected(pause=frame.pause), FrameDirection.UPSTREAM)
         transcript = await self.stt.transcribe(frame.audio, expected, vocabulary)
-        if transcript.text.strip() and await self.responder.complete(transcript.text):
+        text = transcript.text.strip()
+        if text and await self.responder.complete(text):
             await self.push_frame(EndTurnNow(pause=frame.pause), FrameDirection.UPSTREAM)
+        elif text and not self._ending:
+            # The long silence is still to come: time to work out the reply. (A turn
+            # that ended before its words were heard gains nothing from a rehearsal.)
+            await self.push_frame(Rehearse(text=text))
+            await tell(self, {"type": "partial", "text": text})
         return transcript
 
     async def _hints(self) -> tuple[Sequence[Expected], Sequence[str]]:
@@ -231,15 +252,43 @@ class Replier(FrameProcessor):
         super().__init__()
         self.responder = responder
         self._current: TurnRecord | None = None  # the turn being answered or played
+        self._rehearsal: asyncio.Task[None] | None = None
+        self._rehearsals = 0  # counts rehearsals and their voiding: a stale one stays quiet
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
+        if isinstance(frame, Rehearse):
+            await self._rehearse(frame.text)
+            return
         if isinstance(frame, Heard):
+            await self._after_rehearsal()
             await self._answer(frame)
             return
+        if isinstance(frame, (TurnResumed, InterruptionFrame)):
+            self._rehearsals += 1  # the words rehearsed are not the turn's
         await self.push_frame(frame, direction)
         if isinstance(frame, InterruptionFrame) and direction == FrameDirection.DOWNSTREAM:
             await self._talked_over()
+
+    async def _rehearse(self, text: str) -> None:
+        await self._after_rehearsal()  # one open transaction per conversation at a time
+        self._rehearsals += 1
+        self._rehearsal = asyncio.create_task(self._rehearsed(text, self._rehearsals))
+
+    async def _rehearsed(self, text: str, number: int) -> None:
+        try:
+            first = await self.responder.rehearse(text)
+        except Exception:
+            logger.opt(exception=True).warning("rehearsal failed; the reply waits for the turn")
+            return
+        if first and number == self._rehearsals:
+            await self.push_frame(SpeakAhead(text=first))
+
+    async def _after_rehearsal(self) -> None:
+        """Wait for a rehearsal still running (its rollback takes milliseconds), so the
+        turn's own transaction never runs beside it; waiting does not cancel it."""
+        if self._rehearsal is not None and not self._rehearsal.done():
+            await asyncio.wait({self._rehearsal})
 
     async def _answer(self, frame: Heard) -> None:
         record = self._current = frame.record
@@ -260,6 +309,10 @@ class Replier(FrameProcessor):
                 await self.push_frame(Clause(text=clause, record=record))
         await self.push_frame(ReplyDone(text=" ".join(said), record=record))
 
+    async def cleanup(self) -> None:
+        await stop_task(self._rehearsal)  # its transaction rolls back as it ends
+        await super().cleanup()
+
     async def _talked_over(self) -> None:
         record, self._current = self._current, None
         if record is None or record.finished:
@@ -277,6 +330,7 @@ class Speaker(FrameProcessor):
         self.tts = tts
         self.cache = cache  # fixed phrases, made once at start-up
         self.out_rate = out_rate  # the transport resamples to it
+        self.ahead = AudioAhead(tts.synthesize_now)  # a rehearsed first clause's audio
 
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         await super().process_frame(frame, direction)
@@ -284,13 +338,21 @@ class Speaker(FrameProcessor):
             await self._speak(frame)
         elif isinstance(frame, ReplyDone):
             await self._finish(frame)
+        elif isinstance(frame, SpeakAhead):
+            if frame.text not in self.cache:
+                await self.ahead.start(frame.text)
         else:
+            if isinstance(frame, (TurnResumed, InterruptionFrame)):
+                await self.ahead.drop()
             await self.push_frame(frame, direction)
 
     async def _speak(self, frame: Clause) -> None:
         record = frame.record
         started = now()
         audio = self.cache.get(frame.text)
+        if audio is None and record.audio_made is None:
+            audio = await self.ahead.take(frame.text)
+            record.speculative = audio is not None
         if audio is None:
             audio = await asyncio.to_thread(self.tts.synthesize_now, frame.text)
         if record.audio_made is None:
@@ -306,6 +368,10 @@ class Speaker(FrameProcessor):
         )
         played = sum(seconds for _text, seconds in record.clauses)
         await self.push_frame(ClauseEnd(message={}, record=record, seconds=played))
+
+    async def cleanup(self) -> None:
+        await self.ahead.drop()
+        await super().cleanup()
 
     async def _finish(self, frame: ReplyDone) -> None:
         record = frame.record

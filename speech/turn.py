@@ -24,6 +24,12 @@ class Responder(Protocol):
         the turn; otherwise the pipeline waits for the longer silence."""
         ...
 
+    async def rehearse(self, text: str) -> str | None:
+        """The first clause of the reply ``text`` would get if the turn ended now,
+        worked out with nothing written, sent or asked of an outside service (the
+        user may go on talking); None when it cannot be known that way."""
+        ...
+
     async def expected(self) -> Sequence[Expected] | None:
         """The short answers the conversation is waiting for now ("yes" and "no" after
         "Delete all 3 tasks?", numbers after "How much was it?"), or None when it asked

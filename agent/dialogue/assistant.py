@@ -35,7 +35,7 @@ from agent.dialogue.state import (
     load_state,
     save_turns,
 )
-from intents.cascade import CONFIDENT, Cascade
+from intents.cascade import CONFIDENT, Cascade, NeedsRemote
 from intents.model import Intent, UserContext
 from intents.money import find_money
 from intents.rules import MATCHED
@@ -109,8 +109,12 @@ class Assistant:
         *,
         clock: Callable[[], datetime] = system_clock,
         context: dict[str, Any] | None = None,
+        rehearsals: bool = True,
     ) -> None:
+        """``rehearsals``: the voice path may work out a reply while the user pauses
+        (`rehearse`); off, it waits for the end of the turn."""
         self.sessions = sessions
+        self.rehearsals = rehearsals
         self.catalogue = catalogue
         self.parser = parser
         self.clock = clock
@@ -121,45 +125,76 @@ class Assistant:
     ) -> AsyncIterator[str]:
         """The reply, a clause at a time, first clause first, for speech."""
         reply = await self.converse(turn, stages)
-        for clause in re.split(r"(?<=[.?!])\s+", reply.text):
-            if clause:
-                yield clause
+        for clause in clauses(reply.text):
+            yield clause
 
     async def converse(self, turn: Turn, stages: dict[str, float] | None = None) -> Reply:
         """One turn. ``stages`` receives how long understanding ("intent") and acting
         ("action", through the commit) took, in milliseconds."""
         stages = {} if stages is None else stages
-        session_id = turn.session_id or uuid.uuid4().hex
         started = time.perf_counter()
         async with session_scope(self.sessions) as db:
-            user = await db.get(User, turn.user_id)
-            if user is None:
-                raise NotFound("no such user")
-            ctx = SkillContext.for_user(db, user, clock=self.clock, **self.context)
-            now = ctx.local_now()
-            state = await load_state(db, user.id, session_id, now)
-            # The user's projects are few and name jobs in money talk ("lumber for the
-            # kitchen remodel"): the rules read them too; the rest is for Claude only.
-            projects = (await db.exec(select(Project.name).where(Project.user_id == user.id))).all()
-            basic = UserContext(
-                now=now,
-                currency=ctx.settings.currency,
-                projects=list(projects),
-                recent_turns=state.history,
-            )
-            heard = _reusable(turn) or await self.parser.parse(
-                turn.text, basic, lambda c: self._context(ctx, state)
-            )
-            intent = self._continue(heard, state, turn.text, now)
-            understood = time.perf_counter()
-            stages["intent"] = (understood - started) * 1000
-            if turn.money_locked and await _touches_money(intent, ctx):
-                text, needs = MONEY_LOCKED, "pin"
-            else:
-                text, needs = await self._act(intent, ctx, state, now)
-            public = self._public(intent)
-            save_turns(db, user.id, session_id, turn.channel, turn.text, text, public, state, now)
-        stages["action"] = (time.perf_counter() - understood) * 1000
+            reply = await self._take_turn(db, turn, stages, self.context)
+        stages["action"] = (time.perf_counter() - started) * 1000 - stages["intent"]
+        return reply
+
+    async def rehearse(self, turn: Turn) -> Reply | None:
+        """The reply ``turn`` would get if it were taken now, with nothing kept: the
+        same code as `converse` in a transaction that is always rolled back, with no
+        file store, no bank and no Claude. None when rehearsals are off or the words
+        need Claude to be understood. On SQLite it holds the write lock as long as a
+        turn does (milliseconds), as a real turn would."""
+        if not self.rehearsals:
+            return None
+        offline = {**self.context, "files": None, "bank": None}
+        async with self.sessions() as db:
+            try:
+                return await self._take_turn(db, turn, {}, offline, local_only=True)
+            except NeedsRemote:
+                return None
+            finally:
+                await db.rollback()
+
+    async def _take_turn(
+        self,
+        db: AsyncSession,
+        turn: Turn,
+        stages: dict[str, float],
+        context: dict[str, Any],
+        *,
+        local_only: bool = False,
+    ) -> Reply:
+        """Understand, act and record one turn inside ``db``'s transaction; the caller
+        commits it (a turn) or rolls it back (a rehearsal)."""
+        session_id = turn.session_id or uuid.uuid4().hex
+        started = time.perf_counter()
+        user = await db.get(User, turn.user_id)
+        if user is None:
+            raise NotFound("no such user")
+        ctx = SkillContext.for_user(db, user, clock=self.clock, **context)
+        now = ctx.local_now()
+        state = await load_state(db, user.id, session_id, now)
+        # The user's projects are few and name jobs in money talk ("lumber for the
+        # kitchen remodel"): the rules read them too; the rest is for Claude only.
+        projects = (await db.exec(select(Project.name).where(Project.user_id == user.id))).all()
+        basic = UserContext(
+            now=now,
+            currency=ctx.settings.currency,
+            projects=list(projects),
+            recent_turns=state.history,
+        )
+        offline = {"local_only": True} if local_only else {}  # asked only of rehearsals
+        heard = _reusable(turn) or await self.parser.parse(
+            turn.text, basic, lambda c: self._context(ctx, state), **offline
+        )
+        intent = self._continue(heard, state, turn.text, now)
+        stages["intent"] = (time.perf_counter() - started) * 1000
+        if turn.money_locked and await _touches_money(intent, ctx):
+            text, needs = MONEY_LOCKED, "pin"
+        else:
+            text, needs = await self._act(intent, ctx, state, now)
+        public = self._public(intent)
+        save_turns(db, user.id, session_id, turn.channel, turn.text, text, public, state, now)
         return Reply(session_id, text, intent, needs)
 
     async def zone_and_currency(self, user_id: uuid.UUID) -> tuple[tzinfo, str] | None:
@@ -523,9 +558,14 @@ def _reusable(turn: Turn) -> Intent | None:
     return parsed if parsed.confidence >= CONFIDENT else None
 
 
+def clauses(text: str) -> list[str]:
+    """A reply as it is spoken: a sentence at a time, the first one first."""
+    return [clause for clause in re.split(r"(?<=[.?!])\s+", text) if clause]
+
+
 def _sentence(text: str) -> str:
     text = text.strip()
     return (text[:1].upper() + text[1:]).rstrip(".") + "."
 
 
-__all__ = ["Assistant", "Reply", "Turn"]
+__all__ = ["Assistant", "Reply", "Turn", "clauses"]

@@ -9,13 +9,12 @@ unlocked for the call; texts for a few minutes."""
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from agent.dialogue.assistant import Assistant, Reply, Turn
+from agent.dialogue.assistant import Assistant, Reply, Turn, clauses
 from agent.dialogue.voice import VoiceResponder
 from intents.model import Intent
 from telephony.limits import DEFAULT_PIN_LIMIT, PerKeyLimit
@@ -142,9 +141,19 @@ class PhoneCallResponder(VoiceResponder):
             unlock_for=CALL_UNLOCK_SECONDS,
             parsed=parsed,
         )
-        for clause in re.split(r"(?<=[.?!])\s+", said):
-            if clause:
-                yield clause
+        for clause in clauses(said):
+            yield clause
+
+    def _rehearsal(self, text: str) -> Turn | None:
+        """A rehearsal goes through the call's money lock as the turn will, without
+        touching it; while a money request waits for its PIN, the PIN check decides
+        the reply, so nothing is rehearsed."""
+        if self.lock.held is not None:
+            return None
+        turn = super()._rehearsal(text)
+        if turn is not None:
+            turn.money_locked = not self.lock.unlocked
+        return turn
 
     async def complete(self, text: str) -> bool:
         if self.lock.held is not None and pin_digits(text) is not None:

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, tzinfo
 
-from agent.dialogue.assistant import Assistant, Turn
+from agent.dialogue.assistant import Assistant, Turn, clauses
 from intents.model import Intent, UserContext
 
 YES_NO = ("yes", "no")
@@ -102,6 +102,19 @@ class VoiceResponder:
         self._names = None  # the turn may make a list or pay a new merchant
         turn = Turn(text, self.user_id, self.session_id, channel=self.channel, parsed=parsed)
         return self.assistant.respond(turn, stages)
+
+    async def rehearse(self, text: str) -> str | None:
+        """The first clause of the reply ``text`` would get if the turn ended now,
+        worked out with nothing kept (`Assistant.rehearse`); the pause's parse is
+        read, not used up: the turn's real reply still reuses it."""
+        turn = self._rehearsal(text)
+        reply = None if turn is None else await self.assistant.rehearse(turn)
+        said = clauses(reply.text) if reply is not None else []
+        return said[0] if said else None
+
+    def _rehearsal(self, text: str) -> Turn | None:
+        """The turn to rehearse for ``text``; None when this channel cannot tell."""
+        return Turn(text, self.user_id, self.session_id, channel=self.channel, parsed=self._heard)
 
     async def complete(self, text: str) -> bool:
         words = text.lower().strip(" .,!?").split()

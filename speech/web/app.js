@@ -94,6 +94,7 @@ function remind(event) {
 function onEvent(event) {
   window.lifeos.events.push(event);
   if (event.type === "speech_started") $("status").textContent = "Listening…";
+  if (event.type === "partial") $("heard").textContent = event.text + "…";
   if (event.type === "transcript") $("heard").textContent = event.text || "(nothing)";
   if (event.type === "audio_start") { outRate = event.rate; $("status").textContent = "Answering…"; }
   if (event.type === "reply") $("said").textContent = event.text;
