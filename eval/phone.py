@@ -6,9 +6,13 @@ the first reply audio received, for the corpus's 8 kHz phone clips streamed in r
 time — once through the web socket (μ-law, 8 kHz) and once as Twilio does it (signed
 webhook, Media Streams JSON), alternating, in one process, so the two share the
 machine's load. Serializers: time per 20 ms frame in (JSON → PCM) and per 40 ms
-chunk out (PCM → JSON), and whether the μ-law bytes agree.
+chunk out (PCM → JSON), whether the μ-law bytes agree, and how many of the 65,536
+16-bit samples each encodes differently from ITU-T G.191's reference encoder.
 
-    uv run --frozen python -m eval.phone [--count 8] [--out eval-results/phone.json]
+    uv run --frozen python -m eval.phone [--count 8] [--serializers] [--out eval-results/phone.json]
+
+Ours against the stock pipecat Twilio bot is part of `lifeos eval latency` (its phone
+table; `against_stock` below), where the servers run as their own processes.
 """
 
 from __future__ import annotations
@@ -317,14 +321,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.phone", description=__doc__)
     parser.add_argument("--count", type=int, default=8, help="phone clips from the corpus")
     parser.add_argument("--out", type=Path, default=Path("eval-results/phone.json"))
+    parser.add_argument(
+        "--serializers", action="store_true", help="only the serializers (seconds, not minutes)"
+    )
     args = parser.parse_args(argv)
-    report = {
-        "serializers": asyncio.run(serializers()),
-        "latency": asyncio.run(latency(args.count)),
-    }
+    report = {"serializers": asyncio.run(serializers())}
+    if not args.serializers:
+        report["latency"] = asyncio.run(latency(args.count))
+        print(json.dumps({k: v for k, v in report["latency"].items() if k != "turns"}, indent=2))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
-    print(json.dumps({k: v for k, v in report["latency"].items() if k != "turns"}, indent=2))
     print(json.dumps(report["serializers"], indent=2))
     return 0
 
