@@ -52,6 +52,8 @@ from telephony.media import TwilioMediaProtocol
 
 PHONE = "+14155550123"
 TAIL = 2.0  # seconds of silence after the speech: the turn must end on its own
+SETTLE = 0.5  # seconds between calls: the last bot's pipeline winds down
+HEARD_WAIT = 3.0  # seconds a turn's transcript may take to reach the conversation log
 
 
 @dataclass
@@ -184,10 +186,6 @@ async def against_stock(
     return {"clips": len(clips), **summarize_phone(rows), "turns": rows}
 
 
-SETTLE = 0.5  # seconds between calls: the last bot's pipeline winds down
-HEARD_WAIT = 3.0  # seconds a turn's transcript may take to reach the conversation log
-
-
 async def _heard(engine: Any, since: datetime) -> str | None:
     """What the caller was heard saying on the call that began at `since`: the user's
     turns in the server's conversation log (None if nothing came in time)."""
@@ -299,7 +297,7 @@ async def serializers(frames: int = 3000, rounds: int = 7) -> dict[str, Any]:
     }
     for name, codes in coded.items():
         result[name]["g191_differing_samples"] = sum(
-            a != b for a, b in zip(codes, reference, strict=True)
+            got != want for got, want in zip(codes, reference, strict=True)
         )
     result["pcm_in_max_difference"] = int(np.abs(a - b).max()) if len(a) == len(b) else None
     return result
