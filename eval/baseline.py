@@ -8,6 +8,11 @@ so that only the pipeline differs), Silero VAD with pipecat's default parameters
 the user aggregator (and the default turn strategy: Smart Turn, which ships in the
 wheel), `PiperTTSService` with the same Piper voice.
 
+The same pipeline answers phone calls as pipecat's Twilio bot does: `POST
+/v1/twilio/voice` gives TwiML that connects the call to `WS /v1/twilio/stream`, where
+pipecat's TwilioFrameSerializer carries Media Streams on its FastAPI transport (the
+phone baseline of `lifeos eval latency`).
+
 Stock pipecat builds its services per connection, and each loads its model. Here, as
 in our service, Whisper and Piper are loaded and warmed once per process before
 /readyz answers, and every connection's services share them: what the harness
