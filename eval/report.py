@@ -304,6 +304,11 @@ def plots(result: dict[str, Any], folder: Path) -> None:
         values = sorted(t["latency"] for t in turns if t["latency"] is not None)
         if values:
             axes.step(values, np.arange(1, len(values) + 1) / len(values), label=name, where="post")
+    for name, turns in (result.get("phone") or {}).get("turns", {}).items():
+        values = sorted(t["latency_ms"] for t in turns if t["latency_ms"] is not None)
+        if values:
+            shares = np.arange(1, len(values) + 1) / len(values)
+            axes.step(values, shares, label=f"phone: {name}", where="post", linestyle="--")
     axes.axvline(500, color="grey", linestyle=":", label="500 ms budget")
     axes.set_xlabel("last speech sample sent → first reply audio byte (ms)")
     axes.set_ylabel("share of turns")
@@ -322,7 +327,8 @@ def plots(result: dict[str, Any], folder: Path) -> None:
             left += width
     axes.set_yticks(range(len(result["configs"])), list(result["configs"]))
     axes.set_xlabel("median milliseconds per stage (our pipeline reports its stages)")
-    axes.legend(fontsize="small", ncols=3)
+    if result["configs"]:
+        axes.legend(fontsize="small", ncols=3)
     figure.tight_layout()
     figure.savefig(folder / "stages.png", dpi=120)
     plt.close(figure)
