@@ -45,7 +45,7 @@ from eval.corpus import Clip, Script, build, clip
 from eval.local import service_with_user
 from eval.report import summarize_phone
 from speech.audio import mulaw_encode
-from store.database import create_engine, session_factory, session_scope
+from store.database import READ_ONLY, create_engine, session_factory, session_scope
 from store.models import ConversationTurn, User
 from store.models.base import utcnow
 from telephony.media import TwilioMediaProtocol
@@ -192,6 +192,8 @@ async def _heard(engine: Any, since: datetime) -> str | None:
     deadline = time.perf_counter() + HEARD_WAIT
     while True:
         async with session_scope(session_factory(engine)) as db:
+            # A reader's snapshot: never the write lock the server's own writes queue for.
+            await db.connection(execution_options={READ_ONLY: True})
             rows = (
                 await db.exec(
                     select(ConversationTurn.text)
