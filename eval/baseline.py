@@ -8,6 +8,11 @@ so that only the pipeline differs), Silero VAD with pipecat's default parameters
 the user aggregator (and the default turn strategy: Smart Turn, which ships in the
 wheel), `PiperTTSService` with the same Piper voice.
 
+The same pipeline answers phone calls as pipecat's Twilio bot does: `POST
+/v1/twilio/voice` gives TwiML that connects the call to `WS /v1/twilio/stream`, where
+pipecat's TwilioFrameSerializer carries Media Streams on its FastAPI transport (the
+phone baseline of `lifeos eval latency`).
+
 Stock pipecat builds its services per connection, and each loads its model. Here, as
 in our service, Whisper and Piper are loaded and warmed once per process before
 /readyz answers, and every connection's services share them: what the harness
@@ -22,13 +27,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import uvicorn
-from fastapi import FastAPI, WebSocket, status
+from fastapi import FastAPI, Request, WebSocket, status
+from fastapi.responses import Response
 from pipecat.audio.vad.silero import SileroVADAnalyzer
 from pipecat.frames.frames import (
     Frame,
@@ -48,21 +55,27 @@ from pipecat.processors.aggregators.llm_response_universal import (
     LLMUserAggregatorParams,
 )
 from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+from pipecat.runner.utils import parse_telephony_websocket
+from pipecat.serializers.twilio import TwilioFrameSerializer
 from pipecat.services.piper.tts import PiperTTSService
 from pipecat.services.tts_service import TTSService
 from pipecat.services.whisper.stt import WhisperSTTService
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketParams, FastAPIWebsocketTransport
 from pipecat.workers.runner import WorkerRunner
+from twilio.twiml.voice_response import Connect, VoiceResponse
 
 from agent.api import tasks, transactions
 from agent.auth import TokenError
 from agent.dialogue.voice import VoiceResponder
 from agent.services import Services
 from agent.settings import Settings
+from speech.audio import SPEECH_RATE
 from speech.logs import quiet_pipecat
 from speech.models import WHISPER_MODELS, piper_voice, whisper_path
 from speech.protocol import VoiceProtocol
 from speech.turn import Responder
+from telephony.media import PHONE_RATE
+from telephony.routes import caller
 
 
 class SharedWhisperSTT(WhisperSTTService):
@@ -187,7 +200,6 @@ def create_app(
         except TokenError as exc:
             await socket.close(code=status.WS_1008_POLICY_VIOLATION, reason=str(exc))
             return
-        assert services.assistant is not None
         phone = encoding == "mulaw"
         out_rate = 8000 if phone else 16000
         transport = FastAPIWebsocketTransport(
@@ -203,46 +215,104 @@ def create_app(
                 allowed_origins=[],
             ),
         )
-        models: Models = socket.app.state.models
-        stt = SharedWhisperSTT(
-            models.whisper,
-            device="cpu",
-            compute_type=models.compute_type,
-            settings=WhisperSTTService.Settings(model=models.whisper_path),
-        )
-        tts = SharedPiperTTS(models.voice, models.voice_name)
-        user, assistant = LLMContextAggregatorPair(
-            LLMContext(), user_params=LLMUserAggregatorParams(vad_analyzer=SileroVADAnalyzer())
-        )
-        pipeline = Pipeline(
-            [
-                transport.input(),
-                stt,
-                user,
-                AgentAsLLM(VoiceResponder(services.assistant, user_id)),
-                tts,
-                AnnounceEnd(),
-                transport.output(),
-                assistant,
-            ]
-        )
-        worker = PipelineWorker(
-            pipeline,
-            params=PipelineParams(audio_in_sample_rate=rate, audio_out_sample_rate=out_rate),
-            enable_rtvi=False,
-            idle_timeout_secs=None,
-        )
-
-        @transport.event_handler("on_client_disconnected")
-        async def _gone(_transport: object, _socket: WebSocket) -> None:
-            await worker.cancel()
-
         await socket.send_json({"type": "ready", "input_rate": rate, "output_rate": out_rate})
-        runner = WorkerRunner(handle_sigint=False)
-        await runner.add_workers(worker)
-        await runner.run()
+        await _converse(socket, transport, user_id, rate, out_rate)
+
+    @app.post("/v1/twilio/voice")
+    async def twilio_voice(request: Request) -> Response:
+        """As pipecat's Twilio examples answer a call: TwiML that connects it to the
+        Media Streams socket, the caller's number passed along as a parameter."""
+        form = await request.form()
+        response = VoiceResponse()
+        connect = Connect()
+        stream = connect.stream(url=f"ws://{request.url.netloc}/v1/twilio/stream")
+        stream.parameter(name="caller", value=str(form.get("From", "")))
+        response.append(connect)
+        return Response(str(response), media_type="application/xml")
+
+    @app.websocket("/v1/twilio/stream")
+    async def twilio_stream(socket: WebSocket) -> None:
+        """pipecat's Twilio bot: `connected` and `start` read by its runner's parser,
+        its TwilioFrameSerializer on its FastAPIWebsocketTransport. Its Twilio
+        examples run the whole pipeline at 8 kHz, which hands Whisper 8 kHz audio
+        that its service reads as 16 kHz (it never resamples): here the input runs at
+        pipecat's default 16 kHz, the serializer upsampling the call's audio (as it
+        does for any speech-to-text that wants 16 kHz), and the output at 8 kHz."""
+        services: Services = socket.app.state.services
+        await socket.accept()
+        _kind, call = await parse_telephony_websocket(socket)
+        user = await caller(services.sessions, str((call.body or {}).get("caller", "")))
+        if user is None:
+            await socket.close(code=status.WS_1008_POLICY_VIOLATION, reason="unknown caller")
+            return
+        serializer = TwilioFrameSerializer(
+            stream_sid=str(call.stream_id),
+            call_sid=str(call.call_id),
+            # Its default hangs up through Twilio's REST API at the end; there is no
+            # Twilio account here, and the client hangs up itself.
+            params=TwilioFrameSerializer.InputParams(auto_hang_up=False),
+        )
+        transport = FastAPIWebsocketTransport(
+            socket,
+            FastAPIWebsocketParams(
+                audio_in_enabled=True,
+                audio_out_enabled=True,
+                add_wav_header=False,
+                serializer=serializer,
+            ),
+        )
+        await _converse(socket, transport, user.id, SPEECH_RATE, PHONE_RATE)
 
     return app
+
+
+async def _converse(
+    socket: WebSocket,
+    transport: FastAPIWebsocketTransport,
+    user_id: uuid.UUID,
+    rate: int,
+    out_rate: int,
+) -> None:
+    """The stock pipeline on one connection, until the client goes."""
+    services: Services = socket.app.state.services
+    assert services.assistant is not None
+    models: Models = socket.app.state.models
+    stt = SharedWhisperSTT(
+        models.whisper,
+        device="cpu",
+        compute_type=models.compute_type,
+        settings=WhisperSTTService.Settings(model=models.whisper_path),
+    )
+    tts = SharedPiperTTS(models.voice, models.voice_name)
+    user, assistant = LLMContextAggregatorPair(
+        LLMContext(), user_params=LLMUserAggregatorParams(vad_analyzer=SileroVADAnalyzer())
+    )
+    pipeline = Pipeline(
+        [
+            transport.input(),
+            stt,
+            user,
+            AgentAsLLM(VoiceResponder(services.assistant, user_id)),
+            tts,
+            AnnounceEnd(),
+            transport.output(),
+            assistant,
+        ]
+    )
+    worker = PipelineWorker(
+        pipeline,
+        params=PipelineParams(audio_in_sample_rate=rate, audio_out_sample_rate=out_rate),
+        enable_rtvi=False,
+        idle_timeout_secs=None,
+    )
+
+    @transport.event_handler("on_client_disconnected")
+    async def _gone(_transport: object, _socket: WebSocket) -> None:
+        await worker.cancel()
+
+    runner = WorkerRunner(handle_sigint=False)
+    await runner.add_workers(worker)
+    await runner.run()
 
 
 def main() -> None:

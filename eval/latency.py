@@ -3,7 +3,13 @@ stock pipecat pipeline (with its default Whisper tiny.en, and with Whisper base 
 int8 as ours runs it), with a Markdown table, a JSON file and PNG plots. The corpus includes
 real people's recordings where ../shared/speech has them.
 
-    lifeos eval latency [--quick | --full] [--out eval-results]
+Then (not with --quick) the phone path: the corpus's 8 kHz phone clips as Twilio
+calls (voice webhook, then Media Streams) to ours and to the stock pipecat Twilio
+bot (its TwilioFrameSerializer on its FastAPI WebSocket transport, at tiny.en and at
+base), all three servers up at once and each clip called to each in turn.
+
+    lifeos eval latency [--quick | --full] [--out eval-results] [--phone N]
+    lifeos eval latency --only phone [--phone N]
     lifeos eval latency --compare A.json B.json
 """
 
@@ -14,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -33,8 +40,10 @@ from websockets.exceptions import ConnectionClosed
 
 from eval.client import TurnResult, run_script
 from eval.corpus import Script, build, speech
+from eval.phone import PHONE, PhoneClip, PhoneServer, against_stock, phone_clips
 from eval.real_voices import WORDS, speech_dir
 from eval.report import compare, markdown, plots, ratios, summarize
+from store.database import sqlite_url
 
 EMAIL = "eval@example.com"
 BASELINE = [sys.executable, "-m", "eval.baseline"]
@@ -53,7 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     size.add_argument("--quick", action="store_true", help="a handful of utterances (CI)")
     size.add_argument("--full", action="store_true", help="every command of the corpus")
     parser.add_argument("--out", type=Path, default=Path("eval-results"))
-    parser.add_argument("--only", choices=list(CONFIGS), help="run one configuration")
+    parser.add_argument(
+        "--only", choices=[*CONFIGS, "phone"], help="run one configuration, or the phone part"
+    )
+    parser.add_argument(
+        "--phone", type=int, metavar="N", help="phone clips to call with (default: the corpus's)"
+    )
     parser.add_argument("--compare", nargs=2, type=Path, metavar=("A.json", "B.json"))
     args = parser.parse_args(argv)
     if args.compare:
@@ -73,9 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"corpus: {len(scripts)} scripts, {turns} turns")
     real = _real_voices_note(scripts)
     console.print(f"real voices: {real}")
-    configs = [args.only] if args.only else list(CONFIGS)
+    configs = [args.only] if args.only in CONFIGS else [] if args.only else list(CONFIGS)
     compile_bytecode()
     runs = {name: asyncio.run(_measure(name, scripts)) for name in configs}
+    phone = None
+    if not args.quick and args.only in (None, "phone"):
+        phone = asyncio.run(_measure_phone(phone_clips(scripts, args.phone)))
     summaries = {name: summarize(run, scripts) for name, run in runs.items()}
     result = {
         "when": datetime.now().isoformat(timespec="seconds"),
@@ -84,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         "configs": summaries,
         "ratios": ratios(summaries),  # the first configuration's ÷ each other one's
         "turns": {name: [asdict(t) for t in run["turns"]] for name, run in runs.items()},
+        "phone": phone,
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latency.json").write_text(json.dumps(result, indent=2))
@@ -144,11 +162,39 @@ async def _measure(name: str, scripts: list[Script]) -> dict[str, Any]:
     return {"turns": turns, "effects": effects, "cold_start_s": cold, "memory_mb": memory}
 
 
-def _account(env: dict[str, str]) -> str:
+async def _measure_phone(clips: list[PhoneClip]) -> dict[str, Any]:
+    """Ours and both stock pipecat Twilio bots, each on a fresh database, all up at
+    once; every clip called to each in turn."""
+    async with contextlib.AsyncExitStack() as stack:
+        servers = []
+        for name in CONFIGS:
+            data = stack.enter_context(tempfile.TemporaryDirectory(prefix="lifeos-phone-"))
+            port = _free_port()
+            url = f"http://127.0.0.1:{port}"
+            env = {k: v for k, v in os.environ.items() if k != "LIFEOS_DATABASE_URL"}
+            env["LIFEOS_DATA_DIR"] = data
+            # Twilio as ours needs it configured: its requests are signed for this address.
+            auth = secrets.token_hex(16)
+            env["LIFEOS_TWILIO_ACCOUNT_SID"] = "AC" + "0" * 32
+            env["LIFEOS_TWILIO_AUTH_TOKEN"] = auth
+            env["LIFEOS_PUBLIC_URL"] = url
+            _account(env, PHONE)
+            await stack.enter_async_context(
+                _server(CONFIGS[name] + ["--port", str(port)], env, port)
+            )
+            database = sqlite_url(Path(data) / "lifeos.db")
+            servers.append(PhoneServer(name, url, auth, database))
+        with Progress(console=console) as progress:
+            task = progress.add_task("phone calls", total=len(clips))
+            return await against_stock(servers, clips, lambda: progress.advance(task))
+
+
+def _account(env: dict[str, str], phone: str | None = None) -> str:
     lifeos = shutil.which("lifeos") or "lifeos"
     subprocess.run([lifeos, "db", "upgrade"], env=env, check=True, capture_output=True)  # noqa: S603
+    number = ["--phone", phone] if phone else []
     subprocess.run(  # noqa: S603 - our own CLI
-        [lifeos, "user", "create", "--email", EMAIL, "--tz", "America/New_York"],
+        [lifeos, "user", "create", "--email", EMAIL, "--tz", "America/New_York", *number],
         env=env,
         check=True,
         capture_output=True,

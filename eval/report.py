@@ -197,10 +197,16 @@ def _table(columns: list[tuple[str, dict[str, Any]]], title: str) -> str:
 
 def markdown(result: dict[str, Any]) -> str:
     configs = result["configs"]
-    turns = next(iter(configs.values()))["turns"] if configs else 0
-    title = f"Voice-to-voice, {result['corpus']} corpus ({turns} turns), {result['when']}"
-    note = result.get("real_voices")
-    return _table(list(configs.items()), title) + (f"\nReal voices: {note}\n" if note else "")
+    parts = []
+    if configs:
+        turns = next(iter(configs.values()))["turns"]
+        title = f"Voice-to-voice, {result['corpus']} corpus ({turns} turns), {result['when']}"
+        note = result.get("real_voices")
+        parts.append(_table(list(configs.items()), title))
+        parts.append(f"\nReal voices: {note}\n" if note else "")
+    if result.get("phone"):
+        parts.append("\n" + phone_markdown(result["phone"]))
+    return "".join(parts)
 
 
 def compare(first: dict[str, Any], second: dict[str, Any], a: str, b: str) -> str:
@@ -230,6 +236,63 @@ def _ratio_table(runs: list[tuple[str, dict[str, Any]]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# --- the phone path: ours and the stock pipecat Twilio bots ------------------------
+
+PHONE_ROWS: list[tuple[str, str, str]] = [
+    ("turns answered", "answered", ""),
+    ("latency p50", "latency_ms.p50", "ms"),
+    ("latency p95", "latency_ms.p95", "ms"),
+    ("latency p99", "latency_ms.p99", "ms"),
+    ("word error rate (heard)", "wer", "%"),
+]
+
+
+def summarize_phone(rows: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Per path: turns answered, latency percentiles, WER of what it heard (a turn
+    heard as nothing counts every word as missed); the first path's figures divided
+    by each other one's."""
+    paths: dict[str, dict[str, Any]] = {}
+    for name, turns in rows.items():
+        latencies = [t["latency_ms"] for t in turns if t["latency_ms"] is not None]
+        refs = [normalized(t["said"]) for t in turns]
+        hyps = [normalized(t["heard"] or "") for t in turns]
+        paths[name] = {
+            "turns": len(turns),
+            "answered": len(latencies),
+            "latency_ms": {f"p{q}": percentile(latencies, q / 100) for q in (50, 95, 99)},
+            "wer": jiwer.wer(refs, hyps) if refs else None,
+        }
+    first, *others = list(paths)
+    return {
+        "paths": paths,
+        "ratios": {
+            other: {
+                path: _ratio(_get(paths[first], path), _get(paths[other], path))
+                for _label, path, unit in PHONE_ROWS
+                if unit
+            }
+            for other in others
+        },
+    }
+
+
+def phone_markdown(phone: dict[str, Any]) -> str:
+    paths, ratios_to = phone["paths"], phone["ratios"]
+    names = list(paths)
+    heads = names + [f"{names[0]} ÷ {other}" for other in ratios_to]
+    title = f"### Phone: Twilio Media Streams, {phone['clips']} clips at 8 kHz, alternating"
+    lines = [title, "", "| metric | " + " | ".join(heads) + " |", "|---" * (len(heads) + 1) + "|"]
+    for label, path, unit in PHONE_ROWS:
+        cells = [_show(_get(summary, path), unit) for summary in paths.values()]
+        if path == "answered":
+            cells = [f"{s['answered']} of {s['turns']}" for s in paths.values()]
+        for by_path in ratios_to.values():
+            ratio = by_path.get(path)
+            cells.append("–" if ratio is None else f"{ratio:.2f}×")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def plots(result: dict[str, Any], folder: Path) -> None:
     import matplotlib
 
@@ -241,6 +304,11 @@ def plots(result: dict[str, Any], folder: Path) -> None:
         values = sorted(t["latency"] for t in turns if t["latency"] is not None)
         if values:
             axes.step(values, np.arange(1, len(values) + 1) / len(values), label=name, where="post")
+    for name, turns in (result.get("phone") or {}).get("turns", {}).items():
+        values = sorted(t["latency_ms"] for t in turns if t["latency_ms"] is not None)
+        if values:
+            shares = np.arange(1, len(values) + 1) / len(values)
+            axes.step(values, shares, label=f"phone: {name}", where="post", linestyle="--")
     axes.axvline(500, color="grey", linestyle=":", label="500 ms budget")
     axes.set_xlabel("last speech sample sent → first reply audio byte (ms)")
     axes.set_ylabel("share of turns")
@@ -259,7 +327,8 @@ def plots(result: dict[str, Any], folder: Path) -> None:
             left += width
     axes.set_yticks(range(len(result["configs"])), list(result["configs"]))
     axes.set_xlabel("median milliseconds per stage (our pipeline reports its stages)")
-    axes.legend(fontsize="small", ncols=3)
+    if result["configs"]:
+        axes.legend(fontsize="small", ncols=3)
     figure.tight_layout()
     figure.savefig(folder / "stages.png", dpi=120)
     plt.close(figure)

@@ -4,11 +4,16 @@ and the conversions between channels (resampling, μ-law, WAV files)."""
 from __future__ import annotations
 
 import io
+import warnings
 import wave
 from dataclasses import dataclass
 
 import numpy as np
 import soxr
+
+with warnings.catch_warnings():  # deprecated in 3.11-3.12; audioop-lts after, as pipecat has it
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import audioop
 
 SPEECH_RATE = 16_000  # what speech-to-text wants
 MAX_SECONDS = 600  # a longer upload is refused, not decoded
@@ -86,22 +91,35 @@ def write_wav(audio: Audio) -> bytes:
 
 
 # G.711 μ-law, as telephone audio (Twilio Media Streams) carries it at 8 kHz.
-_BIAS, _CLIP = 0x84, 32635
+# Encoding is a lookup table: a chunk is one `take` instead of a dozen small numpy
+# operations (each ~1 µs of overhead on a 20 ms frame), and it is G.191's reference
+# encoder bit for bit, which `audioop.lin2ulaw` is not (it rounds 508 negative
+# samples, at the decision levels, to the next code). Decoding is `audioop`'s C
+# table, which is G.711's (every code checked), and ~0.8 µs a frame faster than
+# numpy can index.
+
+
+def _mulaw_encode_table() -> np.ndarray:
+    """The code of every 16-bit sample, as ITU-T G.191's reference `ulaw_compress`
+    computes it: the sample's top 14 bits, one's complement for negative samples
+    (so -1 is the negative zero, and each negative decision level mirrors the
+    positive one), offset by 33, then segment and 4-bit mantissa, all bits inverted.
+    Indexed by the sample's bits read as unsigned."""
+    samples = np.arange(-32768, 32768, dtype=np.int32)
+    negative = samples < 0
+    magnitude = np.minimum((np.where(negative, ~samples, samples) >> 2) + 33, 0x1FFF)
+    segment = np.floor(np.log2(magnitude)).astype(np.int32) - 4  # 1..8: bit length less 5
+    low = 0x0F - ((magnitude >> segment) & 0x0F)
+    codes = ((8 - segment) << 4) | low | np.where(negative, 0, 0x80)
+    return np.roll(codes.astype(np.uint8), -32768)  # so that index 0 is the sample 0
+
+
+_ENCODE = _mulaw_encode_table()
 
 
 def mulaw_encode(pcm: bytes) -> bytes:
-    samples = np.frombuffer(pcm, dtype="<i2").astype(np.int32)
-    sign = np.where(samples < 0, 0x80, 0)
-    magnitude = np.minimum(np.abs(samples), _CLIP) + _BIAS
-    exponent = np.floor(np.log2(magnitude)).astype(np.int32) - 7
-    exponent = np.clip(exponent, 0, 7)
-    mantissa = (magnitude >> (exponent + 3)) & 0x0F
-    return (~(sign | (exponent << 4) | mantissa) & 0xFF).astype(np.uint8).tobytes()
+    return _ENCODE.take(np.frombuffer(pcm, dtype="<u2")).tobytes()
 
 
 def mulaw_decode(data: bytes) -> bytes:
-    codes = ~np.frombuffer(data, dtype=np.uint8).astype(np.int32) & 0xFF
-    sign, exponent, mantissa = codes & 0x80, (codes >> 4) & 0x07, codes & 0x0F
-    magnitude = ((mantissa << 3) + _BIAS) << exponent
-    samples = np.where(sign != 0, _BIAS - magnitude, magnitude - _BIAS)
-    return samples.astype("<i2").tobytes()
+    return audioop.ulaw2lin(data, 2)
