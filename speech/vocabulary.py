@@ -31,9 +31,11 @@ def near_names(text: str, vocabulary: Sequence[str]) -> list[str]:
         size = len(plain.split())
         if not plain or mentions(text, [name]):
             continue
+        # A sound-alike may take a word fewer than the name or up to two more
+        # ("Zanzibar trip" heard as "Zans of our trip").
         spans = [
             "".join(words[i : i + n])
-            for n in range(max(1, size - 1), size + 2)
+            for n in range(max(1, size - 1), size + 3)
             for i in range(len(words) - n + 1)
         ]
         best = max((fuzz.ratio(plain.replace(" ", ""), span) for span in spans), default=0.0)

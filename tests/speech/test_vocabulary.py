@@ -11,6 +11,8 @@ def test_a_sound_alike_of_a_name_calls_for_it() -> None:
     assert near_names("Add milk to my Kruger list.", NAMES) == ["Kroger"]
     assert near_names("long $40 at bright water.", NAMES) == ["Brightwater"]
     assert near_names("and cake to the shivon's birthday list", NAMES) == ["Siobhan's birthday"]
+    # A name heard as more words than it has ("Zanzibar trip" as "Zans of our trip").
+    assert near_names("Add sunscreen to the Zans of our trip list.", NAMES) == ["Zanzibar trip"]
 
 
 def test_a_turn_with_no_name_in_it_is_left_alone() -> None:
