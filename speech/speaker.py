@@ -170,6 +170,11 @@ class Speaker:
         # (~40 µs a frame) stays off the event loop and is never run concurrently.
         self._detector = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wake-word")
 
+    @property
+    def replying(self) -> Heard | None:
+        """The reply being heard now, if one is."""
+        return self._playing
+
     # --- running ---------------------------------------------------------------
 
     async def run(self, frames: AsyncIterator[bytes]) -> None:
@@ -338,6 +343,8 @@ class Speaker:
             self._transcript = event.get("text", "")
             self.say(f"heard: {self._transcript}")
         elif kind == "audio_start":
+            if self._playing is not None:  # the last one never announced its end
+                await self._reply_ended()
             self._playing = Heard(transcript=self._transcript)
             self._transcript = ""
             self._cut_short = False
@@ -348,9 +355,12 @@ class Speaker:
             self.say(f"said:  {self._playing.text}")
         elif kind == "reminder":
             self.say(f"reminder: {event.get('title', '')}")
-        elif kind == "interrupted":
-            if self._playing is not None:
-                self._playing.interrupted = True
+        elif kind == "interrupted":  # the service heard the user over its reply
+            heard, self._playing = self._playing, None
+            if heard is not None:
+                heard.interrupted = True
+                heard.text = heard.text or event.get("heard", "")
+                self.counters.replies.append(heard)
                 await self.sink.stop()
             self._open_for(TURN_LIMIT_SECONDS, Phase.AWAKE)
         elif kind == "audio_end":

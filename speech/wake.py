@@ -24,14 +24,15 @@ class WakeWord:
     """Feed 16 kHz 16-bit mono PCM in pieces; `feed` says whether the wake word
     ended in this piece. Not thread-safe: one interpreter, used from one thread."""
 
-    def __init__(self, name: str = DEFAULT_WAKE_WORD) -> None:
+    def __init__(self, name: str = DEFAULT_WAKE_WORD, cutoff: float | None = None) -> None:
         if name not in WAKE_WORDS:
             raise ValueError(f"unknown wake word {name!r}; choose one of {', '.join(WAKE_WORDS)}")
         self.name = name
         self._model = MicroWakeWord.from_builtin(WAKE_WORDS[name])
         self._features = MicroWakeWordFeatures()
         self.phrase: str = self._model.wake_word
-        self.cutoff: float = self._model.probability_cutoff
+        # The model's own threshold unless given: lower hears more, and wakes falsely more.
+        self.cutoff: float = self._model.probability_cutoff if cutoff is None else cutoff
         self._quiet_for = 0.0  # seconds of features still to ignore after a detection
 
     def feed(self, pcm: bytes) -> bool:

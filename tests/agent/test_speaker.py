@@ -251,3 +251,37 @@ def test_the_wake_word_is_heard_once_and_silence_never_wakes(piper: PiperTTS) ->
     frames = [said[i : i + 640] for i in range(0, len(said), 640)]
     assert sum(wake.feed(f) for f in frames) == 1
     assert not any(wake.feed(noise[i : i + 640]) for i in range(0, len(noise), 640))
+
+
+async def test_speaking_over_the_reply_stops_it_and_is_answered(
+    service: Service, tmp_path: Path, piper: PiperTTS
+) -> None:
+    async with httpx.AsyncClient(base_url=service.url, headers=service.auth) as client:
+        for item in ("apples", "bread", "coffee", "dish soap", "eggs", "flour", "grapes"):
+            added = await client.post("/v1/tasks", json={"title": item, "list": "shopping"})
+            assert added.status_code == 201, added.text
+    lines: list[str] = []
+    device = Speaker(
+        service.url.replace("http://", "ws://") + f"/v1/voice?token={service.token}",
+        WakeWord(),
+        WavFolder(tmp_path / "replies"),
+        say=lines.append,
+    )
+    asked = recording(piper, "Okay, Nabu.", "What's on my shopping list?")
+    over = recording(piper, "Add nails to my shopping list.").pcm + bytes(16000 * 2 * 2)
+
+    async def talked_over() -> AsyncIterator[bytes]:
+        async for frame in file_frames([asked], device):
+            yield frame
+        while device.replying is None or device.replying.seconds < 0.6:
+            yield bytes(640)  # the room, while the long answer starts
+            await asyncio.sleep(0.02)
+        for i in range(0, len(over), 640):  # the user talks over it, as a person does
+            yield over[i : i + 640]
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(device.run(talked_over()), timeout=60)
+    first, *_rest, last = device.counters.replies
+    assert first.text.startswith("You have 7 things") and first.interrupted
+    assert last.text == "Added nails to your shopping list."
+    assert "nails" in await shopping(service)
