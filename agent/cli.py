@@ -305,6 +305,10 @@ def speaker(
     wake_word: Annotated[str, typer.Option(help="okay_nabu, hey_jarvis, hey_mycroft or alexa.")] = (
         "okay_nabu"
     ),
+    wake_cutoff: Annotated[
+        float | None,
+        typer.Option(help="Wake word threshold, 0-1 (0.5): lower hears more, wakes falsely more."),
+    ] = None,
     barge_in: Annotated[
         str,
         typer.Option(
@@ -319,19 +323,20 @@ def speaker(
 ) -> None:
     """Be a smart speaker: wake word on this machine, then the assistant out loud."""
     from speech.speaker import SpeakerError, read_inputs
-    from speech.wake import WAKE_WORDS
+    from speech.wake import WAKE_WORDS, WakeWord
 
     if wake_word not in WAKE_WORDS:
         raise fail(f"--wake-word must be one of {', '.join(WAKE_WORDS)}")
+    if wake_cutoff is not None and not 0 < wake_cutoff < 1:
+        raise fail("--wake-cutoff must be between 0 and 1")
     if barge_in not in ("speech", "wake"):
         raise fail("--barge-in must be speech or wake")
     if not server.startswith(("http://", "https://")):
         raise fail("--server must be the service's http:// or https:// address")
     try:
         recordings = read_inputs(input) if input else None
-        asyncio.run(
-            _speaker(server, token, recordings, output, wake_word, barge_in, realtime, device)
-        )
+        wake = WakeWord(wake_word, *([] if wake_cutoff is None else [wake_cutoff]))
+        asyncio.run(_speaker(server, token, recordings, output, wake, barge_in, realtime, device))
     except SpeakerError as exc:
         raise fail(str(exc)) from None
     except KeyboardInterrupt:
@@ -343,7 +348,7 @@ async def _speaker(
     token: str,
     recordings: list[Any] | None,
     output: Path | None,
-    wake_word: str,
+    wake: Any,
     barge_in: str,
     realtime: bool,
     device: str | None,
@@ -351,7 +356,6 @@ async def _speaker(
     from urllib.parse import urlencode
 
     from speech.speaker import Sink, Speaker, WavFolder, file_frames
-    from speech.wake import WakeWord
 
     socket_url = (
         server.rstrip("/").replace("http", "ws", 1) + "/v1/voice?" + urlencode({"token": token})
@@ -363,7 +367,6 @@ async def _speaker(
         from speech.soundcard import SoundCard
 
         sink = SoundCard(device)
-    wake = await asyncio.to_thread(WakeWord, wake_word)
     device_speaker = Speaker(socket_url, wake, sink, barge_in=barge_in, say=print)
     if recordings is None:
         from speech.soundcard import microphone

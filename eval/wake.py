@@ -36,7 +36,7 @@ from rich.console import Console
 from eval.corpus import RATE, VOICES, Script, Turn, _noise, speech
 from eval.devset import load_dev_set
 from eval.real_voices import load_orders, load_words, speech_dir
-from speech.wake import WakeWord
+from speech.wake import DEFAULT_CUTOFF, WakeWord
 
 console = Console()
 FRAME = 320  # samples: 20 ms
@@ -57,7 +57,7 @@ LOOPS: tuple[tuple[float, float | None], ...] = ((0.0, None), (-10.0, 20.0), (6.
 Detector = Callable[[bytes], bool]
 
 
-def _detector(engine: str, cutoff: float | None = None) -> Detector:
+def _detector(engine: str, cutoff: float) -> Detector:
     if engine == "micro":
         return WakeWord(cutoff=cutoff).feed
     try:
@@ -76,7 +76,7 @@ def _detector(engine: str, cutoff: float | None = None) -> Detector:
             for probability in model.process_streaming(feature):
                 if quiet[0] > 0:
                     quiet[0] -= 1
-                elif probability > (0.5 if cutoff is None else cutoff):
+                elif probability > cutoff:
                     heard, quiet[0] = True, 20
         return heard
 
@@ -87,7 +87,7 @@ def _pcm(samples: np.ndarray) -> bytes:
     return (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
 
 
-def detection(engine: str, cutoff: float | None) -> dict[str, Any]:
+def detection(engine: str, cutoff: float) -> dict[str, Any]:
     command = {voice: speech(Turn(AFTER_WAKE, voice=voice)) for voice in VOICES}
     by_condition: dict[str, list[bool]] = {name: [] for name, _snr, _gain in CONDITIONS}
     delays: list[float] = []
@@ -144,7 +144,7 @@ def _background() -> Iterator[tuple[str, np.ndarray]]:
         yield "real", recording.audio.astype(np.float32) / 32768
 
 
-def false_wakes(engine: str, cutoff: float | None, hours: float) -> dict[str, Any]:
+def false_wakes(engine: str, cutoff: float, hours: float) -> dict[str, Any]:
     pieces = list(_background())
     gap = np.zeros(int(0.3 * RATE), np.float32)
     feed = _detector(engine, cutoff)
@@ -276,7 +276,12 @@ def _percentiles(values: list[float]) -> dict[str, float] | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.wake", description=__doc__)
     parser.add_argument("--engine", choices=("micro", "open"), default="micro")
-    parser.add_argument("--cutoff", type=float, help="detection threshold (the model's own)")
+    parser.add_argument(
+        "--cutoff",
+        type=float,
+        default=DEFAULT_CUTOFF,
+        help="detection threshold (0.85: the model's own)",
+    )
     parser.add_argument("--hours", type=float, default=1.0, help="of speech without the wake word")
     parser.add_argument("--quick", action="store_true", help="one voice for the reply time")
     parser.add_argument("--no-latency", action="store_true", help="skip the reply time")
@@ -298,8 +303,7 @@ def main(argv: list[str] | None = None) -> int:
         console.print_json(json.dumps(result["reply_time"]))
     result["load_average_after"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     args.out.mkdir(parents=True, exist_ok=True)
-    suffix = "" if args.cutoff is None else f"-{args.cutoff:g}"
-    path = args.out / f"wake-{args.engine}{suffix}.json"
+    path = args.out / f"wake-{args.engine}-{args.cutoff:g}.json"
     path.write_text(json.dumps(result, indent=2))
     console.print(f"wrote {path}")
     return 0
