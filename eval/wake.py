@@ -202,6 +202,7 @@ async def reply_time(quick: bool) -> dict[str, Any]:
     turns = [(v, voice, command) for v, voice in enumerate(voices) for command in COMMANDS]
     baseline: list[float] = []
     at_speaker: list[float] = []
+    details: list[dict[str, Any]] = []
     async with service_with_user(None) as (services, user):
         await services.voice_models()
         token = services.tokens.issue(user.id)
@@ -249,11 +250,31 @@ async def reply_time(quick: bool) -> dict[str, Any]:
                 for end, heard in zip(ends, device.counters.replies, strict=False):
                     if heard.first_audio_at is not None:
                         at_speaker.append((heard.first_audio_at - end) * 1000)
+                    details.append(
+                        {
+                            "heard": heard.transcript,
+                            "said": heard.text,
+                            "ms": None
+                            if heard.first_audio_at is None
+                            else (heard.first_audio_at - end) * 1000,
+                            "stages": heard.timings,
+                        }
+                    )
     return {
         "turns": len(turns),
         "speaker_replies": len(at_speaker),
         "speaker_ms": _percentiles(at_speaker),
         "baseline_ms": _percentiles(baseline),
+        # at the device minus the service's own "last speech → first reply audio made":
+        # what the device, the socket and the wake word detector add
+        "device_overhead_ms": _percentiles(
+            [
+                d["ms"] - d["stages"]["audio_ready"]
+                for d in details
+                if d["ms"] is not None and "audio_ready" in d["stages"]
+            ]
+        ),
+        "turns_at_speaker": details,
         "ratio_p50": (
             statistics.median(at_speaker) / statistics.median(baseline)
             if at_speaker and baseline
@@ -284,7 +305,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--hours", type=float, default=1.0, help="of speech without the wake word")
     parser.add_argument("--quick", action="store_true", help="one voice for the reply time")
-    parser.add_argument("--no-latency", action="store_true", help="skip the reply time")
+    skip = parser.add_mutually_exclusive_group()
+    skip.add_argument("--no-latency", action="store_true", help="skip the reply time")
+    skip.add_argument("--only-latency", action="store_true", help="only the reply time")
     parser.add_argument("--out", type=Path, default=Path("eval-results"))
     args = parser.parse_args(argv)
     load = Path("/proc/loadavg").read_text().split()[:3]
@@ -294,16 +317,18 @@ def main(argv: list[str] | None = None) -> int:
         "load_average": " ".join(load),
     }
     console.print(f"engine {args.engine}, load average {result['load_average']}")
-    result["detection"] = detection(args.engine, args.cutoff)
-    console.print_json(json.dumps(result["detection"]))
-    result["false_wakes"] = false_wakes(args.engine, args.cutoff, args.hours)
-    console.print_json(json.dumps(result["false_wakes"]))
+    if not args.only_latency:
+        result["detection"] = detection(args.engine, args.cutoff)
+        console.print_json(json.dumps(result["detection"]))
+        result["false_wakes"] = false_wakes(args.engine, args.cutoff, args.hours)
+        console.print_json(json.dumps(result["false_wakes"]))
     if not args.no_latency:
         result["reply_time"] = asyncio.run(reply_time(args.quick))
         console.print_json(json.dumps(result["reply_time"]))
     result["load_average_after"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"wake-{args.engine}-{args.cutoff:g}.json"
+    part = "-reply-time" if args.only_latency else ""
+    path = args.out / f"wake-{args.engine}-{args.cutoff:g}{part}.json"
     path.write_text(json.dumps(result, indent=2))
     console.print(f"wrote {path}")
     return 0

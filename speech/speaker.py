@@ -73,6 +73,7 @@ class Heard:
     first_audio_at: float | None = None  # perf_counter when its first audio arrived
     seconds: float = 0.0
     interrupted: bool = False
+    timings: dict[str, float] = field(default_factory=dict)  # the service's, in ms
 
 
 @dataclass
@@ -164,6 +165,7 @@ class Speaker:
         self._idle.set()
         self._playing: Heard | None = None
         self._transcript = ""  # what the service heard in the turn being answered
+        self._timings: dict[str, float] = {}  # and how long its stages took
         self._cut_short = False  # the wake word interrupted the reply here (barge-in "wake")
         self._fatal: SpeakerError | None = None
         # The wake word model's interpreter lives on one thread of its own: its work
@@ -345,14 +347,16 @@ class Speaker:
         elif kind == "audio_start":
             if self._playing is not None:  # the last one never announced its end
                 await self._reply_ended()
-            self._playing = Heard(transcript=self._transcript)
-            self._transcript = ""
+            self._playing = Heard(transcript=self._transcript, timings=self._timings)
+            self._transcript, self._timings = "", {}
             self._cut_short = False
             self._idle.clear()
             await self.sink.start(int(event.get("rate", SPEECH_RATE)))
         elif kind == "reply" and self._playing is not None:
             self._playing.text = event.get("text", "")
             self.say(f"said:  {self._playing.text}")
+        elif kind == "timings":  # just before the reply's audio_start
+            self._timings = {k: v for k, v in event.items() if isinstance(v, int | float)}
         elif kind == "reminder":
             self.say(f"reminder: {event.get('title', '')}")
         elif kind == "interrupted":  # the service heard the user over its reply
