@@ -13,6 +13,7 @@ BURST_SECONDS = 30.0
 SPEED = 2.0
 TOO_FAST = 1008  # close code (policy violation): audio arrived much faster than real time
 IDLE = 4001  # close code: no audio either way for the idle limit
+REPLACED = 4000  # close code: the same user opened voice somewhere else
 TOO_FAST_REASON = "audio arrives much faster than real time"
 # Seconds of allowance a new connection needs, or it is refused before anything is
 # built for it: a client refused for flooding waits MIN_TO_OPEN / SPEED seconds.

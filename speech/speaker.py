@@ -30,7 +30,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from speech.audio import SPEECH_RATE, Audio, read_wav, write_wav
-from speech.pace import IDLE, TOO_FAST, SendPace
+from speech.pace import IDLE, REPLACED, TOO_FAST, SendPace
 from speech.wake import WakeWord
 
 FRAME_BYTES = 640  # 20 ms of 16 kHz PCM16: what the device reads and sends
@@ -39,7 +39,6 @@ COMMAND_WAIT_SECONDS = 5.0  # after the wake word, how long to wait for speech t
 TURN_LIMIT_SECONDS = 30.0  # a turn that started but never got an answer is given up
 FOLLOW_UP_SECONDS = 5.0  # the microphone stays open this long after a question
 QUIET_AFTER_SECONDS = 1.5  # silence after each input file, as a pause after speaking
-REPLACED = 4000  # close code: the same user opened voice somewhere else
 REPLACED_WAIT_SECONDS = 30.0  # then wait before taking the socket back
 BACKOFF_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0)  # between attempts to reach the service
 
