@@ -322,7 +322,8 @@ def speaker(
     device: Annotated[str | None, typer.Option(help="Sound card device (name or number).")] = None,
 ) -> None:
     """Be a smart speaker: wake word on this machine, then the assistant out loud."""
-    from speech.speaker import SpeakerError, read_inputs
+    from speech.speaker import SpeakerError
+    from speech.speaker_files import read_inputs
     from speech.wake import WAKE_WORDS, WakeWord
 
     if wake_word not in WAKE_WORDS:
@@ -355,7 +356,8 @@ async def _speaker(
 ) -> None:
     from urllib.parse import urlencode
 
-    from speech.speaker import Sink, Speaker, WavFolder, file_frames
+    from speech.speaker import Sink, Speaker
+    from speech.speaker_files import WavFolder, file_frames
 
     socket_url = (
         server.rstrip("/").replace("http", "ws", 1) + "/v1/voice?" + urlencode({"token": token})

@@ -196,7 +196,8 @@ async def reply_time(quick: bool) -> dict[str, Any]:
     from eval.client import run_script
     from eval.local import service_with_user
     from speech.audio import Audio
-    from speech.speaker import Speaker, WavFolder
+    from speech.speaker import Speaker
+    from speech.speaker_files import WavFolder
 
     voices = list(VOICES)[:1] if quick else list(VOICES)
     turns = [(v, voice, command) for v, voice in enumerate(voices) for command in COMMANDS]

@@ -19,18 +19,17 @@ import enum
 import json
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from speech.audio import SPEECH_RATE, Audio, read_wav, write_wav
-from speech.pace import IDLE, REPLACED, TOO_FAST, SendPace
+from speech.audio import SPEECH_RATE
+from speech.pace import IDLE, REPLACED, TOO_FAST
 from speech.wake import WakeWord
 
 FRAME_BYTES = 640  # 20 ms of 16 kHz PCM16: what the device reads and sends
@@ -38,7 +37,6 @@ FRAME_SECONDS = FRAME_BYTES / 2 / SPEECH_RATE
 COMMAND_WAIT_SECONDS = 5.0  # after the wake word, how long to wait for speech to begin
 TURN_LIMIT_SECONDS = 30.0  # a turn that started but never got an answer is given up
 FOLLOW_UP_SECONDS = 5.0  # the microphone stays open this long after a question
-QUIET_AFTER_SECONDS = 1.5  # silence after each input file, as a pause after speaking
 REPLACED_WAIT_SECONDS = 30.0  # then wait before taking the socket back
 BACKOFF_SECONDS = (0.5, 1.0, 2.0, 4.0, 8.0)  # between attempts to reach the service
 
@@ -83,41 +81,6 @@ class Counters:
     replies: list[Heard] = field(default_factory=list)
 
 
-class WavFolder:
-    """Writes each reply (and each reminder spoken) as reply-001.wav, reply-002.wav…"""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.written: list[Path] = []
-        self._pcm = bytearray()
-        self._rate = SPEECH_RATE
-
-    async def chime(self) -> None:
-        return None  # a file has no one to cue
-
-    async def start(self, rate: int) -> None:
-        self._pcm, self._rate = bytearray(), rate
-
-    async def write(self, pcm: bytes) -> None:
-        self._pcm += pcm
-
-    async def end(self) -> None:
-        if not self._pcm:
-            return
-        path = self.folder / f"reply-{len(self.written) + 1:03d}.wav"
-        data = write_wav(Audio(bytes(self._pcm), self._rate))
-        self._pcm = bytearray()
-        await asyncio.to_thread(self._write, path, data)
-        self.written.append(path)
-
-    def _write(self, path: Path, data: bytes) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-
-    async def stop(self) -> None:
-        await self.end()  # what was heard of it is kept
-
-
 def chime_sound(rate: int = SPEECH_RATE) -> bytes:
     """Two short rising notes: "I'm listening"."""
     notes = []
@@ -127,17 +90,6 @@ def chime_sound(rate: int = SPEECH_RATE) -> bytes:
         notes.append(0.3 * envelope * np.sin(2 * math.pi * pitch * t))
     samples = np.concatenate(notes)
     return (samples * 32767).astype("<i2").tobytes()
-
-
-def read_inputs(paths: Sequence[Path]) -> list[Audio]:
-    """The recordings as 16 kHz audio; a file that cannot be used is refused by name."""
-    recordings = []
-    for path in paths:
-        try:
-            recordings.append(read_wav(path.read_bytes()).resampled(SPEECH_RATE))
-        except (OSError, ValueError) as exc:
-            raise SpeakerError(f"{path}: {exc}") from exc
-    return recordings
 
 
 class Speaker:
@@ -230,6 +182,10 @@ class Speaker:
             await self.sink.chime()
         if woke and self.phase is Phase.FOLLOW_UP:
             self._open_for(COMMAND_WAIT_SECONDS, Phase.AWAKE)
+        if self.phase is Phase.FOLLOW_UP:
+            # Sent audio may hold an answer: not settled until the service has said
+            # whether it heard one (speech_started) or the window has closed.
+            self._idle.clear()
         await self._send(frame)
 
     async def _wake_up(self) -> None:
@@ -387,24 +343,3 @@ class Speaker:
             self.say("listening for your answer")
         else:
             self._listen()
-
-
-async def file_frames(
-    recordings: Sequence[Audio], speaker: Speaker, *, realtime: bool = False
-) -> AsyncIterator[bytes]:
-    """Recordings as a microphone would hear them, one after another: each waits
-    until the service is reachable and the previous turn is over (a person waits for
-    the answer), and is followed by a pause. Sent as fast as the socket allows, or
-    at the pace of speech with `realtime`."""
-    pace = SendPace()  # one allowance for the whole stream, as the socket keeps one
-    quiet = bytes(int(SPEECH_RATE * QUIET_AFTER_SECONDS) * 2)
-    for recording in recordings:
-        await speaker.connected()
-        await speaker.settled()
-        if realtime:  # each recording starts when it is its turn, then plays in time
-            pace = SendPace(0.0)
-        pcm = recording.pcm + quiet
-        for i in range(0, len(pcm), FRAME_BYTES):
-            frame = pcm[i : i + FRAME_BYTES]
-            await pace.before(len(frame) / 2 / SPEECH_RATE)
-            yield frame

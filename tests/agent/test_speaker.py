@@ -22,7 +22,8 @@ from agent.app import create_app
 from agent.reminders.scheduler import Scheduler
 from agent.services import Services
 from speech.audio import Audio, read_wav, write_wav
-from speech.speaker import Speaker, WavFolder, file_frames
+from speech.speaker import Speaker
+from speech.speaker_files import WavFolder, file_frames
 from speech.stt import WhisperSTT
 from speech.tts import PiperTTS
 from speech.wake import WakeWord
@@ -282,6 +283,6 @@ async def test_speaking_over_the_reply_stops_it_and_is_answered(
 
     await asyncio.wait_for(device.run(talked_over()), timeout=60)
     first, *_rest, last = device.counters.replies
-    assert first.text.startswith("You have 7 things") and first.interrupted
+    assert first.text.startswith("You have") and first.interrupted  # cut off as heard
     assert last.text == "Added nails to your shopping list."
     assert "nails" in await shopping(service)
