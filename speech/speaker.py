@@ -119,9 +119,7 @@ class Speaker:
         self._timings: dict[str, float] = {}  # and how long its stages took
         self._cut_short = False  # the wake word interrupted the reply here (barge-in "wake")
         self._fatal: SpeakerError | None = None
-        # The wake word model's interpreter lives on one thread of its own: its work
-        # (~40 µs a frame) stays off the event loop and is never run concurrently.
-        self._detector = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wake-word")
+        self._detector: ThreadPoolExecutor | None = None
 
     @property
     def replying(self) -> Heard | None:
@@ -132,6 +130,9 @@ class Speaker:
 
     async def run(self, frames: AsyncIterator[bytes]) -> None:
         """Listen to `frames` (20 ms of 16 kHz PCM16 each) until they end."""
+        # The wake word model's interpreter lives on one thread of its own: its work
+        # (~40 µs a frame) stays off the event loop and is never run concurrently.
+        self._detector = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wake-word")
         connection = asyncio.create_task(self._stay_connected())
         watch = asyncio.create_task(self._watch_deadline())
         try:
@@ -173,7 +174,7 @@ class Speaker:
             if woke:  # nothing before this moment was sent, nor is the wake word itself
                 await self._wake_up()
             return
-        if self._playing is not None and self.barge_in == "wake":
+        if self._playing is not None and self.barge_in == "wake" and not self._cut_short:
             if not woke:
                 return  # the device hears its own reply: only the wake word interrupts it
             self._cut_short = True

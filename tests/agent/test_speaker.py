@@ -286,3 +286,47 @@ async def test_speaking_over_the_reply_stops_it_and_is_answered(
     assert first.text.startswith("You have") and first.interrupted  # cut off as heard
     assert last.text == "Added nails to your shopping list."
     assert "nails" in await shopping(service)
+
+
+async def test_with_barge_in_by_wake_word_only_the_wake_word_cuts_a_reply(
+    service: Service, tmp_path: Path, piper: PiperTTS
+) -> None:
+    """For a device without echo cancellation, which hears its own replies."""
+    lines: list[str] = []
+    async with httpx.AsyncClient(base_url=service.url, headers=service.auth) as client:
+        for item in ("apples", "bread", "coffee", "dish soap", "eggs", "flour", "grapes"):
+            added = await client.post("/v1/tasks", json={"title": item, "list": "shopping"})
+            assert added.status_code == 201, added.text
+    device = Speaker(
+        service.url.replace("http://", "ws://") + f"/v1/voice?token={service.token}",
+        WakeWord(),
+        WavFolder(tmp_path / "replies"),
+        barge_in="wake",
+        say=lines.append,
+    )
+    asked = recording(piper, "Okay, Nabu.", "What's on my shopping list?")
+    plain = recording(piper, "Add nails to my shopping list.").pcm
+    woken = recording(piper, "Okay, Nabu.", "Add glue to my shopping list.").pcm + bytes(64000)
+
+    async def spoken_over(over: bytes) -> AsyncIterator[bytes]:
+        async for frame in file_frames([asked], device):
+            yield frame
+        while device.replying is None or device.replying.seconds < 0.4:
+            yield bytes(640)
+            await asyncio.sleep(0.02)
+        for i in range(0, len(over), 640):
+            yield over[i : i + 640]
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(device.run(spoken_over(plain)), timeout=60)
+    assert not device.counters.replies[0].interrupted  # the reply played out
+    assert "nails" not in await shopping(service)
+
+    await asyncio.wait_for(device.run(spoken_over(woken)), timeout=60)
+    cut, *_rest, last = device.counters.replies[1:]
+    assert cut.interrupted
+    assert last.text == "Added glue to your shopping list."
+    assert "glue" in await shopping(service)
+    heard = [line.lower() for line in lines if line.startswith("heard:")]
+    assert any("glue" in line for line in heard)
+    assert not any("nabu" in line for line in heard)  # the wake word itself is not sent
