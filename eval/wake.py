@@ -221,18 +221,17 @@ async def reply_time(quick: bool) -> dict[str, Any]:
                 device = Speaker(
                     f"{socket}?token={token}", WakeWord(), WavFolder(Path(folder)), say=lines.append
                 )
-                ends: list[float] = []
+                measured: list[tuple[float, int]] = []  # command end, replies before it
 
                 async def spoken() -> AsyncIterator[bytes]:
                     for v, voice, command in turns:
                         text = command.format(item=ITEMS[v])
                         await device.connected()
-                        await device.settled()
+                        await device.listening.wait()  # after a question's window too
+                        before = len(device.counters.replies)
                         lead = np.zeros(int(0.3 * RATE), np.float32)
-                        wake, words = (
-                            speech(Turn("Okay Nabu.", voice=voice)),
-                            speech(Turn(text, voice=voice)),
-                        )
+                        wake = speech(Turn("Okay Nabu.", voice=voice))
+                        words = speech(Turn(text, voice=voice))
                         gap = np.zeros(int(0.6 * RATE), np.float32)
                         tail = np.zeros(int(2.0 * RATE), np.float32)
                         pcm = Audio(_pcm(np.concatenate([lead, wake, gap, words, tail])), RATE).pcm
@@ -244,20 +243,30 @@ async def reply_time(quick: bool) -> dict[str, Any]:
                             )
                             yield pcm[i : i + FRAME * 2]
                             if i < last <= i + FRAME * 2:
-                                ends.append(time.perf_counter())
+                                measured.append((time.perf_counter(), before))
                         await device.settled()
 
                 await device.run(spoken())
-                for end, heard in zip(ends, device.counters.replies, strict=False):
-                    if heard.first_audio_at is not None:
-                        at_speaker.append((heard.first_audio_at - end) * 1000)
+                replies = device.counters.replies
+                for end, before in measured:
+                    # this turn's answer: the first reply whose audio came after the command
+                    heard = next(
+                        (
+                            r
+                            for r in replies[before:]
+                            if r.first_audio_at and r.first_audio_at > end
+                        ),
+                        None,
+                    )
+                    if heard is None or heard.first_audio_at is None:
+                        continue
+                    ms = (heard.first_audio_at - end) * 1000
+                    at_speaker.append(ms)
                     details.append(
                         {
                             "heard": heard.transcript,
                             "said": heard.text,
-                            "ms": None
-                            if heard.first_audio_at is None
-                            else (heard.first_audio_at - end) * 1000,
+                            "ms": ms,
                             "stages": heard.timings,
                         }
                     )

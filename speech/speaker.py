@@ -114,6 +114,8 @@ class Speaker:
         self._connected = asyncio.Event()
         self._idle = asyncio.Event()  # no turn under way: the next recording may play
         self._idle.set()
+        self.listening = asyncio.Event()  # set while the microphone is closed to the service
+        self.listening.set()
         self._playing: Heard | None = None
         self._transcript = ""  # what the service heard in the turn being answered
         self._timings: dict[str, float] = {}  # and how long its stages took
@@ -207,6 +209,7 @@ class Speaker:
 
     def _open_for(self, seconds: float, phase: Phase) -> None:
         self.phase = phase
+        self.listening.clear()
         self._until = time.monotonic() + seconds
         if phase is Phase.AWAKE:
             self._idle.clear()
@@ -216,6 +219,7 @@ class Speaker:
     def _listen(self) -> None:
         """Back to the wake word: the microphone is closed to the service."""
         self.phase = Phase.LISTENING
+        self.listening.set()
         self._until = math.inf
         self._idle.set()
 
