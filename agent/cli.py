@@ -408,6 +408,101 @@ async def _talk_voice(
 
 
 @app.command()
+def speaker(
+    server: Annotated[str, typer.Option(help="The service, e.g. http://kitchen-pi:8000.")],
+    token: Annotated[
+        str, typer.Option(envvar="LIFEOS_TOKEN", help="A bearer token (lifeos token EMAIL).")
+    ],
+    input: Annotated[
+        list[Path] | None,
+        typer.Option("--input", help="WAV recordings heard one after another, not the microphone."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Write replies as WAV files here, not to the speakers.")
+    ] = None,
+    wake_word: Annotated[str, typer.Option(help="okay_nabu, hey_jarvis, hey_mycroft or alexa.")] = (
+        "okay_nabu"
+    ),
+    wake_cutoff: Annotated[
+        float | None,
+        typer.Option(help="Wake word threshold, 0-1 (0.5): lower hears more, wakes falsely more."),
+    ] = None,
+    barge_in: Annotated[
+        str,
+        typer.Option(
+            help="speech: speaking over a reply stops it (needs an echo-cancelled microphone); "
+            "wake: only the wake word does."
+        ),
+    ] = "speech",
+    realtime: Annotated[
+        bool, typer.Option(help="Play --input recordings at speaking pace.")
+    ] = False,
+    device: Annotated[str | None, typer.Option(help="Sound card device (name or number).")] = None,
+) -> None:
+    """Be a smart speaker: wake word on this machine, then the assistant out loud."""
+    from speech.speaker import SpeakerError
+    from speech.speaker_files import read_inputs
+    from speech.wake import WAKE_WORDS, WakeWord
+
+    if wake_word not in WAKE_WORDS:
+        raise fail(f"--wake-word must be one of {', '.join(WAKE_WORDS)}")
+    if wake_cutoff is not None and not 0 < wake_cutoff < 1:
+        raise fail("--wake-cutoff must be between 0 and 1")
+    if barge_in not in ("speech", "wake"):
+        raise fail("--barge-in must be speech or wake")
+    if not server.startswith(("http://", "https://")):
+        raise fail("--server must be the service's http:// or https:// address")
+    try:
+        recordings = read_inputs(input) if input else None
+        wake = WakeWord(wake_word, *([] if wake_cutoff is None else [wake_cutoff]))
+        asyncio.run(_speaker(server, token, recordings, output, wake, barge_in, realtime, device))
+    except SpeakerError as exc:
+        raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
+async def _speaker(
+    server: str,
+    token: str,
+    recordings: list[Any] | None,
+    output: Path | None,
+    wake: Any,
+    barge_in: str,
+    realtime: bool,
+    device: str | None,
+) -> None:
+    from urllib.parse import urlencode
+
+    from speech.speaker import Sink, Speaker
+    from speech.speaker_files import WavFolder, file_frames
+
+    socket_url = (
+        server.rstrip("/").replace("http", "ws", 1) + "/v1/voice?" + urlencode({"token": token})
+    )
+    sink: Sink
+    if output is not None:
+        sink = WavFolder(output)
+    else:
+        from speech.soundcard import SoundCard
+
+        sink = SoundCard(device)
+    device_speaker = Speaker(socket_url, wake, sink, barge_in=barge_in, say=print)
+    if recordings is None:
+        from speech.soundcard import microphone
+
+        print(f'say "{wake.phrase}" to talk; nothing is sent before it')
+        await device_speaker.run(microphone(device))
+        return
+    await device_speaker.run(file_frames(recordings, device_speaker, realtime=realtime))
+    if device_speaker.counters.wakes == 0:
+        print(f'no wake word ("{wake.phrase}") in the recordings: nothing was sent')
+    if isinstance(sink, WavFolder):
+        for path in sink.written:
+            print(f"wrote {path}")
+
+
+@app.command()
 def call(
     wav: Annotated[Path, typer.Argument(help="A WAV file of one spoken command.")],
     from_: Annotated[

@@ -19,15 +19,17 @@ async def loopback(
     *,
     header_timeout: float = http.HEADER_TIMEOUT,
     body_timeout: float = http.BODY_TIMEOUT,
+    port: int = 0,
 ) -> AsyncIterator[str]:
-    """Yield the base URL while ``app`` answers on 127.0.0.1; stop it afterwards."""
+    """Yield the base URL while ``app`` answers on 127.0.0.1 (on ``port``, or a free
+    one); stop it afterwards."""
     server = uvicorn.Server(
         http.config(
             app,
             header_timeout=header_timeout,
             body_timeout=body_timeout,
             host="127.0.0.1",
-            port=0,
+            port=port,
             log_level="warning",
             lifespan="off",
         )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,14 +13,10 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from agent.loopback import loopback
 from speech.audio import SPEECH_RATE, Audio
-from speech.pace import BURST_SECONDS
+from speech.pace import AT_ONCE_SECONDS, SendPace
 
 FRAME = 640  # 20 ms of 16 kHz PCM16
 QUIET_AFTER = 1.5  # seconds of silence sent after the recording, so the turn can end
-# A spoken command goes at once (the reply does not wait for the recording to play
-# out); a recording longer than this keeps to real time after it, inside the
-# socket's allowance for audio faster than real time.
-AT_ONCE_SECONDS = BURST_SECONDS / 2
 
 
 @dataclass
@@ -39,12 +34,11 @@ async def talk(app: Any, token: str, recording: Audio, *, session: str | None = 
 
 
 async def _send(socket: ClientConnection, pcm: bytes) -> None:
-    start = time.perf_counter()
+    pace = SendPace(AT_ONCE_SECONDS)
     for i in range(0, len(pcm), FRAME):
-        ahead = i / 2 / SPEECH_RATE - AT_ONCE_SECONDS - (time.perf_counter() - start)
-        if ahead > 0:
-            await asyncio.sleep(ahead)
-        await socket.send(pcm[i : i + FRAME])
+        frame = pcm[i : i + FRAME]
+        await pace.before(len(frame) / 2 / SPEECH_RATE)
+        await socket.send(frame)
 
 
 async def _converse(url: str, recording: Audio) -> Talked:

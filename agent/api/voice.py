@@ -30,14 +30,13 @@ from agent.guards import client_address
 from agent.observe import context
 from agent.observe.voice import turn_reporter
 from agent.services import Services
-from speech.pace import MIN_TO_OPEN, TOO_FAST, TOO_FAST_REASON, AudioPace
+from speech.pace import MIN_TO_OPEN, REPLACED, TOO_FAST, TOO_FAST_REASON, AudioPace
 from store.models import User
 
 if TYPE_CHECKING:
     from speech.pipeline import VoiceConnection
 
 router = APIRouter(tags=["voice"])
-REPLACED = 4000  # close code: the same user opened voice somewhere else
 SESSION_ID = re.compile(r"[A-Za-z0-9_\-]{1,100}")  # as /v1/converse takes it
 log = logging.getLogger(__name__)
 
