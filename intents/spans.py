@@ -25,7 +25,9 @@ def cased(span: str, meta: dict[str, Any]) -> str:
 
 
 def iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="minutes")
+    """To the minute, as people say times; to the second for a moment counted from
+    now ("in two minutes"), which cut to the minute could come a minute early."""
+    return moment.isoformat(timespec="seconds" if moment.second else "minutes")
 
 
 def strip_article(text: str) -> str:

@@ -524,8 +524,9 @@ def _period(which: str, unit: str, p: _Parts, r: _Resolver) -> bool:
 def _combine(p: _Parts, r: _Resolver, text: str) -> When:
     tz = r.tz
     if p.offset is not None:  # "in 20 minutes": a moment, not a wall-clock time
-        # In UTC: wall-clock arithmetic would be an hour off across a DST change.
-        start = (r.now.astimezone(UTC) + p.offset).astimezone(tz).replace(second=0, microsecond=0)
+        # In UTC: wall-clock arithmetic would be an hour off across a DST change. To the
+        # second: cut to the minute, "remind me in two minutes" could fire after one.
+        start = (r.now.astimezone(UTC) + p.offset).astimezone(tz).replace(microsecond=0)
         return _when(start, p, text)
     clock = p.clock
     if clock is None and p.part is not None:

@@ -248,6 +248,16 @@ def without_echo(text: str) -> str:
         if plain[cut:] == plain[: len(words) - cut]:
             return " ".join(words[:cut])
     sentences = re.split(r"(?<=[.?!])\s+", text)
+    # A copy cut off after a word or two ("… in two minutes. Remind"): a dangling
+    # restart of the first sentence, never finished, adds nothing the user said.
+    tail = _plain(sentences[-1].split())
+    if (
+        len(sentences) > 1
+        and 0 < len(tail) <= 2
+        and sentences[-1][-1:] not in ".?!"
+        and tail == plain[: len(tail)]
+    ):
+        sentences = sentences[:-1]
     kept = [
         s
         for i, s in enumerate(sentences)

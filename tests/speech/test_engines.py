@@ -123,6 +123,9 @@ def test_a_sentence_whisper_says_twice_is_kept_once() -> None:
     # the copy can come without the full stop
     assert without_echo("Add stamps to my list. Add stamps to my list") == "Add stamps to my list."
     assert without_echo("Add stamps to my list. Add stamps to") == "Add stamps to my list."
+    remind = "Remind me to water the plants in two minutes."
+    assert without_echo(f"{remind} Remind") == remind  # a restart cut off at its first word
+    assert without_echo("Add milk. Add eggs") == "Add milk. Add eggs"  # a second request
     assert without_echo("Add milk, add milk") == "Add milk, add milk"
 
 
