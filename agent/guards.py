@@ -102,6 +102,11 @@ def bearer_token(scope: Scope) -> str | None:
     return None
 
 
+def limited(scope: Scope) -> bool:
+    """HTTP requests and voice sockets count against the limits; the probes never do."""
+    return scope["type"] in ("http", "websocket") and scope["path"] not in UNTHROTTLED
+
+
 def client_address(scope: Scope) -> str:
     client = scope.get("client")
     return client[0] if client else "unknown"
@@ -126,7 +131,7 @@ class SignInGuard:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or scope["path"] in UNTHROTTLED:
+        if not limited(scope):
             await self.app(scope, receive, send)
             return
         throttle: SignInThrottle = scope["app"].state.services.sign_ins
@@ -152,7 +157,7 @@ class RequestGuard:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or scope["path"] in UNTHROTTLED:
+        if not limited(scope):
             await self.app(scope, receive, send)
             return
         throttle: RequestThrottle = scope["app"].state.services.requests

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from typing import Literal
 
 from limits import RateLimitItem
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -36,25 +37,23 @@ class Limiter:
 
     async def hit(self, item: RateLimitItem, *keys: str) -> int | None:
         """Count one hit; seconds to wait when it was over the limit, else None."""
-        limiter = self._counts.limiter(self._moving)
-        try:
-            if await limiter.hit(item, *keys):
-                return None
-            return await self._wait(limiter, item, keys)
-        except Exception as exc:  # Redis down or timing out: count in memory
-            self._counts.lost(exc)
-            return await self.hit(item, *keys)
+        return await self._ask("hit", item, keys)
 
     async def retry_after(self, item: RateLimitItem, *keys: str) -> int | None:
         """Seconds to wait before another hit would count, or None when it may now."""
+        return await self._ask("test", item, keys)
+
+    async def _ask(
+        self, how: Literal["hit", "test"], item: RateLimitItem, keys: tuple[str, ...]
+    ) -> int | None:
         limiter = self._counts.limiter(self._moving)
         try:
-            if await limiter.test(item, *keys):
+            if await getattr(limiter, how)(item, *keys):
                 return None
             return await self._wait(limiter, item, keys)
         except Exception as exc:  # Redis down or timing out: count in memory
             self._counts.lost(exc)
-            return await self.retry_after(item, *keys)
+            return await self._ask(how, item, keys)
 
     @staticmethod
     async def _wait(limiter: RateLimiter, item: RateLimitItem, keys: tuple[str, ...]) -> int:
