@@ -14,6 +14,7 @@ import jwt
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent.settings import secret_weakness
+from store.models.tokens import IssuedToken
 from store.repositories import tokens as issued
 
 ALGORITHM = "HS256"
@@ -91,19 +92,18 @@ class TokenService:
         return TokenClaims(user_id, jti if isinstance(jti, str) else None, expires)
 
 
-async def issue_recorded(
+def issue_recorded(
     session: AsyncSession,
     tokens: TokenService,
     user_id: uuid.UUID,
     label: str,
     *,
     ttl: timedelta | None = None,
-) -> str:
-    """A token put on record, so that it can be listed and revoked."""
+) -> tuple[str, IssuedToken]:
+    """A token put on record, so that it can be listed and revoked, and its record."""
     token, claims = tokens.mint(user_id, ttl=ttl)
     assert claims.jti is not None
-    issued.record(session, claims.jti, user_id, label, claims.expires_at)
-    return token
+    return token, issued.record(session, claims.jti, user_id, label, claims.expires_at)
 
 
 async def check_not_revoked(session: AsyncSession, claims: TokenClaims) -> None:

@@ -677,7 +677,7 @@ def token_issue(
             async with session_scope(session_factory(engine)) as session:
                 user = await _user_or_fail(session, email)
                 ttl = timedelta(days=days) if days else None
-                return await issue_recorded(session, tokens, user.id, label, ttl=ttl)
+                return issue_recorded(session, tokens, user.id, label, ttl=ttl)[0]
         finally:
             await engine.dispose()
 

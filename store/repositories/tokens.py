@@ -16,9 +16,21 @@ from store.types import utcnow
 
 
 def record(
-    session: AsyncSession, jti: str, user_id: uuid.UUID, label: str, expires_at: datetime
+    session: AsyncSession,
+    jti: str,
+    user_id: uuid.UUID,
+    label: str,
+    expires_at: datetime,
+    *,
+    revoked: bool = False,
 ) -> IssuedToken:
-    row = IssuedToken(jti=jti, user_id=user_id, label=label[:MAX_LABEL], expires_at=expires_at)
+    row = IssuedToken(
+        jti=jti,
+        user_id=user_id,
+        label=label[:MAX_LABEL],
+        expires_at=expires_at,
+        revoked_at=utcnow() if revoked else None,
+    )
     session.add(row)
     return row
 
