@@ -133,8 +133,15 @@ class Assistant:
         ("action", through the commit) took, in milliseconds."""
         stages = {} if stages is None else stages
         started = time.perf_counter()
+        turn = replace(turn, session_id=turn.session_id or uuid.uuid4().hex)
+        # Understanding may take a while (a model loading, Claude for the long tail):
+        # it reads without the write lock, so other people's turns and requests go on.
+        async with self.sessions() as db:
+            await db.connection(execution_options={READ_ONLY: True})
+            heard = await self._understand(db, turn, self.context)
+        stages["intent"] = (time.perf_counter() - started) * 1000
         async with session_scope(self.sessions) as db:
-            reply = await self._take_turn(db, turn, stages, self.context)
+            reply = await self._take_turn(db, turn, stages, self.context, heard=heard)
         stages["action"] = (time.perf_counter() - started) * 1000 - stages["intent"]
         return reply
 
@@ -155,25 +162,21 @@ class Assistant:
             finally:
                 await db.rollback()
 
-    async def _take_turn(
+    async def _understand(
         self,
         db: AsyncSession,
         turn: Turn,
-        stages: dict[str, float],
         context: dict[str, Any],
         *,
         local_only: bool = False,
-    ) -> Reply:
-        """Understand, act and record one turn inside ``db``'s transaction; the caller
-        commits it (a turn) or rolls it back (a rehearsal)."""
-        session_id = turn.session_id or uuid.uuid4().hex
-        started = time.perf_counter()
+    ) -> Intent:
+        """What the words ask, read in ``db`` with the user's context; nothing written."""
         user = await db.get(User, turn.user_id)
         if user is None:
             raise NotFound("no such user")
         ctx = SkillContext.for_user(db, user, clock=self.clock, **context)
         now = ctx.local_now()
-        state = await load_state(db, user.id, session_id, now)
+        state = await load_state(db, user.id, turn.session_id or "", now)
         # The user's projects are few and name jobs in money talk ("lumber for the
         # kitchen remodel"): the rules read them too; the rest is for Claude only.
         projects = (await db.exec(select(Project.name).where(Project.user_id == user.id))).all()
@@ -184,11 +187,36 @@ class Assistant:
             recent_turns=state.history,
         )
         offline = {"local_only": True} if local_only else {}  # asked only of rehearsals
-        heard = _reusable(turn) or await self.parser.parse(
+        return _reusable(turn) or await self.parser.parse(
             turn.text, basic, lambda c: self._context(ctx, state), **offline
         )
+
+    async def _take_turn(
+        self,
+        db: AsyncSession,
+        turn: Turn,
+        stages: dict[str, float],
+        context: dict[str, Any],
+        *,
+        heard: Intent | None = None,
+        local_only: bool = False,
+    ) -> Reply:
+        """Act on and record one turn inside ``db``'s transaction (understanding it
+        there too unless ``heard`` says what it asks); the caller commits it (a turn)
+        or rolls it back (a rehearsal)."""
+        session_id = turn.session_id or uuid.uuid4().hex
+        if heard is None:
+            started = time.perf_counter()
+            heard = await self._understand(db, turn, context, local_only=local_only)
+            stages["intent"] = (time.perf_counter() - started) * 1000
+        user = await db.get(User, turn.user_id)
+        if user is None:
+            raise NotFound("no such user")
+        ctx = SkillContext.for_user(db, user, clock=self.clock, **context)
+        now = ctx.local_now()
+        # Read again under the write lock: what the turn continues is as of now.
+        state = await load_state(db, user.id, session_id, now)
         intent = self._continue(heard, state, turn.text, now)
-        stages["intent"] = (time.perf_counter() - started) * 1000
         if turn.money_locked and await _touches_money(intent, ctx):
             text, needs = MONEY_LOCKED, "pin"
         else:

@@ -50,6 +50,37 @@ async def test_more_conversations_than_pooled_connections(
     assert len(tasks) == count
 
 
+async def test_a_slow_understanding_holds_nobody_else_up(
+    client: httpx.AsyncClient, auth: dict, intruder: dict, services: Services
+) -> None:
+    # One person's words wait on something slow (Claude for the long tail, a model
+    # loading); meanwhile another person's turn and a plain write must go through.
+    cascade = services.assistant.parser
+    parse, waiting, release = cascade.parse, asyncio.Event(), asyncio.Event()
+
+    async def slow_for_one(text: str, *args: object, **kwargs: object) -> object:
+        if "slowly" in text:
+            waiting.set()
+            await release.wait()
+        return await parse(text, *args, **kwargs)
+
+    cascade.parse = slow_for_one  # type: ignore[method-assign]
+    slow = asyncio.create_task(_converse(client, auth, "add slowly to my shopping list"))
+    await asyncio.wait_for(waiting.wait(), timeout=10)
+    other = await asyncio.wait_for(
+        _converse(client, intruder, "add milk to my shopping list"), timeout=10
+    )
+    written = await asyncio.wait_for(
+        client.post("/v1/tasks", headers=auth, json={"title": "errand"}), timeout=10
+    )
+    assert (other.status_code, written.status_code) == (200, 201)
+    assert not slow.done()
+    release.set()
+    assert (await slow).status_code == 200
+    titles = {t["title"] for t in (await client.get("/v1/tasks", headers=auth)).json()}
+    assert titles == {"slowly", "errand"}
+
+
 async def test_simultaneous_rest_writes_and_reads(client: httpx.AsyncClient, auth: dict) -> None:
     async def write_task(n: int) -> httpx.Response:
         return await client.post("/v1/tasks", headers=auth, json={"title": f"errand {n}"})
