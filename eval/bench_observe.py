@@ -29,8 +29,8 @@ from agent.app import create_app
 from agent.observe.http import Observe
 from agent.observe.tracing import Tracing
 from agent.services import Services
-from eval.bench_text import percentile
 from eval.local import service_with_user
+from eval.stats import percentile
 
 
 def without_observe(app: FastAPI) -> FastAPI:

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from agent.dialogue.assistant import Turn
 from eval.local import service_with_user
+from eval.stats import percentile
 from intents.temporal import warm_up as warm_temporal
 
 # A working day's worth of commands across the skills; each round runs them all.
@@ -36,11 +37,6 @@ SCRIPT = [
     "undo that",
     "what's the weather like",
 ]
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 async def run(rounds: int, database: str | None) -> dict[str, float]:

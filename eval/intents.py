@@ -40,6 +40,7 @@ from eval.sets import (
     slurp_path,
 )
 from eval.show import show_failures, show_reliability, show_summary, show_writes
+from eval.stats import percentile
 from eval.writes import Writes, count_writes, seeded_user
 from intents.model import Intent, UserContext
 from store import migrate
@@ -115,8 +116,7 @@ class Score:
 
     @property
     def p95_ms(self) -> float:
-        ordered = sorted(p.ms for p in self.parsed)
-        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] if ordered else 0.0
+        return percentile([p.ms for p in self.parsed], 0.95) if self.parsed else 0.0
 
     @property
     def median_ms(self) -> float:

@@ -29,7 +29,7 @@ from agent.app import create_app
 from agent.reminders.channels import DeliveryResult, DueReminder
 from agent.reminders.scheduler import Scheduler
 from eval.local import service_with_user
-from eval.reminders import percentile
+from eval.stats import percentile
 from store.database import session_scope
 from store.models import Task, User
 

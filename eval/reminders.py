@@ -22,6 +22,7 @@ from rich.table import Table
 from agent.reminders.channels import DeliveryResult, DueReminder
 from agent.reminders.scheduler import Scheduler
 from eval.local import service_with_user
+from eval.stats import percentile
 from store.database import session_scope
 from store.models import Task, User
 
@@ -42,11 +43,6 @@ class HandOff:
         if len(self.reached) >= self.expected:
             self.all_reached.set()
         return DeliveryResult.delivered()
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 async def measure(count: int, spread: float, interval: float, database: str | None) -> list[float]:

@@ -9,6 +9,7 @@ from typing import Any
 import jiwer
 import numpy as np
 
+from eval import stats
 from eval.client import TurnResult
 from eval.corpus import Script
 from eval.devset import _matches, load_dev_set
@@ -22,7 +23,7 @@ _parser: RuleParser | None = None
 
 
 def percentile(values: list[float], share: float) -> float | None:
-    return float(np.percentile(values, share * 100)) if values else None
+    return stats.percentile(values, share) if values else None
 
 
 def summarize(run: dict[str, Any], scripts: list[Script]) -> dict[str, Any]:

@@ -30,9 +30,9 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from eval.bench_text import percentile
 from eval.corpus import RATE, VOICES, Turn, speech
 from eval.devset import load_dev_set
+from eval.stats import percentile
 from intents.numbers import digits_for_words
 from speech.answers import Expected
 from speech.audio import Audio, from_float
