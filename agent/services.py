@@ -36,6 +36,9 @@ from skills.files import FileStore
 from skills.finance.bank import plaid_client
 from skills.reminders.reports import apply_report
 from skills.sealing import KeyRing
+from skills.webhooks import outbox
+from skills.webhooks.sender import Sender
+from skills.webhooks.transport import checked_client
 from store.database import create_engine, session_factory, session_scope
 from store.types import utcnow
 from telephony.limits import PerKeyLimit
@@ -74,6 +77,8 @@ class Services:
     # them; the service starts and stops the scheduler with itself.
     channels: Channels = field(default_factory=Channels)
     scheduler: Scheduler | None = None
+    # Sends the webhook outbox (skills/webhooks); started and stopped with the scheduler.
+    webhooks: Sender | None = None
     telephony: Any = None  # telephony.routes.Telephony when Twilio is configured
     # Counted for /metrics; traced (agent.observe.tracing.Tracing) when an OTLP
     # endpoint is configured, else None.
@@ -81,6 +86,7 @@ class Services:
     tracing: Any = None
 
     def __post_init__(self) -> None:
+        outbox.install()  # every change's audit row enqueues its webhook deliveries
         registered = self.channels.names()
         if "web" not in registered:
             self.channels.register(WebPageChannel(self.voice_connections))
@@ -105,6 +111,20 @@ class Services:
             )
         self.scheduler.start()
         return self.scheduler
+
+    def start_webhooks(self) -> Sender:
+        """Build (once) and start the webhook sender on this service's settings."""
+        if self.webhooks is None:
+            settings = self.settings
+            self.webhooks = Sender(
+                self.sessions,
+                checked_client(settings.webhook_networks, settings.webhook_timeout_seconds),
+                self.keys,
+                interval=settings.scheduler_interval_seconds,
+                on_lag=self.metrics.webhook_queue_lag,
+            )
+        self.webhooks.start()
+        return self.webhooks
 
     async def reminder_reported(self, sid: str, state: str) -> None:
         """Twilio's word on a reminder text or call (its status callback, or "answered"
@@ -181,6 +201,9 @@ class Services:
     async def close(self) -> None:
         if self.scheduler is not None:
             await self.scheduler.stop()
+        if self.webhooks is not None:
+            await self.webhooks.stop()
+            await self.webhooks.client.aclose()
         await self.engine.dispose()
         if self.tracing is not None:
             await asyncio.to_thread(self.tracing.shutdown)  # sends the last batch

@@ -37,7 +37,7 @@ class WebhookSubscription(SQLModel, table=True):
         default=None, foreign_key="households.id", index=True, ondelete="CASCADE"
     )
     url: str = Field(max_length=2000)
-    secret: str = Field(max_length=500)  # sealed with the credential key ring
+    secret_sealed: str = Field(max_length=2000)  # the signing secret, sealed (skills/sealing.py)
     events: list = json_field(factory=list)  # event types, e.g. ["task.created"]
     description: str | None = Field(default=None, max_length=200)
     active: bool = Field(default=True, index=True)

@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("household_id", sa.Uuid(), nullable=True),
         sa.Column("url", sa.String(length=2000), nullable=False),
-        sa.Column("secret", sa.String(length=500), nullable=False),
+        sa.Column("secret_sealed", sa.String(length=2000), nullable=False),
         sa.Column(
             "events", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False
         ),
