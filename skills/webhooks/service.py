@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from skills import access
@@ -130,11 +131,20 @@ class WebhookService:
         await self.session.flush()
 
     async def enable(self, subscription_id: uuid.UUID) -> WebhookPublic:
-        """Take a disabled webhook back: its deliveries still waiting go out again."""
+        """Take a disabled webhook back: its deliveries still waiting go out now (its
+        receiver is taken to be fixed), the changes made while it was off never will."""
         found = await self._get(subscription_id)
         found.active, found.failures = True, 0
         found.disabled_at = found.disabled_reason = None
         self.session.add(found)
+        await self.session.exec(  # type: ignore[call-overload]
+            update(WebhookDelivery)
+            .where(
+                col(WebhookDelivery.subscription_id) == found.id,
+                col(WebhookDelivery.status) == DeliveryStatus.PENDING,
+            )
+            .values(next_attempt_at=self.ctx.now())
+        )
         await self.session.flush()
         return _public(found)
 
