@@ -110,6 +110,44 @@ async def test_rest_and_voice_changes_arrive_signed(
     assert len(receiver.received) == 4
 
 
+async def test_calendar_and_money_changes_arrive(
+    client: httpx.AsyncClient, auth: dict, receiver: Receiver, sender: Sender
+) -> None:
+    wanted = ["event.created", "event.cancelled", "transaction.created", "invoice.sent",
+              "invoice.paid"]  # fmt: skip
+    _, verifier = await subscribe(client, auth, receiver.url, events=wanted)
+    event = await client.post(
+        "/v1/events",
+        headers=auth,
+        json={"title": "Dentist", "start_at": "2026-03-02T09:00:00-05:00", "duration_minutes": 30},
+    )
+    assert (
+        await client.delete(f"/v1/events/{event.json()['id']}", headers=auth)
+    ).status_code == 204
+    spent = {"amount": "12.50", "merchant": "Cafe Luna", "occurred_on": "2026-03-02"}
+    await client.post("/v1/transactions", headers=auth, json=spent)
+    await client.post("/v1/projects", headers=auth, json={"name": "Deck", "hourly_rate": "95"})
+    await client.post(
+        "/v1/projects/deck/billables",
+        headers=auth,
+        json={"description": "Framing", "quantity": "3"},
+    )
+    invoice = (await client.post("/v1/invoices", headers=auth, json={"project": "deck"})).json()
+    for step in ("send", "paid"):
+        moved = await client.post(f"/v1/invoices/{invoice['id']}/{step}", headers=auth)
+        assert moved.status_code == 200, moved.text
+    await sender.run_due()
+
+    payloads = verified(receiver, verifier)
+    types = [p["type"] for p in payloads]
+    assert types[:4] == ["event.created", "event.cancelled", "transaction.created", "invoice.sent"]
+    # Marking it paid records the payment as income in the same change.
+    assert sorted(types[4:]) == ["invoice.paid", "transaction.created"]
+    assert payloads[2]["data"]["amount"] == "12.50"
+    [paid] = [p for p in payloads if p["type"] == "invoice.paid"]
+    assert paid["data"]["status"] == "paid"
+
+
 async def test_a_housemate_adding_to_a_shared_list_reaches_the_household_webhook(
     client: httpx.AsyncClient, services: Services, auth: dict, receiver: Receiver, sender: Sender
 ) -> None:
