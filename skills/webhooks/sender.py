@@ -167,19 +167,18 @@ class Sender:
             for delivery, subscription in claimed:
                 await self._deliver(delivery, subscription, now)
             return
-        results = await asyncio.gather(
-            *(self._deliver(d, s, now) for d, s in claimed), return_exceptions=True
-        )
-        for (delivery, _), result in zip(claimed, results, strict=True):
-            if isinstance(result, Exception):  # left claimed: retried when the lease lapses
-                log.error("webhook delivery %s: %s", delivery.id, type(result).__name__)
+        await asyncio.gather(*(self._deliver(d, s, now) for d, s in claimed))
 
     async def _deliver(
         self, delivery: WebhookDelivery, subscription: Subscription, now: datetime
     ) -> None:
-        outcome = await self._post(delivery, subscription, now)
-        async with session_scope(self.sessions) as db:
-            await self._settle(db, delivery, subscription, outcome, now)
+        try:
+            outcome = await self._post(delivery, subscription, now)
+            async with session_scope(self.sessions) as db:
+                await self._settle(db, delivery, subscription, outcome, now)
+        except Exception as exc:  # left claimed: tried again when the lease lapses
+            # (a subscription deleted meanwhile takes its deliveries with it)
+            log.error("webhook delivery %s: %s", delivery.id, type(exc).__name__)
 
     async def _post(
         self, delivery: WebhookDelivery, subscription: Subscription, now: datetime
