@@ -126,6 +126,13 @@ class Services:
         self.webhooks.start()
         return self.webhooks
 
+    async def close_webhooks(self) -> None:
+        """Stop the sender (if started) and close its connections."""
+        sender, self.webhooks = self.webhooks, None
+        if sender is not None:
+            await sender.stop()
+            await sender.client.aclose()
+
     async def reminder_reported(self, sid: str, state: str) -> None:
         """Twilio's word on a reminder text or call (its status callback, or "answered"
         when the call spoke the reminder). One that did not reach the user is handed
@@ -201,9 +208,7 @@ class Services:
     async def close(self) -> None:
         if self.scheduler is not None:
             await self.scheduler.stop()
-        if self.webhooks is not None:
-            await self.webhooks.stop()
-            await self.webhooks.client.aclose()
+        await self.close_webhooks()
         await self.engine.dispose()
         if self.tracing is not None:
             await asyncio.to_thread(self.tracing.shutdown)  # sends the last batch

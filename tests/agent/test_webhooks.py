@@ -290,6 +290,20 @@ async def test_ping_and_other_users_see_nothing(
     assert (await client.get("/v1/webhooks", headers=auth)).json() == []
 
 
+async def test_the_services_own_sender_runs_in_the_background(
+    client: httpx.AsyncClient, services: Services, auth: dict, receiver: Receiver
+) -> None:
+    webhook_id, verifier = await subscribe(client, auth, receiver.url)
+    services.start_webhooks()  # as `lifeos serve` starts it, on the service's settings
+    try:
+        pinged = await client.post(f"/v1/webhooks/{webhook_id}/ping", headers=auth)
+        assert pinged.status_code == 202
+        await asyncio.wait_for(receiver.arrived.wait(), 30)  # woken by the ping, not a timer
+    finally:
+        await services.close_webhooks()
+    assert [p["type"] for p in verified(receiver, verifier)] == ["webhook.test"]
+
+
 async def test_private_and_loopback_receivers_are_refused(
     client: httpx.AsyncClient, auth: dict
 ) -> None:

@@ -3,6 +3,7 @@ the statuses a test gives it."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -27,9 +28,11 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     status: int = 200  # what it answers
     location: str | None = None  # with a 3xx: where it points
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)  # set by each request
 
     async def hook(self, request: Request) -> Response:
         self.received.append(Received(dict(request.headers), (await request.body()).decode()))
+        self.arrived.set()
         headers = {"location": self.location} if self.location else None
         return Response(status_code=self.status, headers=headers)
 
