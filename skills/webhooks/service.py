@@ -101,6 +101,8 @@ class WebhookService:
         try:
             await check_public(body.url, self.allowed)
         except RefusedTarget as exc:
+            if isinstance(exc.__cause__, OSError):
+                raise SkillError("the URL's host name could not be found") from exc
             raise SkillError(
                 "the URL must be http(s) on a public address (a private, loopback or "
                 "link-local one is refused)"

@@ -318,6 +318,11 @@ async def test_private_and_loopback_receivers_are_refused(
         refused = await client.post("/v1/webhooks", headers=auth, json={"url": url})
         assert refused.status_code == 422, url
         assert "public address" in refused.json()["detail"]
+    unknown = await client.post(
+        "/v1/webhooks", headers=auth, json={"url": "http://nowhere.invalid/"}
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["detail"] == "the URL's host name could not be found"
     assert (await client.get("/v1/webhooks", headers=auth)).json() == []
 
 
