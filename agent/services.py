@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -37,9 +38,10 @@ from skills.finance.bank import plaid_client
 from skills.reminders.reports import apply_report
 from skills.sealing import KeyRing
 from skills.webhooks import outbox
-from skills.webhooks.sender import Sender
+from skills.webhooks.sender import Sender, disabled_notice
 from skills.webhooks.transport import checked_client
 from store.database import create_engine, session_factory, session_scope
+from store.models import WebhookSubscription
 from store.types import utcnow
 from telephony.limits import PerKeyLimit
 from telephony.messenger import TwilioMessenger
@@ -115,16 +117,34 @@ class Services:
     def start_webhooks(self) -> Sender:
         """Build (once) and start the webhook sender on this service's settings."""
         if self.webhooks is None:
-            settings = self.settings
-            self.webhooks = Sender(
-                self.sessions,
-                checked_client(settings.webhook_networks, settings.webhook_timeout_seconds),
-                self.keys,
-                interval=settings.scheduler_interval_seconds,
-                on_lag=self.metrics.webhook_queue_lag,
-            )
+            self.webhooks = self.webhook_sender()
         self.webhooks.start()
         return self.webhooks
+
+    def webhook_sender(self, client: httpx.AsyncClient | None = None, **options: Any) -> Sender:
+        """A sender on this service's settings, metrics and users' pages; ``client``
+        (and ``options``: a clock, a retry policy) for tests that step it themselves."""
+        settings = self.settings
+        return Sender(
+            self.sessions,
+            client or checked_client(settings.webhook_networks, settings.webhook_timeout_seconds),
+            self.keys,
+            interval=settings.scheduler_interval_seconds,
+            on_lag=self.metrics.webhook_queue_lag,
+            on_disabled=self.tell_webhook_disabled,
+            **options,
+        )
+
+    async def tell_webhook_disabled(self, subscription: WebhookSubscription) -> None:
+        """Say it on the owner's page if it is open; GET /v1/webhooks and their history
+        keep the record either way."""
+        connection = self.voice_connections.get(subscription.user_id)
+        if connection is None:
+            return
+        text = disabled_notice(subscription)
+        await connection.announce(
+            text, {"type": "notice", "text": text, "webhook_id": str(subscription.id)}
+        )
 
     async def close_webhooks(self) -> None:
         """Stop the sender (if started) and close its connections."""

@@ -19,9 +19,10 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import httpx
 from cryptography.fernet import InvalidToken
@@ -72,6 +73,15 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
+def disabled_notice(subscription: Subscription) -> str:
+    """What its owner is told when a webhook is turned off."""
+    host = urlsplit(subscription.url).hostname or subscription.url
+    return (
+        f"Your webhook to {host} was turned off after {subscription.failures} failed "
+        "deliveries in a row. Turn it back on when the receiver works again."
+    )
+
+
 class Sender:
     def __init__(
         self,
@@ -86,6 +96,7 @@ class Sender:
         batch: int = 20,
         rng: random.Random | None = None,
         on_lag: Callable[[float], None] | None = None,
+        on_disabled: Callable[[Subscription], Awaitable[None]] | None = None,
     ) -> None:
         self.sessions = sessions
         self.client = client
@@ -97,6 +108,7 @@ class Sender:
         self.batch = batch
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not a secret
         self.on_lag = on_lag  # the age of the oldest undelivered row, after each step
+        self.on_disabled = on_disabled  # tells the owner their webhook was turned off
         self.owner = f"webhooks-{uuid.uuid4().hex[:12]}"
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -175,10 +187,16 @@ class Sender:
         try:
             outcome = await self._post(delivery, subscription, now)
             async with session_scope(self.sessions) as db:
-                await self._settle(db, delivery, subscription, outcome, now)
+                disabled = await self._settle(db, delivery, subscription, outcome, now)
         except Exception as exc:  # left claimed: tried again when the lease lapses
             # (a subscription deleted meanwhile takes its deliveries with it)
             log.error("webhook delivery %s: %s", delivery.id, type(exc).__name__)
+            return
+        if disabled is not None and self.on_disabled is not None:
+            try:  # once it is stored: the owner is told only of what is so
+                await self.on_disabled(disabled)
+            except Exception:
+                log.exception("telling the owner of webhook %s failed", disabled.id)
 
     async def _post(
         self, delivery: WebhookDelivery, subscription: Subscription, now: datetime
@@ -216,7 +234,8 @@ class Sender:
         subscription: Subscription,
         outcome: Outcome,
         now: datetime,
-    ) -> None:
+    ) -> Subscription | None:
+        """Log the attempt and its outcome; the subscription if this disabled it."""
         db.add(
             WebhookAttempt(
                 delivery_id=delivery.id,
@@ -244,14 +263,15 @@ class Sender:
         )
         if not settled.rowcount:
             log.warning("webhook delivery %s: the claim lapsed before it was settled", delivery.id)
-            return
-        await self._count_failure(db, subscription, outcome, now)
+            return None
+        return await self._count_failure(db, subscription, outcome, now)
 
     async def _count_failure(
         self, db: AsyncSession, subscription: Subscription, outcome: Outcome, now: datetime
-    ) -> None:
+    ) -> Subscription | None:
         """Consecutive failures of the subscription: reset by a success; at the limit
-        it is disabled and its owner told (its history and the webhook's own record)."""
+        it is disabled (the webhook's record and its owner's history say why) and
+        returned, for its owner to be told."""
         failures = 0 if outcome.ok else Subscription.failures + 1
         await db.exec(  # type: ignore[call-overload]
             update(Subscription)
@@ -259,25 +279,25 @@ class Sender:
             .values(failures=failures)
         )
         if outcome.ok:
-            return
+            return None
         current = await db.get(Subscription, subscription.id, populate_existing=True)
-        if current is None or not current.active:
-            return
-        if current.failures >= self.policy.disable_after:
-            reason = f"{current.failures} attempts in a row failed; the last: {outcome.error}"
-            current.active = False
-            current.disabled_at = now
-            current.disabled_reason = reason[:500]
-            db.add(current)
-            audit.record(
-                db,
-                current.user_id,
-                "webhooks.disabled",
-                "webhook",
-                current.id,
-                meta={"url": current.url, "reason": current.disabled_reason},
-            )
-            log.warning("webhook %s disabled after %d failures", current.id, current.failures)
+        if current is None or not current.active or current.failures < self.policy.disable_after:
+            return None
+        reason = f"{current.failures} attempts in a row failed; the last: {outcome.error}"
+        current.active = False
+        current.disabled_at = now
+        current.disabled_reason = reason[:500]
+        db.add(current)
+        audit.record(
+            db,
+            current.user_id,
+            "webhooks.disabled",
+            "webhook",
+            current.id,
+            meta={"url": current.url, "reason": current.disabled_reason},
+        )
+        log.warning("webhook %s disabled after %d failures", current.id, current.failures)
+        return current
 
     # --- running inside the service ------------------------------------------
 

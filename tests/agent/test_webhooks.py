@@ -11,6 +11,7 @@ import asyncio
 import json
 import random
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import httpx
@@ -47,14 +48,18 @@ async def receiver(services: Services) -> AsyncIterator[Receiver]:
 async def sender(services: Services) -> AsyncIterator[Sender]:
     policy = RetryPolicy(max_attempts=3, disable_after=4)
     async with checked_client(parse_networks(LOOPBACK)) as client:
-        yield Sender(
-            services.sessions,
-            client,
-            services.keys,
-            policy=policy,
-            rng=random.Random(7),
-            on_lag=services.metrics.webhook_queue_lag,
-        )
+        yield services.webhook_sender(client, policy=policy, rng=random.Random(7))
+
+
+@dataclass
+class OpenPage:
+    """The owner's page, open: what the service says to it unasked."""
+
+    said: list[tuple[str, dict]] = field(default_factory=list)
+
+    async def announce(self, text: str, event: dict) -> bool:
+        self.said.append((text, event))
+        return True
 
 
 async def subscribe(
@@ -197,8 +202,11 @@ async def test_a_change_that_rolls_back_sends_nothing(
 
 
 async def test_a_failing_receiver_is_retried_with_backoff_then_disabled_and_its_owner_told(
-    client: httpx.AsyncClient, services: Services, auth: dict, receiver: Receiver, sender: Sender
-) -> None:
+    client: httpx.AsyncClient, services: Services, auth: dict, receiver: Receiver, sender: Sender,
+    user: User,
+) -> None:  # fmt: skip
+    page = OpenPage()
+    services.voice_connections[user.id] = page
     webhook_id, verifier = await subscribe(client, auth, receiver.url)
     receiver.status = 500
     await client.post("/v1/tasks", headers=auth, json={"title": "milk"})
@@ -233,6 +241,9 @@ async def test_a_failing_receiver_is_retried_with_backoff_then_disabled_and_its_
     async with services.sessions() as db:
         told = await db.exec(select(AuditEntry).where(AuditEntry.action == "webhooks.disabled"))
         assert [entry.meta["url"] for entry in told] == [receiver.url]
+    [(said, event)] = page.said  # once, on the page they have open
+    assert said.startswith("Your webhook to 127.0.0.1 was turned off after 4 failed deliveries")
+    assert event == {"type": "notice", "text": said, "webhook_id": webhook_id}
     await client.post("/v1/tasks", headers=auth, json={"title": "bread"})
     await sender.run_due(t0 + timedelta(hours=1))
     assert len(receiver.received) == 4  # disabled: nothing more is sent, bread not queued
