@@ -35,6 +35,7 @@ from agent.api import (
     tasks,
     transactions,
     voice,
+    webhooks,
 )
 from agent.api import metrics as metrics_route
 from agent.api.text import refuse_bad_text
@@ -69,6 +70,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if services_now.settings.scheduler_enabled and (owned or services_now.scheduler):
             # Reminders missed while the service was down go out now, then as they come due.
             services_now.start_scheduler()
+        if services_now.settings.scheduler_enabled and (owned or services_now.webhooks):
+            services_now.start_webhooks()
         errors = count_errors(services_now.metrics)
         try:
             yield
@@ -80,6 +83,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                     await warming
             if services_now.scheduler is not None:
                 await services_now.scheduler.stop()
+            if services_now.webhooks is not None:
+                await services_now.webhooks.stop()
             if owned:
                 await app.state.services.close()
 
@@ -110,6 +115,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         history,
         reminders,
         households,
+        webhooks,
     ):
         app.include_router(module.router, dependencies=[Depends(refuse_bad_text)])
     app.include_router(metrics_route.router)  # its own access rule, not the user's token

@@ -23,6 +23,7 @@ from skills.sealing import KeyRing, new_key_id
 from store.database import session_factory, session_scope
 from store.models.calendar import CalendarAccount
 from store.models.finance import BankLink
+from store.models.webhooks import WebhookSubscription
 
 
 def token_secret(settings: Settings) -> str:
@@ -49,7 +50,11 @@ def derive_key(secret: str, purpose: str) -> bytes:
 
 
 # Every table column that holds a sealed value: one list, read by rotation and tests.
-SEALED_COLUMNS = ((CalendarAccount, "password_sealed"), (BankLink, "access_token_sealed"))
+SEALED_COLUMNS = (
+    (CalendarAccount, "password_sealed"),
+    (BankLink, "access_token_sealed"),
+    (WebhookSubscription, "secret_sealed"),
+)
 
 
 class RotationError(Exception):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,7 +37,11 @@ from skills.files import FileStore
 from skills.finance.bank import plaid_client
 from skills.reminders.reports import apply_report
 from skills.sealing import KeyRing
+from skills.webhooks import outbox
+from skills.webhooks.sender import Sender, disabled_notice
+from skills.webhooks.transport import checked_client
 from store.database import create_engine, session_factory, session_scope
+from store.models import WebhookSubscription
 from store.types import utcnow
 from telephony.limits import PerKeyLimit
 from telephony.messenger import TwilioMessenger
@@ -74,6 +79,8 @@ class Services:
     # them; the service starts and stops the scheduler with itself.
     channels: Channels = field(default_factory=Channels)
     scheduler: Scheduler | None = None
+    # Sends the webhook outbox (skills/webhooks); started and stopped with the scheduler.
+    webhooks: Sender | None = None
     telephony: Any = None  # telephony.routes.Telephony when Twilio is configured
     # Counted for /metrics; traced (agent.observe.tracing.Tracing) when an OTLP
     # endpoint is configured, else None.
@@ -81,6 +88,7 @@ class Services:
     tracing: Any = None
 
     def __post_init__(self) -> None:
+        outbox.install()  # every change's audit row enqueues its webhook deliveries
         registered = self.channels.names()
         if "web" not in registered:
             self.channels.register(WebPageChannel(self.voice_connections))
@@ -105,6 +113,45 @@ class Services:
             )
         self.scheduler.start()
         return self.scheduler
+
+    def start_webhooks(self) -> Sender:
+        """Build (once) and start the webhook sender on this service's settings."""
+        if self.webhooks is None:
+            self.webhooks = self.webhook_sender()
+        self.webhooks.start()
+        return self.webhooks
+
+    def webhook_sender(self, client: httpx.AsyncClient | None = None, **options: Any) -> Sender:
+        """A sender on this service's settings, metrics and users' pages; ``client``
+        (and ``options``: a clock, a retry policy) for tests that step it themselves."""
+        settings = self.settings
+        return Sender(
+            self.sessions,
+            client or checked_client(settings.webhook_networks, settings.webhook_timeout_seconds),
+            self.keys,
+            interval=settings.scheduler_interval_seconds,
+            on_lag=self.metrics.webhook_queue_lag,
+            on_disabled=self.tell_webhook_disabled,
+            **options,
+        )
+
+    async def tell_webhook_disabled(self, subscription: WebhookSubscription) -> None:
+        """Say it on the owner's page if it is open; GET /v1/webhooks and their history
+        keep the record either way."""
+        connection = self.voice_connections.get(subscription.user_id)
+        if connection is None:
+            return
+        text = disabled_notice(subscription)
+        await connection.announce(
+            text, {"type": "notice", "text": text, "webhook_id": str(subscription.id)}
+        )
+
+    async def close_webhooks(self) -> None:
+        """Stop the sender (if started) and close its connections."""
+        sender, self.webhooks = self.webhooks, None
+        if sender is not None:
+            await sender.stop()
+            await sender.client.aclose()
 
     async def reminder_reported(self, sid: str, state: str) -> None:
         """Twilio's word on a reminder text or call (its status callback, or "answered"
@@ -181,6 +228,7 @@ class Services:
     async def close(self) -> None:
         if self.scheduler is not None:
             await self.scheduler.stop()
+        await self.close_webhooks()
         await self.engine.dispose()
         if self.tracing is not None:
             await asyncio.to_thread(self.tracing.shutdown)  # sends the last batch

@@ -19,6 +19,7 @@ from agent.guards import (
     DEFAULT_TOKEN_LIMIT,
 )
 from agent.server import BODY_TIMEOUT, HEADER_TIMEOUT
+from skills.addresses import Network, parse_networks
 from skills.sealing import KEY_FILE_NAME
 from speech.models import DEFAULT_WHISPER_MODEL, DEFAULT_WINDOW
 from speech.pace import BURST_SECONDS, SPEED
@@ -140,6 +141,13 @@ class Settings(BaseSettings):
     scheduler_interval_seconds: float = Field(default=2.0, gt=0, le=300)
     reminder_missed_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     reminder_lease_seconds: float = Field(default=120.0, ge=5, le=3600)
+    # Webhooks (skills/webhooks). The sender runs with the scheduler; a receiver gets
+    # webhook_timeout_seconds to answer. Receivers on private, loopback or link-local
+    # addresses are refused unless inside webhook_allow_networks (comma-separated
+    # addresses or networks, e.g. "10.0.0.0/8, 127.0.0.1"): a subscriber's URL could
+    # otherwise make this service post into the network it runs in.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_allow_networks: str = ""
     # How long a reminder text or call waits for Twilio's report: past it, a text with
     # no failure reported counts as delivered, a call nobody answered falls back.
     reminder_report_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
@@ -250,6 +258,16 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{item!r} is not an address or network") from None
         return value
+
+    @field_validator("webhook_allow_networks")
+    @classmethod
+    def _webhook_networks(cls, value: str) -> str:
+        parse_networks(value)  # a bad item raises, naming it
+        return value
+
+    @property
+    def webhook_networks(self) -> list[Network]:
+        return parse_networks(self.webhook_allow_networks)
 
     @field_validator("files_url")
     @classmethod

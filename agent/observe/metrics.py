@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import (
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     PlatformCollector,
     ProcessCollector,
@@ -92,6 +93,12 @@ class Metrics:
             ("status",),
             registry=r,
         )
+        self.webhook_lag = Gauge(
+            "lifeos_webhook_queue_lag_seconds",
+            "Age of the oldest webhook delivery not yet delivered (0: none waiting), as of "
+            "the sender's last round.",
+            registry=r,
+        )
         r.register(_ModelLoads(model_loads))
 
     def request(self, route: str, method: str, status: int, seconds: float) -> None:
@@ -112,6 +119,9 @@ class Metrics:
 
     def reminder_undelivered(self, status: str) -> None:
         self.undelivered.labels(status).inc()
+
+    def webhook_queue_lag(self, seconds: float) -> None:
+        self.webhook_lag.set(seconds)
 
     def error(self, kind: str) -> None:
         self.errors.labels(kind).inc()

@@ -1,59 +1,26 @@
 """A CalDAV calendar collection, through the caldav library's async client.
 
 The address comes from a user, so by default it may only lead to the public
-internet: a host name is resolved and every address it has must be global, each
-connection is checked again just before a request goes out on it (a name that
-resolves differently the second time gains nothing), and redirects are not followed.
+internet (skills/addresses.py): a host name is resolved and every address it has
+must be global, each connection is checked again just before a request goes out on
+it, and redirects are not followed.
 Whatever goes wrong short of a server refusing the password, the user hears one
 message, so nobody can map which hosts and ports answer from inside."""
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import socket
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
 
 from caldav import aio
 from caldav.elements import dav
 from caldav.lib import error as caldav_error
 
+from skills.addresses import RefusedTarget, check_public, is_public
 from skills.context import SkillError, Unavailable
 
 TIMEOUT_SECONDS = 15
-
-
-class RefusedTarget(Exception):
-    """The address leads somewhere this service must not send requests to."""
-
-
-def is_public(address: str) -> bool:
-    """A globally routable unicast address: not loopback, private, link-local,
-    shared (100.64/10), reserved, multicast or unspecified; IPv4 inside IPv6 counts
-    as the IPv4 address it carries."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
-async def check_public(url: str) -> None:
-    """Resolve the URL's host and refuse it unless every address it has is public."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise RefusedTarget(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        found = await asyncio.get_running_loop().getaddrinfo(
-            parts.hostname, port, type=socket.SOCK_STREAM
-        )
-    except OSError as exc:
-        raise RefusedTarget(url) from exc
-    if not found or not all(is_public(str(info[4][0])) for info in found):
-        raise RefusedTarget(url)
 
 
 class _GuardedClient(aio.AsyncDAVClient):

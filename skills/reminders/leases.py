@@ -18,6 +18,7 @@ from sqlalchemy import func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from skills.webhooks import outbox
 from store.models import DeliveryAttempt, Reminder, ReminderStatus
 
 
@@ -92,6 +93,8 @@ async def settle(
             fallback_after=None,
         )
     )
+    if result.rowcount and status == ReminderStatus.DELIVERED and reached is not None:
+        await outbox.reminder_fired(session, reminder, reached.channel, now)
     return bool(result.rowcount)
 
 

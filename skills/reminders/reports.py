@@ -21,6 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from skills.reminders.leases import Attempt, log_attempts
+from skills.webhooks import outbox
 from store.models import Reminder, ReminderStatus
 
 # Twilio's statuses that say the text or call reached the user ("answered" is ours: the
@@ -74,11 +75,20 @@ def _awaiting(sid: str) -> Update:
 
 
 async def _reached(session: AsyncSession, sid: str, now: datetime) -> None:
-    await session.exec(  # type: ignore[call-overload]
+    waiting = (
+        await session.exec(
+            select(Reminder).where(
+                Reminder.twilio_sid == sid, Reminder.status == ReminderStatus.SENT
+            )
+        )
+    ).first()
+    result = await session.exec(  # type: ignore[call-overload]
         _awaiting(sid).values(
             status=ReminderStatus.DELIVERED, delivered_at=now, lease_until=None, twilio_sid=None
         )
     )
+    if result.rowcount and waiting is not None:  # this report, not another, settled it
+        await outbox.reminder_fired(session, waiting, waiting.channel, now)
 
 
 async def _fall_back(session: AsyncSession, sid: str, why: str, now: datetime) -> bool:

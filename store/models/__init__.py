@@ -27,6 +27,12 @@ from store.models.reminders import (
 from store.models.telephony import PhonePin, SmsOptOut, TwilioMessage, TwilioStatus
 from store.models.tokens import IssuedToken
 from store.models.users import User, UserCreate, UserPublic, UserSettings
+from store.models.webhooks import (
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
 __all__ = [
     "Account",
@@ -39,6 +45,7 @@ __all__ = [
     "CategoryRule",
     "ConversationTurn",
     "DeliveryAttempt",
+    "DeliveryStatus",
     "Event",
     "Household",
     "HouseholdRole",
@@ -67,5 +74,8 @@ __all__ = [
     "UserCreate",
     "UserPublic",
     "UserSettings",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "metadata",
 ]

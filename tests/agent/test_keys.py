@@ -52,7 +52,10 @@ async def test_rotate_reseals_and_retires_the_old_key(
     linked = await client.post(
         "/v1/bank/links", headers=auth, json={"public_token": GOOD_PUBLIC_TOKEN}
     )
+    services.settings.webhook_allow_networks = "127.0.0.1"
+    hooked = await client.post("/v1/webhooks", headers=auth, json={"url": "http://127.0.0.1:9/"})
     assert connected.status_code == 200 and linked.status_code == 201
+    assert hooked.status_code == 201, hooked.text
     # One value as an older version sealed it: no key id, the key from the token secret.
     legacy = Fernet(base64.urlsafe_b64encode(derive_key(SECRET, "credentials")))
     async with services.sessions() as db:
@@ -67,7 +70,7 @@ async def test_rotate_reseals_and_retires_the_old_key(
     env["LIFEOS_JWT_SECRET"] = SECRET
     done = await lifeos(env, "keys", "rotate")
     assert done.code == 0, done.err
-    assert "Re-sealed 2 stored credentials" in done.out and f"retired {old_key}" in done.out
+    assert "Re-sealed 3 stored credentials" in done.out and f"retired {old_key}" in done.out
 
     values = await sealed_values(services)
     new_key = {key_id_of(value) for value in values}

@@ -8,6 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from skills import addresses
 from skills.calendar import remote
 from skills.calendar.remote import RemoteCalendar, is_public
 from skills.context import Unavailable
@@ -119,12 +120,23 @@ async def test_a_name_that_resolves_inside_on_connecting_is_refused(
     assert recorder.paths == []
 
 
+def treat_loopback_as_public(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let 127.0.0.1 stand for a public server, in the check of the name and of each
+    connection alike."""
+
+    def public(address: str) -> bool:
+        return address == "127.0.0.1"
+
+    monkeypatch.setattr(addresses, "is_public", public)
+    monkeypatch.setattr(remote, "is_public", public)
+
+
 async def test_redirects_are_not_followed(
     recorder: Recorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Let 127.0.0.1 stand for a public server; where a redirect leads is not checked
     # before it is followed (nor could it be, against a name that resolves anew).
-    monkeypatch.setattr(remote, "is_public", lambda address: address == "127.0.0.1")
+    treat_loopback_as_public(monkeypatch)
     assert "cannot be reached" in await message(f"{recorder.url}/moved/")
     assert recorder.paths and set(recorder.paths) == {"/moved/"}  # never /inside/
 
@@ -142,7 +154,7 @@ async def test_a_public_server_works_through_the_checks(
 ) -> None:
     # Radicale on 127.0.0.1 stands for a public server: every request of a sync's
     # kinds (PROPFIND, REPORT, PUT, DELETE, on reused connections) passes the checks.
-    monkeypatch.setattr(remote, "is_public", lambda address: address == "127.0.0.1")
+    treat_loopback_as_public(monkeypatch)
     event = (
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:g-1\r\n"
         "DTSTAMP:20260301T000000Z\r\nDTSTART:20260311T230000Z\r\nDTEND:20260312T000000Z\r\n"

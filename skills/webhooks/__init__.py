@@ -1,0 +1,1 @@
+"""Webhooks: signed deliveries of changes to URLs users and households subscribe."""
