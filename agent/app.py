@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             # The port opens at once; models load meanwhile and /readyz says when done.
             warming = asyncio.create_task(app.state.services.warm_up())
         services_now: Services = app.state.services
+        await services_now.cluster.start()
         if services_now.settings.scheduler_enabled and (owned or services_now.scheduler):
             # Reminders missed while the service was down go out now, then as they come due.
             services_now.start_scheduler()
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                     await warming
             if services_now.scheduler is not None:
                 await services_now.scheduler.stop()
+            await services_now.cluster.stop()
             if owned:
                 await app.state.services.close()
 

@@ -16,7 +16,6 @@ sign-ins.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import uuid
@@ -25,12 +24,13 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 
 from agent.auth import TokenError, check_not_revoked
+from agent.cluster import close_replaced
 from agent.dialogue.voice import VoiceResponder
 from agent.guards import client_address
 from agent.observe import context
 from agent.observe.voice import turn_reporter
 from agent.services import Services
-from speech.pace import MIN_TO_OPEN, REPLACED, TOO_FAST, TOO_FAST_REASON, AudioPace
+from speech.pace import MIN_TO_OPEN, TOO_FAST, TOO_FAST_REASON, AudioPace
 from store.models import User
 
 if TYPE_CHECKING:
@@ -71,6 +71,7 @@ async def voice(
 
 
 def _release(services: Services, user_id: uuid.UUID, connection: VoiceConnection) -> None:
+    services.cluster.closed(user_id, connection)
     if services.voice_connections.get(user_id) is connection:
         del services.voice_connections[user_id]
 
@@ -152,14 +153,10 @@ def _pace(services: Services, user_id: uuid.UUID) -> AudioPace:
 
 
 async def _take_over(services: Services, user_id: uuid.UUID, connection: object) -> None:
-    """One live voice connection per user: the newest wins, the older one is told."""
-    from speech.pipeline import VoiceConnection
-
+    """One live voice connection per user: the newest wins, the older one is told —
+    here, and through agent.cluster on every other service process."""
     previous = services.voice_connections.get(user_id)
     services.voice_connections[user_id] = connection
-    if isinstance(previous, VoiceConnection):
-        message = "Voice was opened in another window; this one is closed."
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect):  # it may be gone already
-            await previous.socket.send_json({"type": "notice", "message": message})
-            await previous.socket.close(code=REPLACED, reason="opened elsewhere")
-        await previous.stop("replaced by a newer connection")
+    await services.cluster.opened(user_id, connection)
+    if previous is not None:
+        await close_replaced(previous)
