@@ -85,16 +85,17 @@ def serve(
     ] = 1,
 ) -> None:
     """Migrate the database and run the service."""
-    import uvicorn
-
-    from agent import server
     from agent import workers as several
-    from agent.app import create_app
-    from agent.observe.log_setup import log_config
 
     settings = load_settings()
     if (why := several.refusal(settings, workers)) is not None:
-        raise fail(why)
+        raise fail(why)  # before the web stack is imported: said at once
+    import uvicorn
+
+    from agent import server
+    from agent.app import create_app
+    from agent.observe.log_setup import log_config
+
     ready = run(prepare_database(settings))
     out.print(f"Database ready at revision {ready.revision} ({_where(settings)}).")
     if ready.new_owner is not None:

@@ -22,7 +22,7 @@ from agent.services import Services, build_assistant
 from intents.rules import RuleParser
 from tests.agent.test_voice import socket_url
 from tests.local_server import serve
-from tests.tcp_proxy import Plug
+from eval.tcp_plug import Plug
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
 pytestmark = pytest.mark.parametrize("engine", ["postgresql"], indirect=True)

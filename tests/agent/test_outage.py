@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from store import migrate
 from store.database import create_engine
 from tests.conftest import DatabaseFactory
-from tests.tcp_proxy import Plug
+from eval.tcp_plug import Plug
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.agent.service_process import Service
-from tests.agent.test_cli import environment
+from tests.agent.test_cli import environment, lifeos
 from tests.conftest import DatabaseFactory
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -102,3 +102,13 @@ async def newest_voice_connection_wins(a: Service, b: Service, auth: dict) -> No
                 await asyncio.wait_for(first.recv(), timeout=30)
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 4000
             await second.ping()  # the newer one stays open
+
+
+async def test_several_workers_need_postgresql_and_redis(
+    databases: DatabaseFactory, tmp_path: Path
+) -> None:
+    on_sqlite = await lifeos(environment(tmp_path), "serve", "--workers", "2")
+    assert on_sqlite.code == 2 and "--workers needs PostgreSQL" in on_sqlite.err
+    no_redis = environment(tmp_path, await databases.new("postgresql"))
+    alone = await lifeos(no_redis, "serve", "--workers", "2")
+    assert alone.code == 2 and "--workers needs Redis (LIFEOS_REDIS_URL" in alone.err

@@ -1,4 +1,4 @@
-"""A TCP proxy the tests put between the service and PostgreSQL, to pull the plug
+"""A TCP proxy put between the service and PostgreSQL (or Redis), to pull the plug
 on the database (every connection dropped, new ones refused) and put it back,
 without restarting the PostgreSQL server other test runs share."""
 
