@@ -161,7 +161,7 @@ async def skill_error(request: Request, exc: Exception) -> JSONResponse:
 
 # What a request meets while the database is restarting or unreachable: the pool
 # hands out a connection that is gone, or cannot open one.
-OUTAGE_ERRORS = (DBAPIError, OSError, TimeoutError)
+OUTAGE_ERRORS = (DBAPIError, ConnectionError, TimeoutError)
 RETRY_AFTER_OUTAGE_SECONDS = 2  # the pool reconnects on the next checkout once it is back
 
 

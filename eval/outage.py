@@ -47,7 +47,7 @@ async def measure(admin_url: str, rounds: int, down: float) -> None:
                         "LIFEOS_ADDRESS_LIMIT": "1000000/minute",
                     }
                 )
-                token = _account(env)
+                token = await asyncio.to_thread(_account, env)  # the plug runs on this loop
                 port = _free_port()
                 async with _server(CONFIGS["ours"] + ["--port", str(port)], env, port):
                     await _rounds(f"http://127.0.0.1:{port}", token, plug, rounds, down)

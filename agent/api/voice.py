@@ -7,7 +7,8 @@ encoding at the rate announced in "audio_start", and JSON text events: ready,
 speech_started, transcript, audio_start, reply, audio_end, timings, interrupted,
 notice, error. Sign in with ?token=<bearer token>; ?session= continues a
 conversation. A second connection for the same user takes over: the first is told
-so and closed (code 4000). Audio sent much faster than real time (beyond a burst of
+so and closed (code 4000), on whichever service process it is (agent/cluster.py).
+Audio sent much faster than real time (beyond a burst of
 one long command, per user across connections) is refused with an error event and
 code 1008; a socket with no audio either way for LIFEOS_VOICE_IDLE_SECONDS is closed
 with code 4001. Refused tokens count against the client's address like refused HTTP

@@ -19,10 +19,10 @@ from agent.cluster import VoiceCluster
 from agent.guards import RequestThrottle
 from agent.limiting import Counts
 from agent.services import Services, build_assistant
+from eval.tcp_plug import Plug
 from intents.rules import RuleParser
 from tests.agent.test_voice import socket_url
 from tests.local_server import serve
-from eval.tcp_plug import Plug
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
 pytestmark = pytest.mark.parametrize("engine", ["postgresql"], indirect=True)

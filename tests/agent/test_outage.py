@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from eval.tcp_plug import Plug
 from store import migrate
 from store.database import create_engine
 from tests.conftest import DatabaseFactory
-from eval.tcp_plug import Plug
 
 
 @pytest.fixture
