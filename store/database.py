@@ -36,9 +36,10 @@ class DatabaseError(Exception):
 
 
 # What a lost or refused database connection raises, through SQLAlchemy or around it:
-# asyncpg's own connection errors come wrapped as DBAPIError subclasses, a refused TCP
-# connect as OSError, a connect that hangs as TimeoutError.
-_OUTAGE_TYPES = (OSError, TimeoutError, ConnectionError)
+# asyncpg's own connection errors come wrapped as DBAPIError subclasses, a refused or
+# reset TCP connection as ConnectionError, a connect that hangs as TimeoutError. Not
+# any OSError: a full disk writing a PDF is not the database being away.
+_OUTAGE_TYPES = (ConnectionError, TimeoutError)
 
 
 def is_outage(exc: BaseException) -> bool:
