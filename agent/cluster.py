@@ -85,7 +85,7 @@ class VoiceCluster:
 
     async def opened(self, user_id: uuid.UUID, connection: Any) -> None:
         """``connection`` is now the user's newest here: tell the other processes."""
-        if self._redis is None:
+        if self._redis is None or not self._up:  # down: the listener is retrying it
             return
         try:
             number = await self._redis.incr(ORDER_KEY)

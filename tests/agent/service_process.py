@@ -7,8 +7,6 @@ import asyncio
 import contextlib
 import os
 import signal
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -61,13 +59,3 @@ class Service:
 
     def output(self) -> str:
         return self._log.read_text(errors="replace")[-4000:]
-
-
-@asynccontextmanager
-async def serving(env: dict[str, str], log: Path, *args: str) -> AsyncIterator[Service]:
-    service = Service(env, log)
-    await service.start(*args)
-    try:
-        yield service
-    finally:
-        await service.kill(signal.SIGTERM)
