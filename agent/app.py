@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from starlette.responses import Response
 from starlette.types import Scope
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -47,7 +49,10 @@ from agent.services import Services
 from agent.settings import Settings
 from skills.context import SkillError
 from speech.web import ASSETS, PAGE, WEB_PAGE
+from store.database import is_outage
 from telephony import routes as twilio_routes
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -67,6 +72,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             # The port opens at once; models load meanwhile and /readyz says when done.
             warming = asyncio.create_task(app.state.services.warm_up())
         services_now: Services = app.state.services
+        await services_now.cluster.start()
         if services_now.settings.scheduler_enabled and (owned or services_now.scheduler):
             # Reminders missed while the service was down go out now, then as they come due.
             services_now.start_scheduler()
@@ -85,6 +91,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                 await services_now.scheduler.stop()
             if services_now.webhooks is not None:
                 await services_now.webhooks.stop()
+            await services_now.cluster.stop()
             if owned:
                 await app.state.services.close()
 
@@ -124,6 +131,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(twilio_routes.router)
     app.add_exception_handler(SkillError, skill_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
+    for kind in OUTAGE_ERRORS:
+        app.add_exception_handler(kind, database_outage)
     app.mount("/web", PageAssets(directory=WEB_PAGE), name="web")
     app.add_middleware(BodyLimit, max_bytes=configured.max_body_bytes)
     app.add_middleware(SignInGuard)
@@ -154,6 +163,25 @@ async def skill_error(request: Request, exc: Exception) -> JSONResponse:
     """A refusal from a skill, with the status it carries and its message."""
     status = getattr(exc, "status", 422)
     return JSONResponse(status_code=status, content={"detail": str(exc)})
+
+
+# What a request meets while the database is restarting or unreachable: the pool
+# hands out a connection that is gone, or cannot open one.
+OUTAGE_ERRORS = (DBAPIError, ConnectionError, TimeoutError)
+RETRY_AFTER_OUTAGE_SECONDS = 2  # the pool reconnects on the next checkout once it is back
+
+
+async def database_outage(request: Request, exc: Exception) -> JSONResponse:
+    """The database is away: a clean 503 the client can retry, not a traceback. Nothing
+    was stored (the unit of work rolled back with its connection)."""
+    if not is_outage(exc):
+        raise exc  # a bug or a bad statement: the server's own 500
+    log.warning("database unavailable (%s): answered 503", type(exc).__name__)
+    return JSONResponse(
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        content={"detail": "the database is unavailable; nothing was changed, try again"},
+        headers={"Retry-After": str(RETRY_AFTER_OUTAGE_SECONDS)},
+    )
 
 
 async def invalid_request(request: Request, exc: Exception) -> JSONResponse:

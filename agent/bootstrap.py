@@ -69,6 +69,8 @@ async def prepare_database(settings: Settings, *, create_owner: bool = True) -> 
         owner = None
         if create_owner:
             async with session_scope(session_factory(engine)) as session:
+                # Two first starts at once: one creates the owner, the other sees it.
+                await (await session.connection()).run_sync(migrate.hold_schema_lock)
                 if await count_users(session) == 0:
                     owner = await create_user(
                         session,

@@ -79,15 +79,23 @@ def run(coro: Awaitable[T]) -> T:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, help="Service processes on this port (needs PostgreSQL and Redis)."),
+    ] = 1,
 ) -> None:
     """Migrate the database and run the service."""
+    from agent import workers as several
+
+    settings = load_settings()
+    if (why := several.refusal(settings, workers)) is not None:
+        raise fail(why)  # before the web stack is imported: said at once
     import uvicorn
 
     from agent import server
     from agent.app import create_app
     from agent.observe.log_setup import log_config
 
-    settings = load_settings()
     ready = run(prepare_database(settings))
     out.print(f"Database ready at revision {ready.revision} ({_where(settings)}).")
     if ready.new_owner is not None:
@@ -95,14 +103,21 @@ def serve(
         out.print(f"Created the owner user [bold]{email}[/].")
         out.print(f"Get an API token with:  [bold]lifeos token {email}[/]")
     out.print(f"Serving on http://{host}:{port}  (API docs at /docs)")
+    logging_options = {
+        "log_level": settings.log_level.lower(),
+        "log_config": log_config(settings.log_format, settings.log_level),
+    }
+    if workers > 1:
+        out.print(f"Starting {workers} worker processes.")
+        several.run(settings, workers, host=host, port=port, **logging_options)
+        return
     http = server.config(
         create_app(settings),
         header_timeout=settings.header_timeout_seconds,
         body_timeout=settings.body_timeout_seconds,
         host=host,
         port=port,
-        log_level=settings.log_level.lower(),
-        log_config=log_config(settings.log_format, settings.log_level),
+        **logging_options,
     )
     uvicorn.Server(http).run()
 

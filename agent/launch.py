@@ -19,7 +19,8 @@ def main() -> None:
         return
     from agent import preload
 
-    preload.start()
+    if not _several_workers(sys.argv[2:]):  # each worker loads its own models instead
+        preload.start()
     code = 0
     try:
         _run_command()
@@ -42,6 +43,16 @@ def _run_command() -> None:
     from agent.cli import main as run_command
 
     run_command()
+
+
+def _several_workers(args: list[str]) -> bool:
+    for i, arg in enumerate(args):
+        value = arg.partition("=")[2] if arg.startswith("--workers=") else None
+        if arg == "--workers" and i + 1 < len(args):
+            value = args[i + 1]
+        if value is not None:
+            return value.strip() not in ("", "1")
+    return False
 
 
 def _exit_code(code: object) -> int:

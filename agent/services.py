@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from agent import preload
 from agent.auth import TokenService
 from agent.bootstrap import secure_data_dir
+from agent.cluster import VoiceCluster
 from agent.dialogue.assistant import Assistant
 from agent.dialogue.phone import PhoneAssistant
 from agent.guards import RequestRates, RequestThrottle, SignInThrottle
@@ -66,6 +67,8 @@ class Services:
     assistant: Assistant | None = None
     _voice: Any = None  # (WhisperSTT, PiperTTS, fixed phrases), loaded once and shared
     voice_connections: dict[uuid.UUID, Any] = field(default_factory=dict)  # user → live one
+    # The newest-connection rule across processes (Redis), built over voice_connections.
+    cluster: VoiceCluster = field(init=False)
     # Rate limits (agent/guards.py), counted in ``counts``: Redis or this process.
     counts: Counts = field(default_factory=Counts)
     sign_ins: SignInThrottle = field(default_factory=SignInThrottle)  # failed ones, per address
@@ -89,6 +92,7 @@ class Services:
 
     def __post_init__(self) -> None:
         outbox.install()  # every change's audit row enqueues its webhook deliveries
+        self.cluster = VoiceCluster(None, self.voice_connections)  # Services.build: Redis's
         registered = self.channels.names()
         if "web" not in registered:
             self.channels.register(WebPageChannel(self.voice_connections))
@@ -209,6 +213,7 @@ class Services:
             bank=bank_client(settings),
         )
         services.counts = Counts(settings.redis_url)
+        services.cluster = VoiceCluster(settings.redis_url, services.voice_connections)
         services.sign_ins = SignInThrottle(settings.sign_in_limit, services.counts)
         services.requests = RequestThrottle(
             RequestRates.parse(
@@ -229,6 +234,7 @@ class Services:
         if self.scheduler is not None:
             await self.scheduler.stop()
         await self.close_webhooks()
+        await self.cluster.stop()
         await self.engine.dispose()
         if self.tracing is not None:
             await asyncio.to_thread(self.tracing.shutdown)  # sends the last batch

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,6 +33,33 @@ _ASYNC_DRIVERS = {
 
 class DatabaseError(Exception):
     """The database cannot be used; the message is one line meant for an operator."""
+
+
+# What a lost or refused database connection raises, through SQLAlchemy or around it:
+# asyncpg's own connection errors come wrapped as DBAPIError subclasses, a refused or
+# reset TCP connection as ConnectionError, a connect that hangs as TimeoutError. Not
+# any OSError: a full disk writing a PDF is not the database being away.
+_OUTAGE_TYPES = (ConnectionError, TimeoutError)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True when ``exc`` means the database could not be reached or dropped the
+    connection (the request may succeed once it is back), not a bad statement."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, (OperationalError, InterfaceError, *_OUTAGE_TYPES)):
+            return True
+        if (
+            type(current).__module__.startswith("asyncpg")
+            and "Connection" in type(current).__name__
+        ):
+            return True  # ConnectionDoesNotExistError, InterfaceError: connection is closed
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def parse_database_url(url: str) -> URL:

@@ -10,7 +10,7 @@ from alembic.autogenerate.api import AutogenContext
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import JSON, Connection
+from sqlalchemy import JSON, Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from store.types import EnumText, ExactDecimal, UTCDateTime
@@ -40,11 +40,28 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         return await conn.run_sync(read)
 
 
+# A PostgreSQL advisory lock key ("lifeos" in ASCII): held by whoever is migrating.
+SCHEMA_LOCK = 0x6C6966656F73
+
+
+def hold_schema_lock(connection: Connection) -> None:
+    """Wait for, then hold until this transaction ends, the schema lock: services
+    starting at once on several machines migrate one after the other (the later ones
+    find nothing left to do). SQLite needs none: its transaction takes the write lock."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Apply migrations up to ``revision`` in one transaction (DDL is transactional
     on both PostgreSQL and SQLite, so a failed migration leaves the schema as it was)."""
+
+    def apply(connection: Connection) -> None:
+        hold_schema_lock(connection)
+        command.upgrade(alembic_config(connection), revision)
+
     async with engine.begin() as conn:
-        await conn.run_sync(lambda c: command.upgrade(alembic_config(c), revision))
+        await conn.run_sync(apply)
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:

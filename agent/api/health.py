@@ -25,6 +25,8 @@ async def healthz(services: ServicesDep) -> JSONResponse:
             "database": "ok",
             "models": "ready" if services.ready else "loading",
             "rate_limits": services.counts.where,  # "redis", or "memory" in this process
+            # "redis": the newest voice connection wins across processes; else per process
+            "voice_connections": services.cluster.where,
         }
     )
 

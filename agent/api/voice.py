@@ -7,7 +7,8 @@ encoding at the rate announced in "audio_start", and JSON text events: ready,
 speech_started, transcript, audio_start, reply, audio_end, timings, interrupted,
 notice, error. Sign in with ?token=<bearer token>; ?session= continues a
 conversation. A second connection for the same user takes over: the first is told
-so and closed (code 4000). Audio sent much faster than real time (beyond a burst of
+so and closed (code 4000), on whichever service process it is (agent/cluster.py).
+Audio sent much faster than real time (beyond a burst of
 one long command, per user across connections) is refused with an error event and
 code 1008; a socket with no audio either way for LIFEOS_VOICE_IDLE_SECONDS is closed
 with code 4001. Refused tokens count against the client's address like refused HTTP
@@ -16,7 +17,6 @@ sign-ins.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import uuid
@@ -25,12 +25,13 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 
 from agent.auth import TokenError, check_not_revoked
+from agent.cluster import close_replaced
 from agent.dialogue.voice import VoiceResponder
 from agent.guards import client_address
 from agent.observe import context
 from agent.observe.voice import turn_reporter
 from agent.services import Services
-from speech.pace import MIN_TO_OPEN, REPLACED, TOO_FAST, TOO_FAST_REASON, AudioPace
+from speech.pace import MIN_TO_OPEN, TOO_FAST, TOO_FAST_REASON, AudioPace
 from store.models import User
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ async def voice(
 
 
 def _release(services: Services, user_id: uuid.UUID, connection: VoiceConnection) -> None:
+    services.cluster.closed(user_id, connection)
     if services.voice_connections.get(user_id) is connection:
         del services.voice_connections[user_id]
 
@@ -152,14 +154,10 @@ def _pace(services: Services, user_id: uuid.UUID) -> AudioPace:
 
 
 async def _take_over(services: Services, user_id: uuid.UUID, connection: object) -> None:
-    """One live voice connection per user: the newest wins, the older one is told."""
-    from speech.pipeline import VoiceConnection
-
+    """One live voice connection per user: the newest wins, the older one is told —
+    here, and through agent.cluster on every other service process."""
     previous = services.voice_connections.get(user_id)
     services.voice_connections[user_id] = connection
-    if isinstance(previous, VoiceConnection):
-        message = "Voice was opened in another window; this one is closed."
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect):  # it may be gone already
-            await previous.socket.send_json({"type": "notice", "message": message})
-            await previous.socket.close(code=REPLACED, reason="opened elsewhere")
-        await previous.stop("replaced by a newer connection")
+    await services.cluster.opened(user_id, connection)
+    if previous is not None:
+        await close_replaced(previous)

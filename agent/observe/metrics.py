@@ -2,13 +2,15 @@
 defined once here. Names are what docs/grafana-dashboard.json and docs/alerts.yml
 query (tests/agent/test_observe.py checks that every name they use is exported).
 
-Single-process: each `lifeos serve` process exports its own counts. Running several
-worker processes behind one port needs prometheus-client's multiprocess mode,
-which this does not set up yet.
+With `lifeos serve --workers N` (agent/workers.py sets PROMETHEUS_MULTIPROC_DIR
+before the workers start) every worker writes its counts to files in that folder and
+a scrape of any worker adds up all of them. Separate `lifeos serve` processes (one
+per machine) each export their own; Prometheus adds those up per instance.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
@@ -22,6 +24,7 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from agent import preload
@@ -98,8 +101,12 @@ class Metrics:
             "Age of the oldest webhook delivery not yet delivered (0: none waiting), as of "
             "the sender's last round.",
             registry=r,
+            # Every worker's sender reads the same outbox: across processes, the
+            # largest lag a live one saw.
+            multiprocess_mode="livemax",
         )
-        r.register(_ModelLoads(model_loads))
+        self._model_loads = _ModelLoads(model_loads)
+        r.register(self._model_loads)
 
     def request(self, route: str, method: str, status: int, seconds: float) -> None:
         self.http.labels(route, method, str(status)).observe(seconds)
@@ -127,7 +134,16 @@ class Metrics:
         self.errors.labels(kind).inc()
 
     def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            return generate_latest(self.registry)
+        # Every worker's counters and histograms from their files; the model load
+        # times, memory and CPU are this worker's own.
+        merged = CollectorRegistry()
+        MultiProcessCollector(merged)
+        ProcessCollector(registry=merged)
+        PlatformCollector(registry=merged)
+        merged.register(self._model_loads)
+        return generate_latest(merged)
 
 
 def stage_times(record: TurnRecord) -> dict[str, float]:

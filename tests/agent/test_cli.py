@@ -162,6 +162,7 @@ async def test_first_serve_creates_the_owner_and_answers(env: dict) -> None:
                 "database": "ok",
                 "models": "ready",
                 "rate_limits": "memory",
+                "voice_connections": "this process",
             }
 
             token = await lifeos(env, "token", "owner@example.com")

@@ -26,6 +26,7 @@ async def test_healthz_checks_the_database_and_readyz_waits_for_the_models(
         "database": "ok",
         "models": "loading",
         "rate_limits": "memory",  # no LIFEOS_REDIS_URL: counted in this process
+        "voice_connections": "this process",  # the newest wins among this process's
     }
     assert (await client.get("/readyz")).status_code == 503  # up, not yet ready to listen
     services._voice = voice_models  # the run's models stand in for loading them again
@@ -37,6 +38,7 @@ async def test_healthz_checks_the_database_and_readyz_waits_for_the_models(
         "database": "ok",
         "models": "ready",
         "rate_limits": "memory",
+        "voice_connections": "this process",
     }
 
 
