@@ -9,9 +9,11 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from agent import scopes
 from agent.auth import TokenClaims, TokenError, check_not_revoked
 from agent.observe import context
 from agent.services import Services
+from agent.websession import ACCESS_COOKIE, CSRF_HEADER, csrf_ok, same_origin
 from skills.context import SkillContext
 from store.database import session_scope
 from store.models.users import User
@@ -35,6 +37,7 @@ async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `lifeos token EMAIL`")
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def _unauthorized(reason: str) -> HTTPException:
@@ -46,22 +49,49 @@ def _unauthorized(reason: str) -> HTTPException:
 
 
 def get_token_claims(
+    request: Request,
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> TokenClaims:
-    """What the request's bearer token says (signature and expiry checked)."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    """What the request's bearer token says (signature and expiry checked), or, with
+    no bearer token, the web page's session cookie, whose requests that change
+    something must also pass the CSRF checks."""
+    from_cookie = credentials is None or credentials.scheme.lower() != "bearer"
+    token = request.cookies.get(ACCESS_COOKIE, "") if from_cookie else credentials.credentials
+    if not token:
         raise _unauthorized("missing bearer token")
     try:
-        return services.tokens.claims(credentials.credentials)
+        claims = services.tokens.claims(token)
     except TokenError as exc:
         raise _unauthorized(str(exc)) from exc
+    if from_cookie:
+        _check_csrf(request, services, claims)
+    return claims
+
+
+def _check_csrf(request: Request, services: Services, claims: TokenClaims) -> None:
+    """A cookie goes with every request the browser makes to us, whichever site asked
+    for it: one that changes something must show it came from our page."""
+    if request.method not in UNSAFE_METHODS:
+        return
+    if not same_origin(request, services.settings.public_url):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-site request refused")
+    if claims.family is None or not csrf_ok(
+        services.tokens, claims.family, request.headers.get(CSRF_HEADER)
+    ):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"missing or wrong {CSRF_HEADER} header")
 
 
 TokenClaimsDep = Annotated[TokenClaims, Depends(get_token_claims)]
 
 
-async def get_current_user(session: SessionDep, claims: TokenClaimsDep) -> User:
+async def get_current_user(request: Request, session: SessionDep, claims: TokenClaimsDep) -> User:
+    if not scopes.allows(claims.scopes, request.method, request.url.path):
+        assert claims.scopes is not None
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            scopes.refusal(claims.scopes, request.method, request.url.path),
+        )
     try:
         await check_not_revoked(session, claims)
     except TokenError as exc:

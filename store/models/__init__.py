@@ -24,6 +24,7 @@ from store.models.reminders import (
     ReminderKind,
     ReminderStatus,
 )
+from store.models.signin import CodePurpose, OneTimeCode, Password, RefreshToken
 from store.models.telephony import PhonePin, SmsOptOut, TwilioMessage, TwilioStatus
 from store.models.tokens import IssuedToken
 from store.models.users import User, UserCreate, UserPublic, UserSettings
@@ -37,6 +38,7 @@ __all__ = [
     "CalendarTombstone",
     "Category",
     "CategoryRule",
+    "CodePurpose",
     "ConversationTurn",
     "DeliveryAttempt",
     "Event",
@@ -48,9 +50,12 @@ __all__ = [
     "InvoiceStatus",
     "IssuedToken",
     "Membership",
+    "OneTimeCode",
+    "Password",
     "PhonePin",
     "ProcessedWebhook",
     "Project",
+    "RefreshToken",
     "Reminder",
     "ReminderKind",
     "ReminderStatus",
