@@ -4,6 +4,7 @@ choice). Hashing takes tens of milliseconds of CPU on purpose: it runs on a thre
 from __future__ import annotations
 
 import asyncio
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -12,9 +13,13 @@ MIN_LENGTH = 10
 MAX_LENGTH = 200  # argon2 takes any length; a megabyte "password" is a CPU attack
 
 _hasher = PasswordHasher()
-# Checked against when the account does not exist or has no password, so that the
-# answer takes as long either way and timing does not tell which accounts exist.
-_ABSENT = _hasher.hash("an account that is not there")
+
+
+@cache
+def _absent() -> str:
+    """Checked against when the account does not exist or has no password, so that
+    the answer takes as long either way and timing does not tell which accounts exist."""
+    return _hasher.hash("an account that is not there")
 
 
 def weakness(password: str) -> str | None:
@@ -38,7 +43,7 @@ async def verify_password(stored: str | None, password: str) -> bool:
 
     def check() -> bool:
         try:
-            return _hasher.verify(stored or _ABSENT, password[:MAX_LENGTH]) and stored is not None
+            return _hasher.verify(stored or _absent(), password[:MAX_LENGTH]) and stored is not None
         except (VerificationError, InvalidHashError):
             return False
 

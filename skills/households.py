@@ -113,6 +113,14 @@ async def find_invitation(session: AsyncSession, code: str) -> Invitation | None
     return found.first()
 
 
+async def withdraw(session: AsyncSession, code: str) -> None:
+    """Forget an invitation that could not be sent, and keep that forgotten."""
+    invitation = await find_invitation(session, code)
+    if invitation is not None:
+        await session.delete(invitation)
+        await session.commit()
+
+
 class HouseholdService:
     def __init__(self, ctx: SkillContext) -> None:
         self.ctx = ctx

@@ -20,6 +20,7 @@ from skills.households import (
     InvitationPublic,
     MemberPublic,
     RoleChange,
+    withdraw,
 )
 
 router = APIRouter(prefix="/v1", tags=["households"])
@@ -66,9 +67,13 @@ async def invite(
         f"{ctx.display_name} invited you to their household on Life OS. Your code is "
         f"{made.code}; accept it at {base}/#invite={made.code} (it works once, for 7 days)."
     )
+    # On record before it can arrive; and no write held open while Twilio is asked
+    # (its opt-out check reads the database, which SQLite would make wait for us).
+    await ctx.session.commit()
     try:
         made.sent_by = await outbox.send(address, "An invitation to Life OS", text)
-    except Undelivered as exc:  # raised: the invitation is rolled back with it
+    except Undelivered as exc:
+        await withdraw(ctx.session, made.code)  # a code nobody received is no invitation
         raise HTTPException(
             status.HTTP_502_BAD_GATEWAY, "the invitation could not be sent"
         ) from exc
