@@ -93,7 +93,10 @@ def serve(
     if ready.new_owner is not None:
         email = ready.new_owner.email
         out.print(f"Created the owner user [bold]{email}[/].")
-        out.print(f"Get an API token with:  [bold]lifeos token {email}[/]")
+        # Printed once, here only: the link is a password's worth of secret.
+        link = _password_link(settings, email, _page_address(settings, host, port))
+        out.print(f"Set the owner's password (the link works once, for 24 h):  {link}")
+        out.print(f"A token for scripts and devices:  [bold]lifeos token {email}[/]")
     out.print(f"Serving on http://{host}:{port}  (API docs at /docs)")
     http = server.config(
         create_app(settings),
@@ -181,6 +184,46 @@ def user_create(
         raise fail(str(exc)) from None
     out.print(f"Created user [bold]{user.email}[/] ({user.id}).")
     out.print(f"Get an API token with:  [bold]lifeos token {user.email}[/]")
+
+
+@user_app.command("password-link")
+def user_password_link(
+    email: str,
+    base: Annotated[
+        str | None, typer.Option(help="The page's address (default: LIFEOS_PUBLIC_URL or local).")
+    ] = None,
+) -> None:
+    """Print a one-time link (24 h) to set the user's password on the page; any
+    earlier link of theirs stops working."""
+    settings = load_settings()
+    print(_password_link(settings, email, base or _page_address(settings, "127.0.0.1", 8000)))
+
+
+def _page_address(settings: Settings, host: str, port: int) -> str:
+    if settings.public_url:
+        return settings.public_url
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - only shown
+    return f"http://{shown}:{port}"
+
+
+def _password_link(settings: Settings, email: str, base: str) -> str:
+    from agent.codes import new_code
+    from agent.services import token_service  # the whole service stack: only when needed
+    from store.models.signin import CodePurpose
+
+    tokens = token_service(settings)
+
+    async def make() -> str:
+        engine = await _ready_engine(settings)
+        try:
+            async with session_scope(session_factory(engine)) as session:
+                user = await _user_or_fail(session, email)
+                return await new_code(session, tokens, user.id, CodePurpose.SETUP)
+        finally:
+            await engine.dispose()
+
+    # In the fragment: browsers never send it to the server, so it stays out of logs.
+    return f"{base.rstrip('/')}/#setup={run(make())}"
 
 
 @user_app.command("list")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agent.app import create_app
@@ -20,10 +21,21 @@ from intents.rules import RuleParser
 from skills.files import LocalFileStore
 from store.database import session_factory, session_scope
 from store.models import User, UserCreate
+from store.repositories.signin import set_password_hash
 from store.repositories.users import create_user
 from tests.conftest import empty_tables
 
 SECRET = secrets.token_urlsafe(48)
+PASSWORD = "correct horse battery"
+# argon2 at its lowest cost: a hash's cost is written in it, so checking one made here
+# is quick. The service's own hashes use argon2-cffi's defaults (tests that set a
+# password through the API pay for that).
+_CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+async def give_password(services: Services, user: User, password: str = PASSWORD) -> None:
+    async with session_scope(services.sessions) as db:
+        await set_password_hash(db, user.id, _CHEAP.hash(password))
 
 
 @pytest.fixture

@@ -18,9 +18,12 @@ from agent.app import create_app
 from agent.services import Services
 from speech.audio import Audio, write_wav
 from speech.tts import PiperTTS
+from store.models import User
+from tests.agent.conftest import PASSWORD, give_password
 from tests.local_server import serve
 
 CHROMIUM = shutil.which("chromium")
+
 # On CI the browser is installed by .ci/run, so a missing one is a failure, not a skip.
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None and not os.environ.get("CI"), reason="Debian's chromium is not installed"
@@ -53,10 +56,10 @@ async def wait_until(page: Page, expression: str, seconds: float = 10) -> None:
 
 
 async def test_speaking_into_the_page_creates_the_task(
-    base_url: str, auth: dict, piper: PiperTTS, tmp_path: Path
+    base_url: str, services: Services, user: User, auth: dict, piper: PiperTTS, tmp_path: Path
 ) -> None:
     wav = microphone_file(piper, tmp_path)
-    token = auth["Authorization"].split()[1]
+    await give_password(services, user)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -80,8 +83,9 @@ async def test_speaking_into_the_page_creates_the_task(
             console: list[str] = []
             page.on("console", lambda message: console.append(message.text))
             await page.goto(f"{base_url}/?raw=1")
-            await page.fill("#token", token)
-            await page.click("#signin button")
+            await page.fill("#login", "ann@example.com")
+            await page.fill("#password", PASSWORD)
+            await page.click("#signin button[type=submit]")
             await wait_until(page, "document.getElementById('who').textContent.includes('@')")
             await page.check("#handsfree")  # streams the microphone from now on
             await wait_until(
@@ -92,9 +96,11 @@ async def test_speaking_into_the_page_creates_the_task(
             await wait_until(page, "document.getElementById('tasks').textContent.includes('milk')")
             async with httpx.AsyncClient(base_url=base_url) as client:
                 tasks = (await client.get("/v1/tasks", headers=auth)).json()
+            session_cookies = {c["name"]: c for c in await page.context.cookies()}
+            stored = await page.evaluate("[localStorage.length, sessionStorage.length]")
             await page.click("#signout")
             await wait_until(page, "document.getElementById('who').textContent === 'Signed out.'")
-            kept = await page.evaluate("localStorage.getItem('lifeos-token')")
+            after = await page.evaluate("fetch('/v1/me').then((r) => r.status)")
         finally:
             await browser.close()
     # The page, its worklet and its socket work under the service's own CSP.
@@ -102,7 +108,8 @@ async def test_speaking_into_the_page_creates_the_task(
     assert said == "Added milk to your shopping list."
     assert samples > 8000  # the reply audio reached the page
     assert [(t["title"], t["list"]) for t in tasks] == [("milk", "shopping")]
-    # Signed out: the page forgot the token, and the server no longer takes it.
-    assert kept is None
-    async with httpx.AsyncClient(base_url=base_url) as client:
-        assert (await client.get("/v1/me", headers=auth)).status_code == 401
+    # Signed in by a cookie the page's script cannot read, and nothing kept in storage.
+    assert session_cookies["lifeos_session"]["httpOnly"] and stored == [0, 0]
+    assert session_cookies["lifeos_session"]["sameSite"] == "Strict"
+    # Signed out: the server no longer takes the page's session.
+    assert after == 401

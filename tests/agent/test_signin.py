@@ -12,7 +12,6 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import update
@@ -25,12 +24,11 @@ from agent.websession import ACCESS_COOKIE, CSRF_HEADER, REFRESH_COOKIE
 from store.database import session_scope
 from store.models import OneTimeCode, User
 from store.models.signin import CodePurpose
-from store.repositories import signin as records
 from store.types import utcnow
+from tests.agent.conftest import PASSWORD, give_password
 from tests.smtp_server import Inbox, code_in, smtp_server
 from tests.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 
-PASSWORD = "correct horse battery"
 SERVICE_NUMBER = "+14155550100"
 ORIGIN = "https://lifeos.test"
 
@@ -68,15 +66,7 @@ async def browser(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-# A hash made at argon2's lowest cost: checking it (its cost is in the hash) is quick.
-# The service's own hashes use argon2-cffi's defaults; the tests that set a password
-# through the API pay that.
-CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-
-
-async def set_password(services: Services, user: User, password: str = PASSWORD) -> None:
-    async with session_scope(services.sessions) as db:
-        await records.set_password_hash(db, user.id, CHEAP.hash(password))
+set_password = give_password
 
 
 async def sign_in(client: httpx.AsyncClient, login: str, **secret: str) -> httpx.Response:
