@@ -183,6 +183,7 @@ def user_create(
     except UserConflict as exc:
         raise fail(str(exc)) from None
     out.print(f"Created user [bold]{user.email}[/] ({user.id}).")
+    out.print(f"A password link for the page:  [bold]lifeos user password-link {user.email}[/]")
     out.print(f"Get an API token with:  [bold]lifeos token {user.email}[/]")
 
 

@@ -15,6 +15,8 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import update
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from agent import codes
 from agent.app import create_app
@@ -26,6 +28,7 @@ from store.models import OneTimeCode, User
 from store.models.signin import CodePurpose
 from store.types import utcnow
 from tests.agent.conftest import PASSWORD, give_password
+from tests.local_server import serve
 from tests.smtp_server import Inbox, code_in, smtp_server
 from tests.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 
@@ -359,3 +362,33 @@ async def test_an_invitation_is_sent_accepted_once_and_the_newcomer_signs_in(
             await sign_in(bob_again, "bob@example.com", password="bobs own password")
         ).status_code == 200
         assert (await bob_again.get("/v1/me")).json()["email"] == "bob@example.com"
+
+
+async def test_the_voice_socket_takes_the_page_cookie_only_from_our_own_origin(
+    services: Services, app: FastAPI, user: User, auth: dict
+) -> None:
+    await set_password(services, user)
+    async with browser(app) as page:
+        assert (await sign_in(page, "ann@example.com", password=PASSWORD)).status_code == 200
+        cookie = f"{ACCESS_COOKIE}={page.cookies[ACCESS_COOKIE]}"
+        reader = await page.post(
+            "/v1/auth/tokens", headers=auth, json={"label": "dashboard", "scopes": ["read"]}
+        )
+    async with serve(app) as url:
+        socket_url = f"{url.replace('http', 'ws', 1)}/v1/voice"
+        refusals = []
+        for headers, query in (
+            ({"Cookie": cookie, "Origin": "https://evil.test"}, ""),  # another site's page
+            ({"Cookie": cookie}, ""),  # no Origin: not a browser, so it brings a token
+            ({}, f"?token={reader.json()['token']}"),  # a token not meant for voice
+        ):
+            async with connect(socket_url + query, additional_headers=headers) as socket:
+                with pytest.raises(ConnectionClosed) as closed:
+                    await socket.recv()
+            assert closed.value.rcvd is not None
+            refusals.append((closed.value.rcvd.code, closed.value.rcvd.reason))
+    assert refusals == [
+        (1008, "a cross-site voice socket is refused"),
+        (1008, "a cross-site voice socket is refused"),
+        (1008, "this token may not open the voice socket"),
+    ]
