@@ -88,7 +88,7 @@ class RequestThrottle:
     async def wait(self, address: str, token: str | None, path: str) -> int | None:
         """Seconds the client must wait, or None when this request may go on."""
         checks: list[tuple[RateLimitItem, str, str]] = [(self.rates.address, "address", address)]
-        if path.startswith(SENSITIVE_PREFIXES):
+        if sensitive(path):
             checks.append((self.rates.sensitive, "sensitive", address))
         if token:
             key = hashlib.sha256(token.encode()).hexdigest()[:32]
@@ -96,6 +96,14 @@ class RequestThrottle:
         waits = [await self._limiter.hit(item, kind, key) for item, kind, key in checks]
         refused = [w for w in waits if w is not None]
         return max(refused) if refused else None
+
+
+def sensitive(path: str) -> bool:
+    """A path where each request guesses a secret, or sends a message to someone (an
+    invitation by email or SMS: a flood of them is spam on our name)."""
+    return path.startswith(SENSITIVE_PREFIXES) or (
+        path.startswith("/v1/households/") and path.endswith("/invitations")
+    )
 
 
 def bearer_token(scope: Scope) -> str | None:

@@ -88,6 +88,14 @@ def _login(raw: str) -> str:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
 
 
+def _account_key(raw: str) -> str:
+    """One key per account, however its address is written (case, spaces in a number)."""
+    try:
+        return _login(raw)
+    except HTTPException:
+        return raw.strip().lower()
+
+
 def _refused() -> HTTPException:
     return HTTPException(
         status.HTTP_401_UNAUTHORIZED, WRONG, headers={"WWW-Authenticate": "Bearer"}
@@ -130,7 +138,7 @@ async def sign_in(
     body: SignIn, request: Request, response: Response, session: SessionDep, services: ServicesDep
 ) -> SessionOut:
     """Sets the page's session cookies (HttpOnly) and answers the CSRF token."""
-    key = body.login.strip().lower()
+    key = _account_key(body.login)
     await _not_locked(services, key)
     user = await records.user_by_login(session, body.login)
     if body.password is not None:
@@ -195,7 +203,7 @@ async def reset_password(
     """With a code from ``POST /v1/auth/code`` (purpose ``reset``): sets the new
     password, signs out every other session and token of the account, signs in here."""
     _good_password(body.password)
-    key = body.login.strip().lower()
+    key = _account_key(body.login)
     await _not_locked(services, key)
     user = await records.user_by_login(session, body.login)
     if user is None or not await codes.redeem(

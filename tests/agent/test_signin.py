@@ -20,6 +20,7 @@ from websockets.exceptions import ConnectionClosed
 
 from agent import codes
 from agent.app import create_app
+from agent.guards import RequestRates, RequestThrottle, SignInThrottle
 from agent.services import Services
 from agent.settings import Settings
 from agent.websession import ACCESS_COOKIE, CSRF_HEADER, REFRESH_COOKIE
@@ -392,3 +393,45 @@ async def test_the_voice_socket_takes_the_page_cookie_only_from_our_own_origin(
         (1008, "a cross-site voice socket is refused"),
         (1008, "this token may not open the voice socket"),
     ]
+
+
+async def test_failed_sign_ins_and_codes_sent_are_limited_per_account(
+    services: Services, app: FastAPI, user: User, outside: tuple[Inbox, FakeTwilio]
+) -> None:
+    inbox, _ = outside
+    await set_password(services, user)
+    services.account_sign_ins = SignInThrottle("2/minute", kind="account-sign-in")
+    services.code_sends = SignInThrottle("2/minute", kind="code-sent")
+    async with browser(app) as page:
+        for _ in range(2):
+            assert (
+                await sign_in(page, "ann@example.com", password="a wrong guess")
+            ).status_code == 401
+        # Locked, whatever address guesses next, even with the right password.
+        locked = await sign_in(page, "ANN@example.com", password=PASSWORD)
+        assert locked.status_code == 429 and "this account" in locked.json()["detail"]
+        sends = [
+            (await page.post("/v1/auth/code", json={"login": "ann@example.com"})).status_code
+            for _ in range(3)
+        ]
+        assert sends == [202, 202, 429]
+    assert len(inbox.messages) == 2
+
+
+async def test_sending_invitations_counts_as_sensitive(
+    services: Services, app: FastAPI, auth: dict, outside: tuple[Inbox, FakeTwilio]
+) -> None:
+    services.requests = RequestThrottle(RequestRates.parse("100/minute", "100/minute", "2/minute"))
+    async with browser(app) as client:
+        [home] = (await client.get("/v1/households", headers=auth)).json()
+        sent = [
+            (
+                await client.post(
+                    f"/v1/households/{home['id']}/invitations",
+                    headers=auth,
+                    json={"email": f"guest{n}@example.com"},
+                )
+            ).status_code
+            for n in range(3)
+        ]
+    assert sent == [201, 201, 429]
