@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.requests import HTTPConnection
 
 from agent import scopes
 from agent.auth import TokenClaims, TokenError, check_not_revoked
@@ -49,7 +50,7 @@ def _unauthorized(reason: str) -> HTTPException:
 
 
 def get_token_claims(
-    request: Request,
+    request: HTTPConnection,
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> TokenClaims:
@@ -69,13 +70,19 @@ def get_token_claims(
     return claims
 
 
-def _check_csrf(request: Request, services: Services, claims: TokenClaims) -> None:
+def _check_csrf(request: HTTPConnection, services: Services, claims: TokenClaims) -> None:
     """A cookie goes with every request the browser makes to us, whichever site asked
-    for it: one that changes something must show it came from our page."""
-    if request.method not in UNSAFE_METHODS:
+    for it: one that changes something, or opens a socket, must show it came from our
+    page (a socket cannot carry our header: its Origin must be ours)."""
+    socket = request.scope["type"] == "websocket"
+    if not socket and _method(request) not in UNSAFE_METHODS:
         return
-    if not same_origin(request, services.settings.public_url):
+    if not same_origin(request, services.settings.public_url) or (
+        socket and "origin" not in request.headers
+    ):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-site request refused")
+    if socket:
+        return
     if claims.family is None or not csrf_ok(
         services.tokens, claims.family, request.headers.get(CSRF_HEADER)
     ):
@@ -85,13 +92,17 @@ def _check_csrf(request: Request, services: Services, claims: TokenClaims) -> No
 TokenClaimsDep = Annotated[TokenClaims, Depends(get_token_claims)]
 
 
-async def get_current_user(request: Request, session: SessionDep, claims: TokenClaimsDep) -> User:
-    if not scopes.allows(claims.scopes, request.method, request.url.path):
+def _method(connection: HTTPConnection) -> str:
+    return str(connection.scope.get("method", "GET"))  # a socket opens with a GET
+
+
+async def get_current_user(
+    request: HTTPConnection, session: SessionDep, claims: TokenClaimsDep
+) -> User:
+    method, path = _method(request), request.url.path
+    if not scopes.allows(claims.scopes, method, path):
         assert claims.scopes is not None
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            scopes.refusal(claims.scopes, request.method, request.url.path),
-        )
+        raise HTTPException(status.HTTP_403_FORBIDDEN, scopes.refusal(claims.scopes, method, path))
     try:
         await check_not_revoked(session, claims)
     except TokenError as exc:

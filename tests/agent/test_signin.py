@@ -13,7 +13,6 @@ from datetime import timedelta
 import httpx
 import pytest
 from fastapi import FastAPI
-from pydantic import SecretStr
 from sqlalchemy import update
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
@@ -22,39 +21,17 @@ from agent import codes
 from agent.app import create_app
 from agent.guards import RequestRates, RequestThrottle, SignInThrottle
 from agent.services import Services
-from agent.settings import Settings
 from agent.websession import ACCESS_COOKIE, CSRF_HEADER, REFRESH_COOKIE
 from store.database import session_scope
 from store.models import OneTimeCode, User
 from store.models.signin import CodePurpose
 from store.types import utcnow
-from tests.agent.conftest import PASSWORD, give_password
+from tests.agent.conftest import PASSWORD, SERVICE_NUMBER, give_password
 from tests.local_server import serve
-from tests.smtp_server import Inbox, code_in, smtp_server
-from tests.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+from tests.smtp_server import Inbox, code_in
+from tests.twilio_server import FakeTwilio
 
-SERVICE_NUMBER = "+14155550100"
 ORIGIN = "https://lifeos.test"
-
-
-@pytest.fixture
-async def outside(services: Services) -> AsyncIterator[tuple[Inbox, FakeTwilio]]:
-    """The service configured to mail through a local SMTP server and text through
-    the local Twilio server."""
-    twilio = FakeTwilio()
-    async with smtp_server() as (inbox, port), twilio.running() as twilio_url:
-        services.settings = Settings(
-            data_dir=services.settings.data_dir,
-            jwt_secret=services.settings.jwt_secret,
-            smtp_host="127.0.0.1",
-            smtp_port=port,
-            smtp_security="none",
-            twilio_account_sid=ACCOUNT_SID,
-            twilio_auth_token=SecretStr(AUTH_TOKEN),
-            twilio_number=SERVICE_NUMBER,
-            twilio_api_base=twilio_url,
-        )
-        yield inbox, twilio
 
 
 @pytest.fixture
