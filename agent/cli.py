@@ -705,13 +705,23 @@ def token_issue(
     email: str,
     label: Annotated[str, typer.Option(help="what it is for: a device, a script")] = "cli",
     days: Annotated[int | None, typer.Option(min=1, max=3650, help="valid this long")] = None,
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(help="only this (repeatable): voice, speaker or read; default: anything"),
+    ] = None,
 ) -> None:
     """Print a bearer token for the user with this email (kept on record: revocable)."""
     from datetime import timedelta
+    from typing import get_args
 
     from agent.auth import issue_recorded
+    from agent.scopes import Scope
     from agent.services import token_service  # the whole service stack: only when needed
 
+    unknown = sorted(set(scope or ()) - set(get_args(Scope)))
+    if unknown:
+        raise fail(f"unknown scope {unknown[0]!r}; use {', '.join(get_args(Scope))}")
+    scopes = frozenset(scope) if scope else None
     settings = load_settings()
     tokens = token_service(settings)
 
@@ -721,7 +731,7 @@ def token_issue(
             async with session_scope(session_factory(engine)) as session:
                 user = await _user_or_fail(session, email)
                 ttl = timedelta(days=days) if days else None
-                return issue_recorded(session, tokens, user.id, label, ttl=ttl)[0]
+                return issue_recorded(session, tokens, user.id, label, ttl=ttl, scopes=scopes)[0]
         finally:
             await engine.dispose()
 
