@@ -3,6 +3,8 @@ which an issued token is recorded and can be revoked."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 import uuid
@@ -30,6 +32,11 @@ class TokenClaims:
     user_id: uuid.UUID
     jti: str | None  # every token issued here has one; None only for a foreign shape
     expires_at: datetime
+    # A web page's session (agent/websession.py): its refresh family, by which the
+    # page's CSRF token is derived and the session is signed out. None for bearer tokens.
+    family: str | None = None
+    # What a device token may do (agent/scopes.py); None: whatever its user may.
+    scopes: frozenset[str] | None = None
 
 
 class TokenService:
@@ -38,19 +45,38 @@ class TokenService:
         self._ttl = ttl
 
     def mint(
-        self, user_id: uuid.UUID, *, now: datetime | None = None, ttl: timedelta | None = None
+        self,
+        user_id: uuid.UUID,
+        *,
+        now: datetime | None = None,
+        ttl: timedelta | None = None,
+        family: str | None = None,
+        scopes: frozenset[str] | None = None,
     ) -> tuple[str, TokenClaims]:
         """A new token for the user, and what it says."""
         issued_at = now or datetime.now(UTC)
-        claims = TokenClaims(user_id, secrets.token_hex(16), issued_at + (ttl or self._ttl))
-        payload = {
+        claims = TokenClaims(
+            user_id, secrets.token_hex(16), issued_at + (ttl or self._ttl), family, scopes
+        )
+        payload: dict[str, object] = {
             "sub": str(user_id),
             "iss": ISSUER,
             "iat": issued_at,
             "exp": claims.expires_at,
             "jti": claims.jti,
         }
+        if family is not None:
+            payload["fam"] = family
+        if scopes is not None:
+            payload["scope"] = " ".join(sorted(scopes))
         return jwt.encode(payload, self._secret, algorithm=ALGORITHM), claims
+
+    def fingerprint(self, purpose: str, value: str) -> str:
+        """A keyed hash of ``value`` (a one-time code, a CSRF token's session): kept or
+        compared instead of the value, and worthless without the signing secret, so a
+        copy of the database does not give six-digit codes away to a quick search."""
+        message = f"{purpose}:{value}".encode()
+        return hmac.new(self._secret.encode(), message, hashlib.sha256).hexdigest()
 
     def issue(self, user_id: uuid.UUID, *, now: datetime | None = None) -> str:
         """A token not put on record (tests and tools that need a signed token)."""
@@ -89,7 +115,15 @@ class TokenService:
             raise TokenError("token subject is not a user id") from exc
         jti = claims.get("jti")
         expires = datetime.fromtimestamp(claims["exp"], UTC)
-        return TokenClaims(user_id, jti if isinstance(jti, str) else None, expires)
+        family = claims.get("fam")
+        scope = claims.get("scope")
+        return TokenClaims(
+            user_id,
+            jti if isinstance(jti, str) else None,
+            expires,
+            family if isinstance(family, str) else None,
+            frozenset(scope.split()) if isinstance(scope, str) else None,
+        )
 
 
 def issue_recorded(
@@ -99,9 +133,11 @@ def issue_recorded(
     label: str,
     *,
     ttl: timedelta | None = None,
+    family: str | None = None,
+    scopes: frozenset[str] | None = None,
 ) -> tuple[str, IssuedToken]:
     """A token put on record, so that it can be listed and revoked, and its record."""
-    token, claims = tokens.mint(user_id, ttl=ttl)
+    token, claims = tokens.mint(user_id, ttl=ttl, family=family, scopes=scopes)
     assert claims.jti is not None
     return token, issued.record(session, claims.jti, user_id, label, claims.expires_at)
 

@@ -101,7 +101,10 @@ def serve(
     if ready.new_owner is not None:
         email = ready.new_owner.email
         out.print(f"Created the owner user [bold]{email}[/].")
-        out.print(f"Get an API token with:  [bold]lifeos token {email}[/]")
+        # Printed once, here only: the link is a password's worth of secret.
+        link = _password_link(settings, email, _page_address(settings, host, port))
+        out.print(f"Set the owner's password (the link works once, for 24 h):  {link}")
+        out.print(f"A token for scripts and devices:  [bold]lifeos token {email}[/]")
     out.print(f"Serving on http://{host}:{port}  (API docs at /docs)")
     logging_options = {
         "log_level": settings.log_level.lower(),
@@ -195,7 +198,48 @@ def user_create(
     except UserConflict as exc:
         raise fail(str(exc)) from None
     out.print(f"Created user [bold]{user.email}[/] ({user.id}).")
+    out.print(f"A password link for the page:  [bold]lifeos user password-link {user.email}[/]")
     out.print(f"Get an API token with:  [bold]lifeos token {user.email}[/]")
+
+
+@user_app.command("password-link")
+def user_password_link(
+    email: str,
+    base: Annotated[
+        str | None, typer.Option(help="The page's address (default: LIFEOS_PUBLIC_URL or local).")
+    ] = None,
+) -> None:
+    """Print a one-time link (24 h) to set the user's password on the page; any
+    earlier link of theirs stops working."""
+    settings = load_settings()
+    print(_password_link(settings, email, base or _page_address(settings, "127.0.0.1", 8000)))
+
+
+def _page_address(settings: Settings, host: str, port: int) -> str:
+    if settings.public_url:
+        return settings.public_url
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - only shown
+    return f"http://{shown}:{port}"
+
+
+def _password_link(settings: Settings, email: str, base: str) -> str:
+    from agent.codes import new_code
+    from agent.services import token_service  # the whole service stack: only when needed
+    from store.models.signin import CodePurpose
+
+    tokens = token_service(settings)
+
+    async def make() -> str:
+        engine = await _ready_engine(settings)
+        try:
+            async with session_scope(session_factory(engine)) as session:
+                user = await _user_or_fail(session, email)
+                return await new_code(session, tokens, user.id, CodePurpose.SETUP)
+        finally:
+            await engine.dispose()
+
+    # In the fragment: browsers never send it to the server, so it stays out of logs.
+    return f"{base.rstrip('/')}/#setup={run(make())}"
 
 
 @user_app.command("list")
@@ -676,13 +720,23 @@ def token_issue(
     email: str,
     label: Annotated[str, typer.Option(help="what it is for: a device, a script")] = "cli",
     days: Annotated[int | None, typer.Option(min=1, max=3650, help="valid this long")] = None,
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(help="only this (repeatable): voice, speaker or read; default: anything"),
+    ] = None,
 ) -> None:
     """Print a bearer token for the user with this email (kept on record: revocable)."""
     from datetime import timedelta
+    from typing import get_args
 
     from agent.auth import issue_recorded
+    from agent.scopes import Scope
     from agent.services import token_service  # the whole service stack: only when needed
 
+    unknown = sorted(set(scope or ()) - set(get_args(Scope)))
+    if unknown:
+        raise fail(f"unknown scope {unknown[0]!r}; use {', '.join(get_args(Scope))}")
+    scopes = frozenset(scope) if scope else None
     settings = load_settings()
     tokens = token_service(settings)
 
@@ -692,7 +746,7 @@ def token_issue(
             async with session_scope(session_factory(engine)) as session:
                 user = await _user_or_fail(session, email)
                 ttl = timedelta(days=days) if days else None
-                return issue_recorded(session, tokens, user.id, label, ttl=ttl)[0]
+                return issue_recorded(session, tokens, user.id, label, ttl=ttl, scopes=scopes)[0]
         finally:
             await engine.dispose()
 

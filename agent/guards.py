@@ -21,6 +21,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 DEFAULT_SIGN_IN_LIMIT = "20/minute"
+# Codes sent by email or SMS per account: each costs a message (and an SMS money), and
+# a flood of them is harassment of the person whose address it is.
+DEFAULT_CODE_LIMIT = "5/15minutes"
 # Requests a token may make, and a client address (a household behind one router);
 # generous for people and their pages, a wall for a script gone wild. Paths where each
 # request is a guess at a secret (a PIN, an invitation code, a sign-in) get a far
@@ -39,16 +42,24 @@ class SignInThrottle:
     address is refused until the oldest failure leaves the window, whatever token it
     brings: otherwise guessing goes on."""
 
-    def __init__(self, limit: str = DEFAULT_SIGN_IN_LIMIT, counts: Counts | None = None) -> None:
+    def __init__(
+        self,
+        limit: str = DEFAULT_SIGN_IN_LIMIT,
+        counts: Counts | None = None,
+        kind: str = "sign-in",
+    ) -> None:
+        """``kind`` keeps apart counts of different things in one storage (failures
+        per address, per account; codes sent per account)."""
         self._item = parse(limit)
         self._limiter = Limiter(counts or Counts(), moving=True)
+        self._kind = kind
 
     async def retry_after(self, address: str) -> int | None:
         """Seconds until ``address`` may try again, or None when it may now."""
-        return await self._limiter.retry_after(self._item, "sign-in", address)
+        return await self._limiter.retry_after(self._item, self._kind, address)
 
     async def failed(self, address: str) -> None:
-        await self._limiter.hit(self._item, "sign-in", address)
+        await self._limiter.hit(self._item, self._kind, address)
 
 
 @dataclass(frozen=True)
@@ -77,7 +88,7 @@ class RequestThrottle:
     async def wait(self, address: str, token: str | None, path: str) -> int | None:
         """Seconds the client must wait, or None when this request may go on."""
         checks: list[tuple[RateLimitItem, str, str]] = [(self.rates.address, "address", address)]
-        if path.startswith(SENSITIVE_PREFIXES):
+        if sensitive(path):
             checks.append((self.rates.sensitive, "sensitive", address))
         if token:
             key = hashlib.sha256(token.encode()).hexdigest()[:32]
@@ -85,6 +96,14 @@ class RequestThrottle:
         waits = [await self._limiter.hit(item, kind, key) for item, kind, key in checks]
         refused = [w for w in waits if w is not None]
         return max(refused) if refused else None
+
+
+def sensitive(path: str) -> bool:
+    """A path where each request guesses a secret, or sends a message to someone (an
+    invitation by email or SMS: a flood of them is spam on our name)."""
+    return path.startswith(SENSITIVE_PREFIXES) or (
+        path.startswith("/v1/households/") and path.endswith("/invitations")
+    )
 
 
 def bearer_token(scope: Scope) -> str | None:

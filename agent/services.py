@@ -19,12 +19,13 @@ from agent.bootstrap import secure_data_dir
 from agent.cluster import VoiceCluster
 from agent.dialogue.assistant import Assistant
 from agent.dialogue.phone import PhoneAssistant
-from agent.guards import RequestRates, RequestThrottle, SignInThrottle
+from agent.guards import DEFAULT_CODE_LIMIT, RequestRates, RequestThrottle, SignInThrottle
 from agent.keys import credential_keys, file_store, token_secret
 from agent.limiting import Counts
 from agent.observe import tracing_configured
 from agent.observe.metrics import Metrics
 from agent.observe.voice import turn_reporter
+from agent.outbox import Outbox
 from agent.reminders.channels import Channels, WebPageChannel
 from agent.reminders.phone import CallChannel, Outbound, SmsChannel, call_opening
 from agent.reminders.scheduler import Scheduler
@@ -72,6 +73,13 @@ class Services:
     # Rate limits (agent/guards.py), counted in ``counts``: Redis or this process.
     counts: Counts = field(default_factory=Counts)
     sign_ins: SignInThrottle = field(default_factory=SignInThrottle)  # failed ones, per address
+    # Failed sign-ins per account, and codes sent per account (agent/api/signin.py).
+    account_sign_ins: SignInThrottle = field(
+        default_factory=lambda: SignInThrottle(kind="account-sign-in")
+    )
+    code_sends: SignInThrottle = field(
+        default_factory=lambda: SignInThrottle(DEFAULT_CODE_LIMIT, kind="code-sent")
+    )
     requests: RequestThrottle = field(default_factory=RequestThrottle)  # per token and address
     # How much audio each user may still send at once: kept across connections, so
     # reconnecting does not refill it.
@@ -167,6 +175,10 @@ class Services:
         if fell_back and self.scheduler is not None:
             self.scheduler.wake()
 
+    def outbox(self) -> Outbox:
+        """Email and texts to people who are not signed in (codes, invitations)."""
+        return Outbox(self.settings, lambda: messenger(self))
+
     async def voice_models(self) -> Any:
         """Whisper, Piper and the fixed phrases' audio, loaded once per process (on a
         thread: preload hands every caller the same load) for every connection."""
@@ -215,6 +227,10 @@ class Services:
         services.counts = Counts(settings.redis_url)
         services.cluster = VoiceCluster(settings.redis_url, services.voice_connections)
         services.sign_ins = SignInThrottle(settings.sign_in_limit, services.counts)
+        services.account_sign_ins = SignInThrottle(
+            settings.sign_in_limit, services.counts, kind="account-sign-in"
+        )
+        services.code_sends = SignInThrottle(settings.code_limit, services.counts, kind="code-sent")
         services.requests = RequestThrottle(
             RequestRates.parse(
                 settings.token_limit, settings.address_limit, settings.sensitive_limit

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent.guards import (
     DEFAULT_ADDRESS_LIMIT,
+    DEFAULT_CODE_LIMIT,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_SENSITIVE_LIMIT,
     DEFAULT_SIGN_IN_LIMIT,
@@ -112,6 +113,9 @@ class Settings(BaseSettings):
     # request's first byte), or whose body is not complete this long after its
     # headers, gets 408 and is closed.
     sign_in_limit: str = DEFAULT_SIGN_IN_LIMIT
+    # Codes sent by email or SMS per account (sign-in codes and password resets), and
+    # failed sign-ins per account (whatever address they come from) at sign_in_limit.
+    code_limit: str = DEFAULT_CODE_LIMIT
     # Requests (and voice sockets opened) per bearer token and per client address, and
     # per address on the paths where each request guesses a secret (agent/guards.py).
     token_limit: str = DEFAULT_TOKEN_LIMIT
@@ -159,6 +163,14 @@ class Settings(BaseSettings):
     twilio_number: str | None = None  # the service's own number (E.164): From of outbound
     public_url: str | None = None  # e.g. https://lifeos.example.com, as Twilio reaches it
     twilio_api_base: str | None = None  # another address for Twilio's REST API (a test fake)
+    # Email (sign-in codes, password resets, invitations) through an SMTP server.
+    # Without a host, anything that would send an email is refused with 503.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_from: str = "Life OS <lifeos@localhost>"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
     # Where generated files (invoice PDFs) go: the data directory's files/ folder, or
     # an S3 bucket and prefix (s3://bucket/prefix; credentials from boto3's usual
     # chain), at another S3-compatible address when s3_endpoint_url is set.
@@ -209,6 +221,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "sign_in_limit",
+        "code_limit",
         "sms_limit",
         "call_limit",
         "pin_limit",
@@ -307,6 +320,11 @@ class Settings(BaseSettings):
     @property
     def twilio_configured(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token and self.public_url)
+
+    @property
+    def texts_configured(self) -> bool:
+        """Twilio can send a text (a code, an invitation): an account and a number."""
+        return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_number)
 
     @property
     def plaid_address(self) -> str:

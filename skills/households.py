@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import func, update
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from skills import access
 from skills.access import Capability
@@ -53,6 +54,9 @@ class InvitationCreate(BaseModel):
     email: str | None = None
     phone: str | None = None
     role: HouseholdRole = HouseholdRole.MEMBER
+    # Send the code to the address (by email or SMS); false: only show it here, for
+    # the inviter to pass on by hand.
+    send: bool = True
 
     @field_validator("email", mode="before")
     @classmethod
@@ -78,6 +82,7 @@ class InvitationPublic(BaseModel):
     email: str | None
     phone: str | None
     expires_at: datetime
+    sent_by: str | None = None  # "email" or "sms" once sent; None when only shown here
 
 
 class InvitationAccept(BaseModel):
@@ -100,6 +105,20 @@ class RoleChange(BaseModel):
 def hash_code(code: str) -> str:
     cleaned = "".join(code.split()).replace("-", "").upper()
     return hashlib.sha256(cleaned.encode()).hexdigest()
+
+
+async def find_invitation(session: AsyncSession, code: str) -> Invitation | None:
+    """The invitation a code opens, used or not (for someone who has no account yet)."""
+    found = await session.exec(select(Invitation).where(Invitation.code_hash == hash_code(code)))
+    return found.first()
+
+
+async def withdraw(session: AsyncSession, code: str) -> None:
+    """Forget an invitation that could not be sent, and keep that forgotten."""
+    invitation = await find_invitation(session, code)
+    if invitation is not None:
+        await session.delete(invitation)
+        await session.commit()
 
 
 class HouseholdService:
@@ -160,11 +179,7 @@ class HouseholdService:
 
     async def accept(self, code: str) -> HouseholdPublic:
         """Join with a code sent to this user's own email address or phone number."""
-        invitation = (
-            await self.session.exec(
-                select(Invitation).where(Invitation.code_hash == hash_code(code))
-            )
-        ).first()
+        invitation = await find_invitation(self.session, code)
         user = await self.session.get(User, self.ctx.user_id)
         assert user is not None
         addressed = invitation is not None and (

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
 
+from agent import websession
 from agent.api.deps import CurrentUser, ServicesDep, SessionDep, TokenClaimsDep
 from agent.auth import issue_recorded
+from agent.scopes import Scope
 from store.models.tokens import MAX_LABEL
 from store.repositories import tokens as issued
 
@@ -19,6 +21,9 @@ router = APIRouter(prefix="/v1/auth", tags=["account"])
 class NewToken(BaseModel):
     label: str = Field(min_length=1, max_length=MAX_LABEL, examples=["kitchen speaker"])
     days: int = Field(default=365, ge=1, le=3650)
+    # What the device may do (agent/scopes.py): "voice" talks, "speaker" talks and
+    # reads the lists and calendar, "read" reads anything; none: all its user may.
+    scopes: list[Scope] | None = Field(default=None, min_length=1, examples=[["speaker"]])
 
 
 class IssuedTokenOut(BaseModel):
@@ -31,6 +36,7 @@ class IssuedTokenOut(BaseModel):
 
 class TokenOut(IssuedTokenOut):
     token: str  # shown once: only its id is kept
+    scopes: list[str] | None = None
 
 
 @router.post("/tokens", status_code=201, response_model=TokenOut, summary="A token for a device")
@@ -38,8 +44,9 @@ async def create_token(
     body: NewToken, user: CurrentUser, session: SessionDep, services: ServicesDep
 ) -> TokenOut:
     """A token for a speaker, a phone app or a script, revocable on its own."""
+    scopes = frozenset(body.scopes) if body.scopes else None
     token, row = issue_recorded(
-        session, services.tokens, user.id, body.label, ttl=timedelta(days=body.days)
+        session, services.tokens, user.id, body.label, ttl=timedelta(days=body.days), scopes=scopes
     )
     return TokenOut(
         id=row.jti,
@@ -47,6 +54,7 @@ async def create_token(
         created_at=row.created_at,
         expires_at=row.expires_at,
         token=token,
+        scopes=sorted(scopes) if scopes else None,
     )
 
 
@@ -75,6 +83,8 @@ async def revoke_token(token_id: str, user: CurrentUser, session: SessionDep) ->
 
 @router.post("/signout", summary="Sign out: revoke this token, or every one of yours")
 async def sign_out(
+    request: Request,
+    response: Response,
     user: CurrentUser,
     session: SessionDep,
     claims: TokenClaimsDep,
@@ -82,8 +92,15 @@ async def sign_out(
     everywhere: bool = False,
 ) -> dict[str, int]:
     """The token this request was made with stops working at once (with
-    ``?everywhere=true``, every token of yours on record does)."""
+    ``?everywhere=true``, every token of yours on record does). From the page, its
+    session ends too: its refresh token stops counting and its cookies are cleared."""
+    if claims.family is not None:
+        await websession.end(session, family=claims.family)  # its access tokens too
+        websession.clear_cookies(response, websession.secure(request))
+        if not everywhere:
+            return {"revoked": 1}
     if everywhere:
+        await websession.end(session, user_id=user.id)
         revoked = await issued.revoke_all(session, user.id)
         live = services.voice_connections.get(user.id)
         if live is not None:  # a page or speaker still talking on a token now revoked

@@ -8,10 +8,13 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.requests import HTTPConnection
 
+from agent import scopes
 from agent.auth import TokenClaims, TokenError, check_not_revoked
 from agent.observe import context
 from agent.services import Services
+from agent.websession import ACCESS_COOKIE, CSRF_HEADER, csrf_ok, same_origin
 from skills.context import SkillContext
 from store.database import session_scope
 from store.models.users import User
@@ -35,6 +38,7 @@ async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="A token from `lifeos token EMAIL`")
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def _unauthorized(reason: str) -> HTTPException:
@@ -46,22 +50,59 @@ def _unauthorized(reason: str) -> HTTPException:
 
 
 def get_token_claims(
+    request: HTTPConnection,
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> TokenClaims:
-    """What the request's bearer token says (signature and expiry checked)."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    """What the request's bearer token says (signature and expiry checked), or, with
+    no bearer token, the web page's session cookie, whose requests that change
+    something must also pass the CSRF checks."""
+    from_cookie = credentials is None or credentials.scheme.lower() != "bearer"
+    token = request.cookies.get(ACCESS_COOKIE, "") if from_cookie else credentials.credentials
+    if not token:
         raise _unauthorized("missing bearer token")
     try:
-        return services.tokens.claims(credentials.credentials)
+        claims = services.tokens.claims(token)
     except TokenError as exc:
         raise _unauthorized(str(exc)) from exc
+    if from_cookie:
+        _check_csrf(request, services, claims)
+    return claims
+
+
+def _check_csrf(request: HTTPConnection, services: Services, claims: TokenClaims) -> None:
+    """A cookie goes with every request the browser makes to us, whichever site asked
+    for it: one that changes something, or opens a socket, must show it came from our
+    page (a socket cannot carry our header: its Origin must be ours)."""
+    socket = request.scope["type"] == "websocket"
+    if not socket and _method(request) not in UNSAFE_METHODS:
+        return
+    if not same_origin(request, services.settings.public_url) or (
+        socket and "origin" not in request.headers
+    ):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "cross-site request refused")
+    if socket:
+        return
+    if claims.family is None or not csrf_ok(
+        services.tokens, claims.family, request.headers.get(CSRF_HEADER)
+    ):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"missing or wrong {CSRF_HEADER} header")
 
 
 TokenClaimsDep = Annotated[TokenClaims, Depends(get_token_claims)]
 
 
-async def get_current_user(session: SessionDep, claims: TokenClaimsDep) -> User:
+def _method(connection: HTTPConnection) -> str:
+    return str(connection.scope.get("method", "GET"))  # a socket opens with a GET
+
+
+async def get_current_user(
+    request: HTTPConnection, session: SessionDep, claims: TokenClaimsDep
+) -> User:
+    method, path = _method(request), request.url.path
+    if not scopes.allows(claims.scopes, method, path):
+        assert claims.scopes is not None
+        raise HTTPException(status.HTTP_403_FORBIDDEN, scopes.refusal(claims.scopes, method, path))
     try:
         await check_not_revoked(session, claims)
     except TokenError as exc:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, HTTPException, Request, status
 
-from agent.api.deps import SkillCtx
+from agent.api.deps import ServicesDep, SkillCtx
+from agent.outbox import Unavailable, Undelivered
 from skills.households import (
     HouseholdCreate,
     HouseholdPublic,
@@ -19,6 +20,7 @@ from skills.households import (
     InvitationPublic,
     MemberPublic,
     RoleChange,
+    withdraw,
 )
 
 router = APIRouter(prefix="/v1", tags=["households"])
@@ -41,9 +43,41 @@ async def create_household(ctx: SkillCtx, body: HouseholdCreate) -> HouseholdPub
     summary="A single-use code for one email address or phone number, shown once",
 )
 async def invite(
-    ctx: SkillCtx, household_id: uuid.UUID, body: InvitationCreate
+    ctx: SkillCtx,
+    household_id: uuid.UUID,
+    body: InvitationCreate,
+    request: Request,
+    services: ServicesDep,
 ) -> InvitationPublic:
-    return await HouseholdService(ctx).invite(household_id, body)
+    """Sent to the address by email or SMS with a link to accept it (``send: false``:
+    only shown here). Nothing is kept when it cannot be sent."""
+    outbox = services.outbox()
+    address = body.email or body.phone
+    assert address is not None
+    if body.send:
+        try:
+            outbox.check(address)
+        except Unavailable as exc:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+    made = await HouseholdService(ctx).invite(household_id, body)
+    if not body.send:
+        return made
+    base = services.settings.public_url or str(request.base_url).rstrip("/")
+    text = (
+        f"{ctx.display_name} invited you to their household on Life OS. Your code is "
+        f"{made.code}; accept it at {base}/#invite={made.code} (it works once, for 7 days)."
+    )
+    # On record before it can arrive; and no write held open while Twilio is asked
+    # (its opt-out check reads the database, which SQLite would make wait for us).
+    await ctx.session.commit()
+    try:
+        made.sent_by = await outbox.send(address, "An invitation to Life OS", text)
+    except Undelivered as exc:
+        await withdraw(ctx.session, made.code)  # a code nobody received is no invitation
+        raise HTTPException(
+            status.HTTP_502_BAD_GATEWAY, "the invitation could not be sent"
+        ) from exc
+    return made
 
 
 @router.post("/invitations/accept", response_model=HouseholdPublic, summary="Join with a code")

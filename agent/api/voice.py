@@ -5,7 +5,9 @@ Client → server: binary frames of mono audio — 16-bit little-endian PCM, or 
 48000 are taken too). Server → client: binary frames of reply audio in the same
 encoding at the rate announced in "audio_start", and JSON text events: ready,
 speech_started, transcript, audio_start, reply, audio_end, timings, interrupted,
-notice, error. Sign in with ?token=<bearer token>; ?session= continues a
+notice, error. Sign in with ?token=<bearer token> (a device token needs the
+``voice`` or ``speaker`` scope), or, from the web page, with its session cookie when
+the socket's Origin is this service's own; ?session= continues a
 conversation. A second connection for the same user takes over: the first is told
 so and closed (code 4000), on whichever service process it is (agent/cluster.py).
 Audio sent much faster than real time (beyond a burst of
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 
+from agent import scopes
 from agent.auth import TokenError, check_not_revoked
 from agent.cluster import close_replaced
 from agent.dialogue.voice import VoiceResponder
@@ -31,6 +34,7 @@ from agent.guards import client_address
 from agent.observe import context
 from agent.observe.voice import turn_reporter
 from agent.services import Services
+from agent.websession import ACCESS_COOKIE, same_origin
 from speech.pace import MIN_TO_OPEN, TOO_FAST, TOO_FAST_REASON, AudioPace
 from store.models import User
 
@@ -79,7 +83,9 @@ def _release(services: Services, user_id: uuid.UUID, connection: VoiceConnection
 
 async def _sign_in(services: Services, socket: WebSocket, token: str) -> User | None:
     try:
-        claims = services.tokens.claims(token)
+        claims = services.tokens.claims(token or _page_session(services, socket))
+        if not scopes.allows(claims.scopes, "GET", scopes.VOICE_SOCKET):
+            raise TokenError("this token may not open the voice socket")
         async with services.sessions() as db:
             await check_not_revoked(db, claims)
             user = await db.get(User, claims.user_id)
@@ -91,6 +97,18 @@ async def _sign_in(services: Services, socket: WebSocket, token: str) -> User | 
         await services.sign_ins.failed(client_address(socket.scope))
         await socket.close(code=status.WS_1008_POLICY_VIOLATION, reason="unknown user")
     return user
+
+
+def _page_session(services: Services, socket: WebSocket) -> str:
+    """The page's session cookie, when the socket was opened by our own page: a
+    browser sends the cookie whichever site opens the socket, and only the Origin
+    tells them apart."""
+    cookie = socket.cookies.get(ACCESS_COOKIE, "")
+    if cookie and (
+        "origin" not in socket.headers or not same_origin(socket, services.settings.public_url)
+    ):
+        raise TokenError("a cross-site voice socket is refused")
+    return cookie
 
 
 async def _open(

@@ -4,7 +4,6 @@
 // noise suppression and gain (tests play a file as the microphone).
 const $ = (id) => document.getElementById(id);
 const raw = new URLSearchParams(location.search).has("raw");
-let token = localStorage.getItem("lifeos-token") || "";
 let socket = null, context = null, microphone = null, sending = false, playAt = 0, outRate = 16000;
 // One conversation for the socket and the typed box: "done" after a reminder applies to it.
 const session = `web-${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
@@ -12,29 +11,151 @@ const RECONNECT = new Set([1001, 1006, 4001]);  // server restart, network loss,
 window.lifeos = { events: [], audioSamples: 0, level: 0 };  // what a test can inspect
 
 async function api(path) {
-  const response = await fetch(path, { headers: { Authorization: `Bearer ${token}` } });
+  const response = await call(path);
   if (!response.ok) throw new Error((await response.json()).detail || response.statusText);
   return response.json();
 }
 
+// --- Signing in -------------------------------------------------------------------
+// The session lives in HttpOnly cookies the script cannot read; the page keeps only
+// the CSRF token, in memory, and sends it with every request that changes something.
+let csrf = "";
+let resetting = false;  // the code field holds a code to set a new password with
+
+async function call(path, options = {}) {
+  const send = () => {
+    const unsafe = (options.method || "GET") !== "GET";
+    const headers = { ...(options.headers || {}), ...(unsafe && csrf ? { "X-CSRF-Token": csrf } : {}) };
+    return fetch(path, { ...options, headers, credentials: "same-origin" });
+  };
+  const response = await send();
+  // An expired access cookie: spend the refresh cookie once and try again.
+  if (response.status === 401 && !path.startsWith("/v1/auth/") && (await refreshSession())) return send();
+  return response;
+}
+
+async function refreshSession() {
+  const response = await fetch("/v1/auth/refresh", { method: "POST", credentials: "same-origin" });
+  if (!response.ok) return false;
+  csrf = (await response.json()).csrf;
+  return true;
+}
+
+async function post(path, body) {
+  const response = await call(path, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  });
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const detail = Array.isArray(answer.detail) ? answer.detail.map((d) => d.msg).join("; ") : answer.detail;
+    throw new Error(detail || response.statusText);
+  }
+  return answer;
+}
+
+function signedIn(session) {
+  csrf = session.csrf || "";
+  $("who").textContent = session.email;
+  $("signin").hidden = true;
+  $("setpassword").hidden = true;
+  $("people").hidden = false;
+  for (const id of ["voice", "handsfree", "text"]) $(id).disabled = false;
+  $("typed").querySelector("button").disabled = false;
+  $("status").textContent = "Hold the button and speak.";
+  $("notify").hidden = !("Notification" in window) || Notification.permission !== "default";
+  $("signout").hidden = false;
+  history.replaceState(null, "", location.pathname + location.search);  // the link is spent
+  refresh();
+  openSocket();
+}
+
 async function signIn(event) {
   event?.preventDefault();
-  token = $("token").value.trim() || token;
+  const login = $("login").value.trim();
   try {
-    const me = await api("/v1/me");
-    localStorage.setItem("lifeos-token", token);
-    $("who").textContent = me.email;
-    for (const id of ["voice", "handsfree", "text"]) $(id).disabled = false;
-    $("typed").querySelector("button").disabled = false;
-    $("status").textContent = "Hold the button and speak.";
-    $("notify").hidden = !("Notification" in window) || Notification.permission !== "default";
-    $("signout").hidden = false;
-    refresh();
-    openSocket();
+    if (resetting) return askNewPassword("Choose a new password.");
+    const code = $("code").value.trim();
+    signedIn(await post("/v1/auth/signin", code ? { login, code } : { login, password: $("password").value }));
   } catch (error) {
     $("who").textContent = `Sign-in failed: ${error.message}`;
   }
 }
+
+async function sendCode(purpose) {
+  try {
+    const sent = await post("/v1/auth/code", { login: $("login").value.trim(), purpose });
+    resetting = purpose === "reset";
+    $("code").hidden = false;
+    $("password").hidden = true;  // the code stands in for it (or leads to a new one)
+    $("who").textContent = `${sent.detail}. Type it in the Code box.`;
+  } catch (error) {
+    $("who").textContent = `No code sent: ${error.message}`;
+  }
+}
+
+function askNewPassword(why, needsEmail = false) {
+  $("setpassword").hidden = false;
+  $("setpassword-why").textContent = why;
+  $("newemail").hidden = !needsEmail;
+}
+
+// What the set-password form does: from a link (#setup=…, #invite=…) or after a reset code.
+async function setPassword(event) {
+  event.preventDefault();
+  const link = new URLSearchParams(location.hash.slice(1));
+  const password = $("newpassword").value;
+  try {
+    if (link.has("setup")) signedIn(await post("/v1/auth/password/setup", { token: link.get("setup"), password }));
+    else if (link.has("invite")) {
+      const body = { code: link.get("invite"), password, ...($("newemail").value ? { email: $("newemail").value } : {}) };
+      signedIn(await post("/v1/auth/invitations/accept", body));
+    } else {
+      const body = { login: $("login").value.trim(), code: $("code").value.trim(), password };
+      signedIn(await post("/v1/auth/password/reset", body));
+    }
+  } catch (error) {
+    $("who").textContent = error.message;
+  }
+}
+
+async function invite(event) {
+  event.preventDefault();
+  const to = $("invitee").value.trim();
+  try {
+    const [household] = await api("/v1/households");
+    const made = await post(`/v1/households/${household.id}/invitations`, to.startsWith("+") ? { phone: to } : { email: to });
+    $("invited").textContent = `Invitation sent by ${made.sent_by} to ${to}.`;
+    $("invitee").value = "";
+  } catch (error) {
+    $("invited").textContent = `Not sent: ${error.message}`;
+  }
+}
+
+async function signOut() {
+  await call("/v1/auth/signout", { method: "POST" }).catch(() => {});
+  csrf = "";
+  $("password").value = "";
+  $("handsfree").checked = false;
+  socket?.close(1000, "signed out");
+  for (const id of ["voice", "handsfree", "text"]) $(id).disabled = true;
+  $("typed").querySelector("button").disabled = true;
+  $("signout").hidden = true;
+  $("people").hidden = true;
+  $("signin").hidden = false;
+  $("who").textContent = "Signed out.";
+  $("status").textContent = "Sign in to start.";
+}
+
+// On load: a link to follow, or a session the cookies still hold.
+async function resume() {
+  const link = new URLSearchParams(location.hash.slice(1));
+  if (link.has("setup")) return askNewPassword("Welcome: set your password.");
+  if (link.has("invite")) return askNewPassword("You are invited: choose a password to join.", true);
+  const response = await call("/v1/auth/session");
+  if (response.status === 401 && (await refreshSession())) return resume();
+  if (response.ok) signedIn(await response.json());
+}
+// --- end of signing in ----------------------------------------------------------
 
 function list(id, items) {
   $(id).replaceChildren(...items.map((text) => Object.assign(document.createElement("li"), { textContent: text })));
@@ -57,13 +178,15 @@ async function refresh() {
 async function openSocket() {
   if (socket && socket.readyState <= 1) return;
   context ??= new AudioContext({ sampleRate: 16000 });
-  const query = `token=${encodeURIComponent(token)}&session=${session}`;
+  const query = `session=${session}`;  // signed in by the session cookie
   socket = new WebSocket(`${location.origin.replace("http", "ws")}/v1/voice?${query}`);
   socket.binaryType = "arraybuffer";
   socket.onmessage = (message) => (typeof message.data === "string" ? onEvent(JSON.parse(message.data)) : play(message.data));
   socket.onclose = (close) => {
     $("status").textContent = close.reason ? `Disconnected: ${close.reason}` : "Disconnected.";
     if (RECONNECT.has(close.code)) setTimeout(openSocket, 2000);  // stay reachable for reminders
+    // Refused because the access cookie expired: refresh it and reopen.
+    if (close.code === 1008 && /expired/.test(close.reason) && csrf) refreshSession().then((ok) => ok && openSocket());
   };
   await new Promise((resolve) => socket.addEventListener("open", resolve, { once: true }));
 }
@@ -152,9 +275,9 @@ $("notify").addEventListener("click", async () => {
 });
 $("typed").addEventListener("submit", async (event) => {
   event.preventDefault();
-  const response = await fetch("/v1/converse", {
+  const response = await call("/v1/converse", {
     method: "POST",
-    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ text: $("text").value, session_id: session }),
   });
   const reply = await response.json();
@@ -163,20 +286,11 @@ $("typed").addEventListener("submit", async (event) => {
   $("text").value = "";
   refresh();
 });
-// Signing out revokes the token on the server (it stops working everywhere it was
-// copied to), forgets it here and closes the socket.
-$("signout").addEventListener("click", async () => {
-  const headers = { Authorization: `Bearer ${token}` };
-  await fetch("/v1/auth/signout", { method: "POST", headers }).catch(() => {});
-  localStorage.removeItem("lifeos-token");
-  token = "";
-  $("token").value = "";
-  $("handsfree").checked = false;
-  socket?.close(1000, "signed out");
-  for (const id of ["voice", "handsfree", "text"]) $(id).disabled = true;
-  $("typed").querySelector("button").disabled = true;
-  $("signout").hidden = true;
-  $("who").textContent = "Signed out.";
-  $("status").textContent = "Sign in to start.";
-});
-if (token) { $("token").value = token; signIn(); }
+// Signing out ends the session on the server (its cookies stop working wherever they
+// were copied to) and closes the socket.
+$("signout").addEventListener("click", signOut);
+$("sendcode").addEventListener("click", () => sendCode("sign_in"));
+$("forgot").addEventListener("click", () => sendCode("reset"));
+$("setpassword").addEventListener("submit", setPassword);
+$("invite").addEventListener("submit", invite);
+resume();

@@ -24,6 +24,7 @@ from store.models.reminders import (
     ReminderKind,
     ReminderStatus,
 )
+from store.models.signin import CodePurpose, OneTimeCode, Password, RefreshToken
 from store.models.telephony import PhonePin, SmsOptOut, TwilioMessage, TwilioStatus
 from store.models.tokens import IssuedToken
 from store.models.users import User, UserCreate, UserPublic, UserSettings
@@ -43,6 +44,7 @@ __all__ = [
     "CalendarTombstone",
     "Category",
     "CategoryRule",
+    "CodePurpose",
     "ConversationTurn",
     "DeliveryAttempt",
     "DeliveryStatus",
@@ -55,9 +57,12 @@ __all__ = [
     "InvoiceStatus",
     "IssuedToken",
     "Membership",
+    "OneTimeCode",
+    "Password",
     "PhonePin",
     "ProcessedWebhook",
     "Project",
+    "RefreshToken",
     "Reminder",
     "ReminderKind",
     "ReminderStatus",

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,8 +71,16 @@ async def test_user_create_then_token_signs_in(env: dict) -> None:
     assert token.out.count(".") == 2  # a bare JWT, ready to paste
 
     # Tokens are kept on record: listed, revoked one by one or all at once.
-    speaker = await lifeos(env, "token", "issue", "ann@example.com", "--label", "speaker")
+    speaker = await lifeos(
+        env, "token", "issue", "ann@example.com", "--label", "speaker", "--scope", "speaker"
+    )
     assert speaker.code == 0, speaker.err
+    payload = speaker.out.strip().split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert claims["scope"] == "speaker"  # it talks and reads, never touches the money
+    link = await lifeos(env, "user", "password-link", "ann@example.com")
+    assert link.code == 0, link.err
+    assert re.fullmatch(r"http://127\.0\.0\.1:8000/#setup=[\w-]{40,}\n", link.out)
     tokens = await lifeos(env, "token", "list", "ann@example.com")
     assert "cli" in tokens.out and "speaker" in tokens.out
     revoked = await lifeos(env, "token", "revoke", token.out.strip())

@@ -41,7 +41,9 @@ async def family_with_shared_list(client: httpx.AsyncClient, auth: dict) -> tupl
 
 async def invite(client: httpx.AsyncClient, auth: dict, family: str, role: str, **to: str) -> str:
     sent = await client.post(
-        f"/v1/households/{family}/invitations", headers=auth, json={"role": role, **to}
+        f"/v1/households/{family}/invitations",
+        headers=auth,
+        json={"role": role, "send": False, **to},
     )
     assert sent.status_code == 201, sent.text
     return sent.json()["code"]
