@@ -29,6 +29,7 @@ from agent.api import (
     imports,
     invoices,
     lists,
+    livekit_rooms,
     me,
     projects,
     reminders,
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         history,
         reminders,
         households,
+        livekit_rooms,
     ):
         app.include_router(module.router, dependencies=[Depends(refuse_bad_text)])
     app.include_router(metrics_route.router)  # its own access rule, not the user's token
