@@ -8,13 +8,18 @@ from pathlib import Path
 
 import httpx
 import pytest
+from livekit.agents.voice.transcription.synchronizer import TranscriptSynchronizer
+from sqlmodel import select
 
+from agent.dialogue.replies import HELP
 from agent.dialogue.voice import VoiceResponder
 from agent.services import Services
 from speech.audio import Audio, read_wav, write_wav
 from speech.livekit.session import LifeOSAgent, voice_session
-from store.models import User
+from store.models import ConversationTurn, User
 from tests.agent.livekit_io import KeptOutput, RecordingInput
+
+AEC_WARMUP = 3.0  # livekit-agents' default, kept: WebRTC echo cancellation settles in it
 
 
 @pytest.fixture
@@ -70,3 +75,55 @@ async def test_spoken_request_through_livekit_audio_io(
     assert "batteries" in " ".join(heard).lower()
     tasks = (await client.get("/v1/tasks", headers=auth, params={"list": "shopping"})).json()
     assert [t["title"] for t in tasks] == ["batteries"]
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)  # the store's part: test_voice
+async def test_talking_over_a_reply_stops_it_and_keeps_only_what_was_heard(
+    services: Services,
+    responder: VoiceResponder,
+    voice_models: tuple,
+    client: httpx.AsyncClient,
+    auth: dict,
+) -> None:
+    whisper, piper, _phrases = voice_models
+    question = piper.synthesize_now("What can you do?", steady=True).resampled(16000)
+    command = piper.synthesize_now("Add stamps to my shopping list.", steady=True).resampled(16000)
+    quiet = bytes(16000 // 2 * 2)  # 0.5 s
+    output = KeptOutput(realtime=True)
+    microphone = RecordingInput(Audio(quiet + question.pcm + quiet * 2, 16000))
+    # livekit-agents ignores speech over the first AEC_WARMUP seconds of its first reply
+    microphone.then(output.after(AEC_WARMUP + 0.3), Audio(command.pcm + quiet * 3, 16000))
+    # as a room's output is: the words shown follow the audio played
+    synced = TranscriptSynchronizer(next_in_chain_audio=output, next_in_chain_text=None)
+    answers: asyncio.Queue[object] = asyncio.Queue()
+    try:
+        async with voice_session(whisper, piper, responder) as session:
+            session.on("conversation_item_added", lambda e: answers.put_nowait(e.item))
+            session.input.audio = microphone
+            session.output.audio = synced.audio_output
+            session.output.transcription = synced.text_output
+            await session.start(LifeOSAgent(), record=False)
+            cut = await asyncio.wait_for(output.replies.get(), timeout=60)
+            output.realtime = False  # the answer to the command need not take its time
+            while len([m for m in session.history.messages() if m.role == "assistant"]) < 2:
+                await asyncio.wait_for(answers.get(), timeout=60)
+    finally:
+        await synced.aclose()
+    said = [m for m in session.history.messages() if m.role == "assistant"]
+    assert said[0].interrupted and said[-1].text_content == "Added stamps to your shopping list."
+    heard = said[0].text_content or ""
+    assert heard and HELP.startswith(heard.rstrip(" .,")) and len(heard) < len(HELP)
+    assert sum(f.duration for f in cut) < AEC_WARMUP + 2  # it stopped, not played out
+    async with services.sessions() as db:
+        kept = (
+            await db.exec(
+                select(ConversationTurn)
+                .where(ConversationTurn.role == "assistant")
+                .order_by(ConversationTurn.created_at)
+            )
+        ).all()
+    # the unheard rest of the reply is not in the conversation, as on the voice socket
+    assert kept[0].text == heard and kept[0].intent["interrupted"] is True
+    assert kept[-1].text == "Added stamps to your shopping list."
+    tasks = (await client.get("/v1/tasks", headers=auth, params={"list": "shopping"})).json()
+    assert [t["title"] for t in tasks] == ["stamps"]
