@@ -31,6 +31,7 @@ from agent.api import (
     imports,
     invoices,
     lists,
+    livekit_rooms,
     me,
     projects,
     reminders,
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         reminders,
         households,
         webhooks,
+        livekit_rooms,
     ):
         app.include_router(module.router, dependencies=[Depends(refuse_bad_text)])
     app.include_router(metrics_route.router)  # its own access rule, not the user's token

@@ -78,6 +78,28 @@ class TokenService:
         message = f"{purpose}:{value}".encode()
         return hmac.new(self._secret.encode(), message, hashlib.sha256).hexdigest()
 
+    def seal(self, user_id: uuid.UUID, audience: str, ttl: timedelta, **claims: str) -> str:
+        """A signed note naming the user for one other party (``audience``) only: it
+        is no bearer token (``claims`` refuses a token with an audience)."""
+        now = datetime.now(UTC)
+        payload = {"sub": str(user_id), "iss": ISSUER, "aud": audience, "iat": now}
+        payload |= {"exp": now + ttl, **claims}
+        return jwt.encode(payload, self._secret, algorithm=ALGORITHM)
+
+    def unseal(self, note: str, audience: str) -> dict[str, str]:
+        """What a note sealed for ``audience`` says, or raise TokenError."""
+        try:
+            return jwt.decode(
+                note,
+                self._secret,
+                algorithms=[ALGORITHM],
+                issuer=ISSUER,
+                audience=audience,
+                options={"require": ["sub", "exp", "aud"]},
+            )
+        except jwt.InvalidTokenError as exc:
+            raise TokenError(f"the note is not valid: {exc}") from exc
+
     def issue(self, user_id: uuid.UUID, *, now: datetime | None = None) -> str:
         """A token not put on record (tests and tools that need a signed token)."""
         return self.mint(user_id, now=now)[0]

@@ -467,6 +467,26 @@ async def _talk_voice(
 
 
 @app.command()
+def worker() -> None:
+    """Be the LiveKit agent: join the rooms a LiveKit server dispatches us to."""
+    import logging.config
+
+    from agent.observe.log_setup import log_config
+    from agent.worker import WorkerError, check_configured, reachable
+
+    settings = load_settings()
+    try:
+        url = check_configured(settings)
+        asyncio.run(reachable(url))  # before the models and livekit-agents load
+        from agent.worker import build_server, serve
+
+        logging.config.dictConfig(log_config(settings.log_format, settings.log_level))
+        asyncio.run(serve(build_server(settings), url))
+    except WorkerError as exc:
+        raise fail(str(exc), 1) from None
+
+
+@app.command()
 def speaker(
     server: Annotated[str, typer.Option(help="The service, e.g. http://kitchen-pi:8000.")],
     token: Annotated[

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from limits import parse
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agent.guards import (
@@ -66,6 +66,11 @@ def default_data_dir() -> Path:
     """Where data lives unless LIFEOS_DATA_DIR says otherwise: the XDG data home."""
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(base) / "lifeos"
+
+
+def _either(name: str) -> AliasChoices:
+    """A setting read as NAME or LIFEOS_NAME (a service's own names, like LiveKit's)."""
+    return AliasChoices(name, f"lifeos_{name}")
 
 
 class Settings(BaseSettings):
@@ -184,6 +189,17 @@ class Settings(BaseSettings):
     # Wrong phone PINs per user, by call and text together: beyond it money stays
     # locked, whatever PIN is given, until the window moves on.
     pin_limit: str = DEFAULT_PIN_LIMIT
+    # LiveKit (README "The LiveKit agent"): the server `lifeos worker` registers with,
+    # and for which POST /v1/livekit/token mints room tokens. Read from LIVEKIT_URL,
+    # LIVEKIT_API_KEY and LIVEKIT_API_SECRET, the names LiveKit's own tools use (or
+    # with the LIFEOS_ prefix). Without all three, that route answers 503.
+    livekit_url: str | None = Field(default=None, validation_alias=_either("livekit_url"))
+    livekit_api_key: str | None = Field(default=None, validation_alias=_either("livekit_api_key"))
+    livekit_api_secret: SecretStr | None = Field(
+        default=None, validation_alias=_either("livekit_api_secret")
+    )
+    # The name the worker registers under; a room token dispatches this agent.
+    livekit_agent_name: str = Field(default="lifeos", pattern=r"^[A-Za-z0-9_\-]{1,64}$")
     # Watching it (README "Metrics, logs and traces"): /metrics is served to loopback
     # clients only unless this token is set, then to any client that sends it.
     metrics_token: SecretStr | None = None
@@ -325,6 +341,10 @@ class Settings(BaseSettings):
     def texts_configured(self) -> bool:
         """Twilio can send a text (a code, an invitation): an account and a number."""
         return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_number)
+
+    @property
+    def livekit_configured(self) -> bool:
+        return bool(self.livekit_url and self.livekit_api_key and self.livekit_api_secret)
 
     @property
     def plaid_address(self) -> str:

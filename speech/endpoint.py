@@ -109,6 +109,11 @@ class Endpointer:
         return self._paused
 
     @property
+    def voiced_run(self) -> int:
+        """How many frames in a row, up to the last one, were speech."""
+        return self._voiced_run
+
+    @property
     def speech_seen(self) -> int:
         """How many frames into the stream the last speech was (grows as speech comes)."""
         return self._dropped + self._last_speech
