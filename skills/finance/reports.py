@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 
 from skills.context import SkillContext, SkillError
+from skills.finance.books import books
 from skills.finance.money import currency_code, rounded
 from skills.finance.schemas import (
     CostLine,
@@ -31,15 +32,19 @@ LAST_COMPARABLE = date(9999, 11, 1)
 
 
 class FinanceReports:
-    def __init__(self, ctx: SkillContext) -> None:
+    """Reports on the user's own money, or on a household's books (``household_id``),
+    which their role there must let them read."""
+
+    def __init__(self, ctx: SkillContext, household_id: uuid.UUID | None = None) -> None:
         self.ctx = ctx
         self.session = ctx.session
+        self.household_id = household_id
 
-    def _scope(
+    async def _scope(
         self, period: Period | None, kind: TransactionKind, currency: str
     ) -> list[ColumnElement[bool]]:
         conditions = [
-            Transaction.user_id == self.ctx.user_id,
+            await books(self.ctx, self.household_id),
             Transaction.kind == kind,
             Transaction.currency == currency,
         ]
@@ -60,7 +65,7 @@ class FinanceReports:
         code = currency_code(currency or self.ctx.settings.currency)
         total_col = func.sum(Transaction.amount).label("total")
         count_col = func.count().label("n")
-        where = self._scope(period, kind, code)
+        where = await self._scope(period, kind, code)
         if by == GroupBy.CATEGORY:
             statement = (
                 select(Category.name, total_col, count_col)
@@ -106,7 +111,7 @@ class FinanceReports:
         )
 
     async def biggest(self, period: Period, limit: int = 5) -> list[Transaction]:
-        where = self._scope(period, TransactionKind.EXPENSE, self.ctx.settings.currency)
+        where = await self._scope(period, TransactionKind.EXPENSE, self.ctx.settings.currency)
         statement = (
             select(Transaction)
             .where(*where)
@@ -154,7 +159,7 @@ class FinanceReports:
                 select(Category.name, func.sum(Transaction.amount))
                 .select_from(Transaction)
                 .outerjoin(Category, col(Category.id) == Transaction.category_id)
-                .where(*self._scope(None, TransactionKind.EXPENSE, code), *on_project)
+                .where(*await self._scope(None, TransactionKind.EXPENSE, code), *on_project)
                 .group_by(Category.name)
             )
         ).all()
@@ -165,7 +170,7 @@ class FinanceReports:
         revenue = (
             await self.session.exec(
                 select(func.sum(Transaction.amount)).where(
-                    *self._scope(None, TransactionKind.INCOME, code), *on_project
+                    *await self._scope(None, TransactionKind.INCOME, code), *on_project
                 )
             )
         ).one() or ZERO
@@ -204,7 +209,7 @@ class FinanceReports:
             await self.session.exec(
                 select(Transaction.merchant, func.sum(Transaction.amount).label("total"))
                 .where(
-                    *self._scope(None, TransactionKind.EXPENSE, code),
+                    *await self._scope(None, TransactionKind.EXPENSE, code),
                     Transaction.project_id == project_id,
                 )
                 .group_by(Transaction.merchant)

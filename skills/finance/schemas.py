@@ -93,6 +93,9 @@ class TransactionQuery(BaseModel):
     merchant: str | None = None
     project: str | None = None
     text: str | None = None
+    household_id: uuid.UUID | None = Field(
+        default=None, description="Only this household's books (a role that keeps them)"
+    )
     limit: int = Field(default=200, ge=1, le=1000)
 
 
