@@ -161,6 +161,7 @@ class ProjectCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     client: str | None = Field(default=None, max_length=200)
+    household_id: uuid.UUID | None = Field(default=None, description="Share it with a household")
     currency: str | None = None
     budget: Decimal | None = None
     hourly_rate: Decimal | None = None
@@ -170,6 +171,7 @@ class ProjectCreate(BaseModel):
 
 class ProjectPublic(BaseModel):
     id: uuid.UUID
+    household_id: uuid.UUID | None = None
     name: str
     client: str | None
     status: str
