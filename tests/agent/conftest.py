@@ -21,6 +21,7 @@ from skills.files import LocalFileStore
 from store.database import session_factory, session_scope
 from store.models import User, UserCreate
 from store.repositories.users import create_user
+from tests.agent.permissions import ROLES, World
 from tests.conftest import empty_tables
 
 SECRET = secrets.token_urlsafe(48)
@@ -71,3 +72,11 @@ async def intruder(services: Services) -> dict[str, str]:
     async with session_scope(services.sessions) as session:
         other = await create_user(session, UserCreate(email="mallory@example.com"))
     return {"Authorization": f"Bearer {services.tokens.issue(other.id)}"}
+
+
+@pytest.fixture(params=ROLES)
+async def world(request: pytest.FixtureRequest, services: Services) -> World:
+    """The permission matrices' people and households, Bob in each role in turn."""
+    made = World(services, request.param)
+    await made.build()
+    return made
