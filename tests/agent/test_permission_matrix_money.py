@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import httpx
-import pytest
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import func
 from sqlmodel import select
@@ -264,67 +263,49 @@ async def books_by_rest(client: httpx.AsyncClient, world: World, action: str, ho
     return by_status(response, read=action == "summary")
 
 
-async def test_rows_through_the_service(world: World) -> None:
-    assert await walk(world, Rows(world), row_by_service, ROW_ACTIONS, rows_expected) == []
+async def test_service_layer(world: World) -> None:
+    wrong = await walk(world, Rows(world), row_by_service, ROW_ACTIONS, rows_expected)
+    wrong += await walk(world, Books(world), books_by_service, BOOK_ACTIONS, books_expected)
+    projects = Projects(world)
+    wrong += await walk(world, projects, project_by_service, PROJECT_ACTIONS, projects_expected)
+    assert wrong == []
 
 
-async def test_books_through_the_service(world: World) -> None:
-    assert await walk(world, Books(world), books_by_service, BOOK_ACTIONS, books_expected) == []
+async def test_rest(world: World, client: httpx.AsyncClient) -> None:
+    async def rows(w: World, action: str, handle):
+        return await row_by_rest(client, w, action, handle)
 
+    async def books(w: World, action: str, household_id):
+        return await books_by_rest(client, w, action, household_id)
 
-async def test_projects_through_the_service(world: World) -> None:
-    walked = await walk(
-        world, Projects(world), project_by_service, PROJECT_ACTIONS, projects_expected
-    )
-    assert walked == []
-
-
-async def test_projects_through_rest(world: World, client: httpx.AsyncClient) -> None:
-    async def attempt(w: World, action: str, handle):
+    async def projects(w: World, action: str, handle):
         return await project_by_rest(client, w, action, handle)
 
-    walked = await walk(world, Projects(world), attempt, PROJECT_ACTIONS, projects_expected)
-    assert walked == []
+    wrong = await walk(world, Rows(world), rows, ROW_ACTIONS, rows_expected)
+    wrong += await walk(world, Books(world), books, BOOK_ACTIONS, books_expected)
+    wrong += await walk(world, Projects(world), projects, PROJECT_ACTIONS, projects_expected)
+    assert wrong == []
 
 
-async def test_project_costing_through_the_conversation(
-    world: World, client: httpx.AsyncClient
-) -> None:
-    async def attempt(w: World, action: str, handle):
+async def test_conversation(world: World, client: httpx.AsyncClient) -> None:
+    async def refile(w: World, action: str, handle):
+        return by_words([(await w.chat(client).say(f"file {handle[1]} under tools"))["reply"]])
+
+    async def costing(w: World, action: str, handle):
         said = await w.chat(client).say(f"show me the costing for the {handle[1]} project")
         reply = said["reply"]
         return by_words([reply]) or ("ok" if reply.lower().startswith(handle[1]) else "hidden")
 
-    walked = await walk(world, Projects(world), attempt, ["costing"], projects_expected)
-    assert walked == []
+    wrong = await walk(world, Rows(world), refile, ["recategorize"], rows_expected)
+    wrong += await walk(world, Projects(world), costing, ["costing"], projects_expected)
+    assert wrong == []
+    await spend_on_groceries(world)
+    await ask_what_we_spent(world, client)
 
 
-async def test_rows_through_rest(world: World, client: httpx.AsyncClient) -> None:
-    async def attempt(w: World, action: str, handle):
-        return await row_by_rest(client, w, action, handle)
-
-    assert await walk(world, Rows(world), attempt, ROW_ACTIONS, rows_expected) == []
-
-
-async def test_books_through_rest(world: World, client: httpx.AsyncClient) -> None:
-    async def attempt(w: World, action: str, household_id):
-        return await books_by_rest(client, w, action, household_id)
-
-    assert await walk(world, Books(world), attempt, BOOK_ACTIONS, books_expected) == []
-
-
-async def test_rows_through_the_conversation(world: World, client: httpx.AsyncClient) -> None:
-    async def attempt(w: World, action: str, handle):
-        chat = w.chat(client)
-        return by_words([(await chat.say(f"file {handle[1]} under tools"))["reply"]])
-
-    assert await walk(world, Rows(world), attempt, ["recategorize"], rows_expected) == []
-
-
-@pytest.fixture
-async def groceries(world: World) -> World:
-    """The family spent $52.50 on groceries this month (Ann's rows, in her categories);
-    Bob spent $7 on his own, outside the family's books."""
+async def spend_on_groceries(world: World) -> None:
+    """The family spent $52.50 on groceries (Ann's rows, in her categories); Bob spent
+    $7 on his own, outside the family's books."""
     spent = [(world.ann.id, world.family, "40.00"), (world.ann.id, world.family, "12.50")]
     spent += [(world.bob.id, world.bobs_own, "7.00")]
     async with session_scope(world.services.sessions) as s:
@@ -335,20 +316,17 @@ async def groceries(world: World) -> World:
                 amount=Decimal(amount), category="Groceries", household_id=household_id
             )
             await FinanceService(SkillContext.for_user(s, user)).log(data)
-    return world
 
 
-async def test_how_much_did_we_spend_is_the_familys_figure_or_a_refusal(
-    groceries: World, client: httpx.AsyncClient
-) -> None:
-    chat = groceries.chat(client)
+async def ask_what_we_spent(world: World, client: httpx.AsyncClient) -> None:
+    """ "We" is the family's figure for a role that keeps its books, a refusal in words
+    for the others; "I" is always one's own."""
+    chat = world.chat(client)
     said = await chat.say("how much did we spend on groceries this month")
     assert said["intent"]["slots"]["together"] is True
-    if groceries.role in KEEPS_THE_BOOKS:
+    if world.role in KEEPS_THE_BOOKS:
         assert said["reply"].startswith("Family spent $52.50 on groceries ")
     else:
-        role = groceries.role
-        assert said["reply"] == f"As a {role} of Family, you can't see its money."
-    # "I" is always one's own: Bob's $7, whatever his role in the family.
+        assert said["reply"] == f"As a {world.role} of Family, you can't see its money."
     mine = await chat.say("how much did I spend on groceries this month")
     assert mine["reply"].startswith("You spent $7.00 on groceries ")
