@@ -12,7 +12,7 @@ from typing import Any
 
 from limits import RateLimitItem, parse
 
-from agent.limiting import Counts, Limiter
+from store.limits import Counts, Limiter
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -21,7 +21,6 @@ from agent.dialogue.assistant import Assistant
 from agent.dialogue.phone import PhoneAssistant
 from agent.guards import DEFAULT_CODE_LIMIT, RequestRates, RequestThrottle, SignInThrottle
 from agent.keys import credential_keys, file_store, token_secret
-from agent.limiting import Counts
 from agent.observe import tracing_configured
 from agent.observe.metrics import Metrics
 from agent.observe.voice import turn_reporter
@@ -43,6 +42,7 @@ from skills.webhooks import outbox
 from skills.webhooks.sender import Sender, disabled_notice
 from skills.webhooks.transport import checked_client
 from store.database import create_engine, session_factory, session_scope
+from store.limits import Counts
 from store.models import WebhookSubscription
 from store.types import utcnow
 from telephony.limits import PerKeyLimit
@@ -278,11 +278,13 @@ def build_telephony(services: Services) -> Telephony:
     assert settings.twilio_auth_token is not None and settings.public_url is not None
     assert services.assistant is not None
     phone = PhoneAssistant(
-        services.assistant, Pins(services.sessions), PerKeyLimit(settings.pin_limit)
+        services.assistant,
+        Pins(services.sessions),
+        PerKeyLimit(settings.pin_limit, "pin", services.counts),
     )
     return Telephony(
         signatures=Signatures(settings.twilio_auth_token.get_secret_value(), settings.public_url),
-        sms=SmsDesk(services.sessions, phone, settings.sms_limit),
+        sms=SmsDesk(services.sessions, phone, settings.sms_limit, services.counts),
         sessions=services.sessions,
         voice_models=services.voice_models,
         responder=phone.call,
@@ -290,7 +292,7 @@ def build_telephony(services: Services) -> Telephony:
         announcement=call_opening(services.sessions),
         on_turn=turn_reporter(services.metrics, services.tracing, "phone"),
         reported=services.reminder_reported,
-        calls=PerKeyLimit(settings.call_limit),
+        calls=PerKeyLimit(settings.call_limit, "call", services.counts),
     )
 
 

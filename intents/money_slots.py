@@ -141,6 +141,8 @@ def finance_query(
         slots["merchant"] = _strip_article(cased(merchant.strip(), meta))
     if meta.get("by"):
         slots["by"] = meta["by"]
+    if e.get("spender") == "we":  # "how much did we spend": the household's books
+        slots["together"] = True
     return slots, []
 
 

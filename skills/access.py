@@ -28,8 +28,10 @@ class Capability(StrEnum):
     CALENDAR_READ = "calendar.read"
     CALENDAR_WRITE = "calendar.write"  # add, move, change, cancel shared events
     CALENDAR_MANAGE = "calendar.manage"  # take another's event off the household calendar
-    MONEY_READ = "money.read"  # the household's books: its expenses and income
-    MONEY_WRITE = "money.write"
+    PROJECTS_READ = "projects.read"  # its jobs and clients, not their money
+    PROJECTS_WRITE = "projects.write"  # start a project in the household
+    MONEY_READ = "money.read"  # the household's books: expenses, income, job costing
+    MONEY_WRITE = "money.write"  # and billable work, invoices
     MEMBERS_INVITE = "members.invite"
     MEMBERS_MANAGE = "members.manage"  # change roles, remove members
 
@@ -48,11 +50,18 @@ RIGHTS: dict[HouseholdRole, frozenset[Capability]] = {
     HouseholdRole.OWNER: _EVERYTHING,
     HouseholdRole.ADMIN: _EVERYTHING,
     HouseholdRole.MEMBER: frozenset(
-        {_C.LISTS_READ, _C.LISTS_EDIT, _C.CALENDAR_READ, _C.CALENDAR_WRITE}
+        {
+            _C.LISTS_READ,
+            _C.LISTS_EDIT,
+            _C.CALENDAR_READ,
+            _C.CALENDAR_WRITE,
+            _C.PROJECTS_READ,
+            _C.PROJECTS_WRITE,
+        }
     ),
-    HouseholdRole.VIEWER: frozenset({_C.LISTS_READ, _C.CALENDAR_READ}),
-    # The books, and nothing else: no lists, no calendar.
-    HouseholdRole.BOOKKEEPER: frozenset({_C.MONEY_READ, _C.MONEY_WRITE}),
+    HouseholdRole.VIEWER: frozenset({_C.LISTS_READ, _C.CALENDAR_READ, _C.PROJECTS_READ}),
+    # The books and the jobs they are kept for; no lists, no calendar.
+    HouseholdRole.BOOKKEEPER: frozenset({_C.MONEY_READ, _C.MONEY_WRITE, _C.PROJECTS_READ}),
 }
 
 # What a person must at least be able to do to know a row exists.
@@ -63,6 +72,8 @@ _SEEING: dict[Capability, Capability] = {
     _C.CALENDAR_READ: _C.CALENDAR_READ,
     _C.CALENDAR_WRITE: _C.CALENDAR_READ,
     _C.CALENDAR_MANAGE: _C.CALENDAR_READ,
+    _C.PROJECTS_READ: _C.PROJECTS_READ,
+    _C.PROJECTS_WRITE: _C.PROJECTS_READ,
     _C.MONEY_READ: _C.MONEY_READ,
     _C.MONEY_WRITE: _C.MONEY_READ,
     _C.MEMBERS_INVITE: _C.MEMBERS_INVITE,

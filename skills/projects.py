@@ -1,4 +1,6 @@
-"""Finding (or starting) a project by the name a person uses for it."""
+"""Projects (jobs, clients): personal, or shared with a household as a list is. Its
+members see a shared project; its money (job costing, billable work, invoices) only
+the roles that keep the household's books. Found by the name a person uses for it."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import uuid
 from rapidfuzz import fuzz, process
 from sqlmodel import col, select
 
+from skills import access
+from skills.access import AccessDenied, Capability
 from skills.context import NotFound, SkillContext, SkillError
 from skills.finance.money import amount_in, currency_code
 from skills.finance.schemas import ProjectCreate
@@ -17,8 +21,20 @@ from store.models import Project
 _MIN_SIMILARITY = 85
 
 
+async def _visible(ctx: SkillContext) -> list[Project]:
+    """One's own projects first, then those shared with one's households."""
+    shown = await access.visible(ctx, Project, Capability.PROJECTS_READ)
+    found = await ctx.session.exec(select(Project).where(shown).order_by(col(Project.name)))
+    return sorted(found, key=lambda p: p.user_id != ctx.user_id)
+
+
+async def names_seen(ctx: SkillContext) -> list[str]:
+    """The names of the projects the user may see, for understanding what they say."""
+    return [p.name for p in await _visible(ctx)]
+
+
 async def find_project(ctx: SkillContext, name: str) -> Project | None:
-    projects = list(await ctx.session.exec(select(Project).where(Project.user_id == ctx.user_id)))
+    projects = await _visible(ctx)
     wanted = name.strip().lower()
     for project in projects:
         if project.name.lower() == wanted:
@@ -44,10 +60,24 @@ async def find_or_start_project(ctx: SkillContext, name: str, changes: ChangeSet
 async def project_names(ctx: SkillContext, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
     if not ids:
         return {}
+    shown = await access.visible(ctx, Project, Capability.PROJECTS_READ)
     rows = await ctx.session.exec(
-        select(Project.id, Project.name).where(Project.user_id == ctx.user_id, Project.id.in_(ids))  # type: ignore[attr-defined]
+        select(Project.id, Project.name).where(shown, col(Project.id).in_(ids))
     )
     return dict(rows.all())
+
+
+async def require_its_money(ctx: SkillContext, project: Project, capability: Capability) -> None:
+    """Raise unless the user may ``capability`` (MONEY_READ or MONEY_WRITE) the money of
+    a project they can see: a member sees the family's job, not what it cost."""
+    scope, member = await access.scope_of(ctx, project)
+    if access.can(member.role if member else None, capability, scope):
+        return
+    assert member is not None  # one's own is always allowed; another's is not seen
+    doing = "see" if capability is Capability.MONEY_READ else "change"
+    raise AccessDenied(
+        f"as a {member.role} of {member.name}, you can't {doing} the money of {project.name}"
+    )
 
 
 class ProjectService:
@@ -59,9 +89,14 @@ class ProjectService:
     async def create(self, data: ProjectCreate) -> Project:
         if await find_project(self.ctx, data.name) is not None:
             raise SkillError(f"you already have a project like “{data.name}”")
+        if data.household_id is not None:
+            await access.require_household(
+                self.ctx, data.household_id, Capability.PROJECTS_WRITE, doing="start its projects"
+            )
         currency = currency_code(data.currency or self.ctx.settings.currency)
         project = Project(
             user_id=self.ctx.user_id,
+            household_id=data.household_id,
             name=data.name.strip(),
             client=data.client,
             currency=currency,
@@ -78,10 +113,7 @@ class ProjectService:
         return project
 
     async def list(self) -> list[Project]:
-        rows = await self.ctx.session.exec(
-            select(Project).where(Project.user_id == self.ctx.user_id).order_by(col(Project.name))
-        )
-        return list(rows)
+        return await _visible(self.ctx)
 
     async def get(self, ref: str | uuid.UUID) -> Project:
         project = None
@@ -89,6 +121,16 @@ class ProjectService:
             project = await self.ctx.session.get(Project, uuid.UUID(str(ref)))
         except ValueError:
             project = await find_project(self.ctx, str(ref))
-        if project is None or project.user_id != self.ctx.user_id:
+        if project is None:
             raise NotFound(f"no project “{ref}”")
+        scope, member = await access.scope_of(self.ctx, project)
+        if not access.can(member.role if member else None, Capability.PROJECTS_READ, scope):
+            raise NotFound(f"no project “{ref}”")
+        return project
+
+    async def money_of(self, ref: str | uuid.UUID, capability: Capability) -> Project:
+        """A project whose money the user may read (or change): for the job costing,
+        the billable work and the invoices of a household's job."""
+        project = await self.get(ref)
+        await require_its_money(self.ctx, project, capability)
         return project

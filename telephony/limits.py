@@ -1,14 +1,16 @@
 """How often one phone number (or one user) may do something, as a `limits` rate
 ("20/minute", "10/hour"): the one set-up behind the text, call and PIN limits.
 
-Counts live in this process's memory, in a moving window: a service process serves
-a household, and a restart forgetting a flood's count is harmless."""
+They count in the service's shared counts (store.limits): in Redis when it is
+configured, so a flood spread over several service processes is still one flood,
+and in this process's memory otherwise or while Redis is down. A moving window: the
+limits are small, and each hit's time is kept."""
 
 from __future__ import annotations
 
 from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+
+from store.limits import Counts, Limiter
 
 DEFAULT_SMS_LIMIT = "20/minute"  # texts in per number
 DEFAULT_CALL_LIMIT = "10/hour"  # calls in per number
@@ -17,14 +19,16 @@ DEFAULT_PIN_LIMIT = "5/15minutes"  # wrong phone PINs per user
 
 class PerKeyLimit:
     """``hit(key)`` counts one and says whether it was within the rate; ``allows(key)``
-    says whether one more would be, without counting."""
+    says whether one more would be, without counting. ``kind`` ("sms", "call", "pin")
+    keeps each limit's counts apart from the others' in the shared storage."""
 
-    def __init__(self, rate: str) -> None:
+    def __init__(self, rate: str, kind: str, counts: Counts | None = None) -> None:
         self.rate = parse(rate)
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.kind = kind
+        self._limiter = Limiter(counts or Counts(), moving=True)
 
-    def hit(self, key: str) -> bool:
-        return self._limiter.hit(self.rate, key)
+    async def hit(self, key: str) -> bool:
+        return await self._limiter.hit(self.rate, "phone", self.kind, key) is None
 
-    def allows(self, key: str) -> bool:
-        return self._limiter.test(self.rate, key)
+    async def allows(self, key: str) -> bool:
+        return await self._limiter.retry_after(self.rate, "phone", self.kind, key) is None

@@ -78,7 +78,7 @@ class Telephony:
     # (CallSid, "answered") once a reminder call has spoken its reminder.
     reported: Callable[[str, str], Awaitable[None]] | None = None
     # Calls in per calling number; beyond it a call is refused before it streams.
-    calls: PerKeyLimit = field(default_factory=lambda: PerKeyLimit(DEFAULT_CALL_LIMIT))
+    calls: PerKeyLimit = field(default_factory=lambda: PerKeyLimit(DEFAULT_CALL_LIMIT, "call"))
 
 
 def _telephony(app: Any) -> Telephony:
@@ -113,7 +113,7 @@ async def voice(request: Request) -> Response:
     placed = form.get("Direction", "").startswith("outbound")
     number, call_sid = form.get("To" if placed else "From", ""), form.get("CallSid", "")
     reminder = request.query_params.get("reminder", "") if placed else ""
-    if not placed and not telephony.calls.hit(number):
+    if not placed and not await telephony.calls.hit(number):
         return _refusal(CALLED_TOO_OFTEN)  # no stream: no speech models spent on it
     if await caller(telephony.sessions, number) is None or not call_sid:
         return _refusal(UNKNOWN_CALLER)

@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from twilio.twiml.messaging_response import MessagingResponse
 
 from store.database import session_scope
+from store.limits import Counts
 from store.models import SmsOptOut, TwilioMessage, User
 from telephony.limits import DEFAULT_SMS_LIMIT, PerKeyLimit
 
@@ -55,10 +56,11 @@ class SmsDesk:
         sessions: async_sessionmaker[AsyncSession],
         conversation: TextConversation,
         limit: str = DEFAULT_SMS_LIMIT,
+        counts: Counts | None = None,
     ) -> None:
         self.sessions = sessions
         self.conversation = conversation
-        self._texts = PerKeyLimit(limit)
+        self._texts = PerKeyLimit(limit, "sms", counts)
 
     async def handle(self, form: Mapping[str, str]) -> str:
         """The TwiML to answer one inbound text with (signature already checked)."""
@@ -69,7 +71,7 @@ class SmsDesk:
         answered = await self._answered(sid)
         if answered is not None:
             return twiml(split(answered))  # a retry: the same answer, nothing done again
-        if not self._texts.hit(number):
+        if not await self._texts.hit(number):
             return twiml([])  # a flood: neither answered nor acted on
         if not await self._claim(sid, number):
             return twiml(split(await self._answered(sid) or ""))

@@ -1,4 +1,5 @@
-"""/v1/transactions and /v1/categories: the signed-in user's money."""
+"""/v1/transactions and /v1/categories: the signed-in user's money, and the books of
+the households whose role lets them keep them (decided in the finance skill)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ from skills.finance.service import FinanceService
 from store.models import TransactionKind
 
 router = APIRouter(tags=["money"])
+# A household's books instead of one's own money: 403 for a role that may not read them.
+Books = Annotated[uuid.UUID | None, Query(description="A household's books, not your own")]
 
 
 class CategoryChoice(BaseModel):
@@ -84,19 +87,26 @@ async def summary(
     by: GroupBy = GroupBy.CATEGORY,
     kind: TransactionKind = TransactionKind.EXPENSE,
     currency: str | None = None,
+    household_id: Books = None,
 ) -> Summary:
-    return await FinanceReports(ctx).summary(_period(start, end), by, kind, currency)
+    reports = FinanceReports(ctx, household_id)
+    return await reports.summary(_period(start, end), by, kind, currency)
 
 
 @router.get("/v1/transactions/biggest", response_model=list[TransactionPublic])
-async def biggest(ctx: SkillCtx, start: date, end: date, limit: int = 5) -> list[TransactionPublic]:
-    found = await FinanceReports(ctx).biggest(_period(start, end), min(max(limit, 1), 50))
+async def biggest(
+    ctx: SkillCtx, start: date, end: date, limit: int = 5, household_id: Books = None
+) -> list[TransactionPublic]:
+    reports = FinanceReports(ctx, household_id)
+    found = await reports.biggest(_period(start, end), min(max(limit, 1), 50))
     return await FinanceService(ctx).public(found)
 
 
 @router.get("/v1/transactions/month-over-month", response_model=list[MonthChange])
-async def month_over_month(ctx: SkillCtx, month: date) -> list[MonthChange]:
-    return await FinanceReports(ctx).month_over_month(month)
+async def month_over_month(
+    ctx: SkillCtx, month: date, household_id: Books = None
+) -> list[MonthChange]:
+    return await FinanceReports(ctx, household_id).month_over_month(month)
 
 
 @router.get("/v1/transactions/{transaction_id}", response_model=TransactionPublic)

@@ -47,13 +47,13 @@ from skills.actions import Catalogue, Outcome
 from skills.context import NotFound, SkillContext, SkillError, system_clock
 from skills.finance.categories import EXPENSE_CATEGORIES, INCOME_CATEGORIES
 from skills.history import undo_last, undo_touches_money
+from skills.projects import names_seen as project_names_seen
 from skills.tasks.schemas import TaskQuery
 from skills.tasks.service import TaskService
 from store.database import READ_ONLY, session_scope
 from store.models import (
     Category,
     Event,
-    Project,
     Task,
     TaskList,
     Transaction,
@@ -179,7 +179,7 @@ class Assistant:
         state = await load_state(db, user.id, turn.session_id or "", now)
         # The user's projects are few and name jobs in money talk ("lumber for the
         # kitchen remodel"): the rules read them too; the rest is for Claude only.
-        projects = (await db.exec(select(Project.name).where(Project.user_id == user.id))).all()
+        projects = await project_names_seen(ctx)  # their own and their households'
         basic = UserContext(
             now=now,
             currency=ctx.settings.currency,
@@ -263,7 +263,7 @@ class Assistant:
             reader = SkillContext(session=db, user_id=user_id, settings=UserSettings())
             shared_too = await access.visible(reader, TaskList, Capability.LISTS_READ)
             lists = (await db.exec(select(TaskList.name).where(shared_too))).all()
-            projects = (await db.exec(select(Project.name).where(Project.user_id == user_id))).all()
+            projects = await project_names_seen(reader)
             categories = (
                 await db.exec(
                     select(Category.name).where(
@@ -302,7 +302,7 @@ class Assistant:
         now = ctx.local_now()
         shared_too = await access.visible(ctx, TaskList, Capability.LISTS_READ)
         lists = (await db.exec(select(TaskList.name).where(shared_too))).all()
-        projects = (await db.exec(select(Project.name).where(Project.user_id == uid))).all()
+        projects = await project_names_seen(ctx)
         categories = (await db.exec(select(Category.name).where(Category.user_id == uid))).all()
         upcoming = (
             await db.exec(

@@ -58,7 +58,7 @@ class PhoneAssistant:
         self.pins = pins
         # Wrong PINs per user, across calls and texts: three tries a request would
         # otherwise allow endless guessing, one request after another.
-        self.wrong_pins = wrong_pins or PerKeyLimit(DEFAULT_PIN_LIMIT)
+        self.wrong_pins = wrong_pins or PerKeyLimit(DEFAULT_PIN_LIMIT, "pin")
         self._text_locks: dict[str, MoneyLock] = {}
 
     async def turn(
@@ -77,11 +77,11 @@ class PhoneAssistant:
         if lock.held is not None:
             digits = pin_digits(text)
             if digits is not None:
-                if not self.wrong_pins.allows(str(user_id)):
+                if not await self.wrong_pins.allows(str(user_id)):
                     lock.held, lock.tries = None, 0
                     return TOO_MANY_PINS  # not even checked: guessing gets no answer
                 if not await self.pins.verify(user_id, digits):
-                    self.wrong_pins.hit(str(user_id))
+                    await self.wrong_pins.hit(str(user_id))
                     lock.tries += 1
                     if lock.tries < MAX_TRIES:
                         return WRONG_PIN
@@ -103,7 +103,7 @@ class PhoneAssistant:
             return reply.text
         if not await self.pins.is_set(user_id):
             return f"{reply.text} {NO_PIN}"
-        if not self.wrong_pins.allows(str(user_id)):
+        if not await self.wrong_pins.allows(str(user_id)):
             return TOO_MANY_PINS
         lock.held = text
         return f"{reply.text} {ASK_PIN}"

@@ -206,6 +206,7 @@ def _money_logged(f: dict[str, Any], now: datetime) -> Speech:
 def _finance_query(f: dict[str, Any], now: datetime) -> Speech:
     verb = "spent" if str(f.get("kind", "expense")).endswith("expense") else "earned"
     fields = {
+        "who": f.get("household") or "You",  # a household's books are its own figure
         "total": speak_money(Decimal(str(f["total"])), f["currency"]),
         "category": f.get("category"),
         "period": _period(f, now),

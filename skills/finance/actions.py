@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from skills.actions import Action, Outcome
 from skills.context import NotFound, SkillContext
+from skills.finance.books import books, household_name, our_household
 from skills.finance.invoices import InvoiceService
 from skills.finance.reports import FinanceReports
 from skills.finance.schemas import (
@@ -47,6 +48,10 @@ class FinanceAsk(BaseModel):
     category: str | None = None
     merchant: str | None = None
     project: str | None = None
+    together: bool = Field(
+        default=False,
+        description='Asked as "we" or "our": the household\'s books, not only the user\'s own',
+    )
 
 
 class Refile(BaseModel):
@@ -96,6 +101,8 @@ async def log_income(ctx: SkillContext, args: MoneyIn) -> Outcome:
 
 async def ask(ctx: SkillContext, args: FinanceAsk) -> Outcome:
     period = Period(start=args.start, end=args.end)
+    household_id = await our_household(ctx) if args.together else None
+    whose = {"household": await household_name(ctx, household_id)}
     if args.category or args.merchant or args.project:
         finance = FinanceService(ctx)
         found = await finance.search(
@@ -106,7 +113,8 @@ async def ask(ctx: SkillContext, args: FinanceAsk) -> Outcome:
                 category=args.category,
                 merchant=args.merchant,
                 project=args.project,
-            )
+            ),
+            await books(ctx, household_id),  # "I": one's own rows, not all one may see
         )
         total = sum((t.amount for t in found if t.currency == ctx.settings.currency), Decimal(0))
         facts = {
@@ -119,10 +127,13 @@ async def ask(ctx: SkillContext, args: FinanceAsk) -> Outcome:
             "category": args.category,
             "merchant": args.merchant,
             "project": args.project,
+            **whose,
         }
         records = [t.model_dump(mode="json") for t in await finance.public(found)]
         return Outcome("finance.query", facts, records, changed=False)
-    summary = await FinanceReports(ctx).summary(period, args.by or GroupBy.CATEGORY, args.kind)
+    summary = await FinanceReports(ctx, household_id).summary(
+        period, args.by or GroupBy.CATEGORY, args.kind
+    )
     facts = {
         "total": summary.total,
         "currency": summary.currency,
@@ -131,6 +142,7 @@ async def ask(ctx: SkillContext, args: FinanceAsk) -> Outcome:
         "end": args.end,
         "by": (args.by or GroupBy.CATEGORY).value,
         "top": [{"name": r.key, "total": r.total} for r in summary.rows[:3]],
+        **whose,
     }
     return Outcome(
         "finance.query", facts, [r.model_dump(mode="json") for r in summary.rows], changed=False
@@ -223,10 +235,10 @@ FINANCE_ACTIONS = [
         FinanceAsk,
         ask,
         replies={
-            "spent_on": "You spent {total} on {category} {period}.",
-            "spent": "You spent {total} {period}.",
-            "earned_on": "You earned {total} on {category} {period}.",
-            "earned": "You earned {total} {period}.",
+            "spent_on": "{who} spent {total} on {category} {period}.",
+            "spent": "{who} spent {total} {period}.",
+            "earned_on": "{who} earned {total} on {category} {period}.",
+            "earned": "{who} earned {total} {period}.",
             "top": " Most went to {top}.",
         },
         proposals=("Add up what you spent on {category}?", "Add up your money?"),

@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from skills.access import Capability
 from skills.context import NotFound, SkillContext, SkillError
 from skills.finance.money import amount_in, rounded
 from skills.finance.schemas import (
@@ -50,7 +51,7 @@ class InvoiceService:
     async def add_billable(
         self, project_ref: str | uuid.UUID, data: BillableCreate
     ) -> BillableItem:
-        project = await self.projects.get(project_ref)
+        project = await self.projects.money_of(project_ref, Capability.MONEY_WRITE)
         price = data.unit_price if data.unit_price is not None else project.hourly_rate
         if price is None:
             raise SkillError(f"give a unit price; “{project.name}” has no hourly rate")
@@ -80,10 +81,9 @@ class InvoiceService:
     async def billables(
         self, project_ref: str | uuid.UUID, *, open_only: bool = False
     ) -> list[BillableItem]:
-        project = await self.projects.get(project_ref)
-        statement = select(BillableItem).where(
-            BillableItem.user_id == self.ctx.user_id, BillableItem.project_id == project.id
-        )
+        project = await self.projects.money_of(project_ref, Capability.MONEY_READ)
+        # Whoever logged the work: a household's job is billed as one.
+        statement = select(BillableItem).where(BillableItem.project_id == project.id)
         if open_only:
             statement = statement.where(col(BillableItem.invoice_id).is_(None))
         return list(await self.session.exec(statement.order_by(col(BillableItem.occurred_on))))
@@ -92,7 +92,7 @@ class InvoiceService:
 
     async def generate_invoice(self, data: InvoiceCreate) -> Invoice:
         """Bill every open billable item of the project on a new, numbered invoice."""
-        project = await self.projects.get(data.project)
+        project = await self.projects.money_of(data.project, Capability.MONEY_WRITE)
         items = await self.billables(project.id, open_only=True)
         if not items:
             raise SkillError(f"there is nothing left to bill on “{project.name}”")

@@ -11,7 +11,9 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 
+from skills.access import Capability
 from skills.context import SkillContext, SkillError
+from skills.finance.books import books
 from skills.finance.money import currency_code, rounded
 from skills.finance.schemas import (
     CostLine,
@@ -31,15 +33,23 @@ LAST_COMPARABLE = date(9999, 11, 1)
 
 
 class FinanceReports:
-    def __init__(self, ctx: SkillContext) -> None:
+    """Reports on the user's own money, or on a household's books (``household_id``),
+    which their role there must let them read."""
+
+    def __init__(self, ctx: SkillContext, household_id: uuid.UUID | None = None) -> None:
         self.ctx = ctx
         self.session = ctx.session
+        self.household_id = household_id
 
-    def _scope(
-        self, period: Period | None, kind: TransactionKind, currency: str
+    async def _scope(
+        self,
+        period: Period | None,
+        kind: TransactionKind,
+        currency: str,
+        whose: ColumnElement[bool] | None = None,
     ) -> list[ColumnElement[bool]]:
         conditions = [
-            Transaction.user_id == self.ctx.user_id,
+            whose if whose is not None else await books(self.ctx, self.household_id),
             Transaction.kind == kind,
             Transaction.currency == currency,
         ]
@@ -60,7 +70,7 @@ class FinanceReports:
         code = currency_code(currency or self.ctx.settings.currency)
         total_col = func.sum(Transaction.amount).label("total")
         count_col = func.count().label("n")
-        where = self._scope(period, kind, code)
+        where = await self._scope(period, kind, code)
         if by == GroupBy.CATEGORY:
             statement = (
                 select(Category.name, total_col, count_col)
@@ -106,7 +116,7 @@ class FinanceReports:
         )
 
     async def biggest(self, period: Period, limit: int = 5) -> list[Transaction]:
-        where = self._scope(period, TransactionKind.EXPENSE, self.ctx.settings.currency)
+        where = await self._scope(period, TransactionKind.EXPENSE, self.ctx.settings.currency)
         statement = (
             select(Transaction)
             .where(*where)
@@ -146,15 +156,16 @@ class FinanceReports:
 
     async def calculate_job_costing(self, project_ref: str | uuid.UUID) -> JobCosting:
         """Revenue, costs by category, margin, budget against actual, top cost drivers."""
-        project = await ProjectService(self.ctx).get(project_ref)
+        project = await ProjectService(self.ctx).money_of(project_ref, Capability.MONEY_READ)
         code = project.currency
-        on_project = [Transaction.project_id == project.id]
+        # Whoever recorded it: only those who may see the project can put money on it.
+        on_project = Transaction.project_id == project.id
         costs_rows = (
             await self.session.exec(
                 select(Category.name, func.sum(Transaction.amount))
                 .select_from(Transaction)
                 .outerjoin(Category, col(Category.id) == Transaction.category_id)
-                .where(*self._scope(None, TransactionKind.EXPENSE, code), *on_project)
+                .where(*await self._scope(None, TransactionKind.EXPENSE, code, on_project))
                 .group_by(Category.name)
             )
         ).all()
@@ -165,14 +176,13 @@ class FinanceReports:
         revenue = (
             await self.session.exec(
                 select(func.sum(Transaction.amount)).where(
-                    *self._scope(None, TransactionKind.INCOME, code), *on_project
+                    *await self._scope(None, TransactionKind.INCOME, code, on_project)
                 )
             )
         ).one() or ZERO
         invoices = list(
             await self.session.exec(
                 select(Invoice).where(
-                    Invoice.user_id == self.ctx.user_id,
                     Invoice.project_id == project.id,
                     col(Invoice.status).in_([InvoiceStatus.SENT, InvoiceStatus.PAID]),
                 )
@@ -204,8 +214,9 @@ class FinanceReports:
             await self.session.exec(
                 select(Transaction.merchant, func.sum(Transaction.amount).label("total"))
                 .where(
-                    *self._scope(None, TransactionKind.EXPENSE, code),
-                    Transaction.project_id == project_id,
+                    *await self._scope(
+                        None, TransactionKind.EXPENSE, code, Transaction.project_id == project_id
+                    ),
                 )
                 .group_by(Transaction.merchant)
             )

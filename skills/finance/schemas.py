@@ -93,6 +93,9 @@ class TransactionQuery(BaseModel):
     merchant: str | None = None
     project: str | None = None
     text: str | None = None
+    household_id: uuid.UUID | None = Field(
+        default=None, description="Only this household's books (a role that keeps them)"
+    )
     limit: int = Field(default=200, ge=1, le=1000)
 
 
@@ -158,6 +161,7 @@ class ProjectCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     client: str | None = Field(default=None, max_length=200)
+    household_id: uuid.UUID | None = Field(default=None, description="Share it with a household")
     currency: str | None = None
     budget: Decimal | None = None
     hourly_rate: Decimal | None = None
@@ -167,6 +171,7 @@ class ProjectCreate(BaseModel):
 
 class ProjectPublic(BaseModel):
     id: uuid.UUID
+    household_id: uuid.UUID | None = None
     name: str
     client: str | None
     status: str

@@ -6,12 +6,13 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import col, select
 
 from skills import access
 from skills.access import Capability
 from skills.context import NotFound, SkillContext, SkillError
+from skills.finance.books import books
 from skills.finance.categories import (
     EXPENSE_CATEGORIES,
     INCOME_CATEGORIES,
@@ -32,6 +33,20 @@ from skills.history import ChangeSet, record_action, snapshot
 from skills.projects import find_or_start_project, find_project, project_names
 from skills.records import add_unless_taken, like_pattern
 from store.models import Account, Category, CategoryRule, Transaction, TransactionKind
+
+
+def filed_under(name: str) -> ColumnElement[bool]:
+    """Transactions in a category of this name, whoever's category it is: a household's
+    books hold rows filed in the categories of whoever recorded them. "Grocery" finds
+    "Groceries" and the other way round, as ``category_named`` does."""
+    wanted = name.strip().lower()
+    names = {wanted, wanted.rstrip("s"), wanted + "s"}
+    if wanted.endswith("ies"):
+        names.add(wanted[:-3] + "y")
+    elif wanted.endswith("y"):
+        names.add(wanted[:-1] + "ies")
+    named = select(Category.id).where(func.lower(Category.name).in_(names))
+    return col(Transaction.category_id).in_(named)
 
 
 class FinanceService:
@@ -321,10 +336,17 @@ class FinanceService:
         )
         return transaction
 
-    async def search(self, query: TransactionQuery) -> list[Transaction]:
-        statement = select(Transaction).where(
-            await access.visible(self.ctx, Transaction, Capability.MONEY_READ)
-        )
+    async def search(
+        self, query: TransactionQuery, whose: ColumnElement[bool] | None = None
+    ) -> list[Transaction]:
+        """Transactions matching ``query``: among ``whose`` (a clause from
+        ``books``) when given, else the household's books it names, else every one the
+        user may see."""
+        if whose is None and query.household_id:
+            whose = await books(self.ctx, query.household_id)
+        if whose is None:
+            whose = await access.visible(self.ctx, Transaction, Capability.MONEY_READ)
+        statement = select(Transaction).where(whose)
         if query.start:
             statement = statement.where(col(Transaction.occurred_on) >= query.start)
         if query.end:
@@ -332,8 +354,7 @@ class FinanceService:
         if query.kind:
             statement = statement.where(Transaction.kind == query.kind)
         if query.category:
-            category = await self.category_named(query.category)
-            statement = statement.where(Transaction.category_id == category.id)
+            statement = statement.where(filed_under(query.category))
         if query.project:
             project = await find_project(self.ctx, query.project)
             if project is None:

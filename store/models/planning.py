@@ -48,6 +48,7 @@ class Project(Timestamped, table=True):
 
     id: uuid.UUID = id_field()
     user_id: uuid.UUID = owner_field()
+    household_id: uuid.UUID | None = ref_field("households")  # shared with it when set
     name: str = Field(max_length=200)
     client: str | None = Field(default=None, max_length=200)
     status: str = Field(default="active", max_length=20)

@@ -24,6 +24,7 @@ from store.database import session_factory, session_scope
 from store.models import User, UserCreate
 from store.repositories.signin import set_password_hash
 from store.repositories.users import create_user
+from tests.agent.permissions import ROLES, World
 from tests.conftest import empty_tables
 from tests.smtp_server import Inbox, smtp_server
 from tests.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
@@ -107,3 +108,11 @@ async def outside(services: Services) -> AsyncIterator[tuple[Inbox, FakeTwilio]]
             twilio_api_base=twilio_url,
         )
         yield inbox, twilio
+
+
+@pytest.fixture(params=ROLES)
+async def world(request: pytest.FixtureRequest, services: Services) -> World:
+    """The permission matrices' people and households, Bob in each role in turn."""
+    made = World(services, request.param)
+    await made.build()
+    return made

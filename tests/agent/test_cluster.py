@@ -17,10 +17,10 @@ from websockets.exceptions import ConnectionClosed
 from agent.app import create_app
 from agent.cluster import VoiceCluster
 from agent.guards import RequestThrottle
-from agent.limiting import Counts
 from agent.services import Services, build_assistant
 from eval.tcp_plug import Plug
 from intents.rules import RuleParser
+from store.limits import Counts
 from tests.agent.test_voice import socket_url
 from tests.local_server import serve
 

@@ -3,36 +3,26 @@ shared with one's household, or another household's, through the service layer,
 REST and the conversation. The expected table is written here from the issue, not
 derived from skills.access, so a change to the rights shows up as a failure.
 
-One test per role and channel walks all its cases on one database (tables are
-emptied between tests, not between cases), so the whole matrix runs in seconds."""
+The people, households and the walk are in tests/agent/permissions.py."""
 
 from __future__ import annotations
 
-import itertools
 import uuid
-from collections.abc import Awaitable, Callable
 
 import httpx
-import pytest
 from sqlmodel import select
 
-from agent.services import Services
-from skills.access import AccessDenied
-from skills.context import NotFound, SkillContext
+from skills.context import SkillContext
 from skills.tasks.schemas import TaskCreate, TaskQuery
 from skills.tasks.service import TaskService
 from store.database import session_scope
-from store.models import HouseholdRole, Membership, Task, TaskList, User, UserCreate
-from store.repositories.households import create_household, memberships_of
-from store.repositories.users import create_user
-from tests.agent.test_converse import Chat
+from store.models import Task, TaskList
+from tests.agent.permissions import World, by_service, by_status, by_words, table, walk
 
-ROLES = [r.value for r in HouseholdRole]
 # "clear" empties a list of its items (by voice: "delete everything on the list");
 # "delete_list" deletes the list itself, and "unshare" takes it back from the household.
 ACTIONS = ["read", "add", "complete", "delete_item", "clear", "delete_list", "unshare"]
 REST_ACTIONS = [a for a in ACTIONS if a != "clear"]  # REST deletes items one by one
-SCOPES = ["own", "shared", "other"]
 # What a role may do to a list shared with its household (the issue's words:
 # members add and complete items, viewers read only, a bookkeeper sees money but
 # not the household's lists; owners and admins run the household).
@@ -43,14 +33,7 @@ SHARED: dict[str, set[str]] = {
     "viewer": {"read"},
     "bookkeeper": set(),
 }
-
-
-def expected(role: str, action: str, scope: str) -> str:
-    if scope == "own":
-        return "ok"
-    if scope == "other" or not SHARED[role] or "read" not in SHARED[role]:
-        return "hidden"  # it does not exist for them
-    return "ok" if action in SHARED[role] else "denied"
+expected = table(SHARED)
 
 
 # Plain, unlike words: the conversation must hear them, and no two may pass for each other.
@@ -102,33 +85,20 @@ ITEM_WORDS = [
 ]
 
 
-class World:
-    """Ann owns the Family household and Bob has ``role`` in it; Carol's Neighbours
-    household is none of Bob's business. Each case gets a fresh list with one item."""
+Ids = tuple[uuid.UUID, uuid.UUID, str, str]  # a list, its item, their names
 
-    def __init__(self, services: Services, role: str) -> None:
-        self.services, self.role = services, role
+
+class Lists:
+    """Each case gets a fresh list with one item, named by words no other case uses."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
         self.words = zip(LIST_WORDS, ITEM_WORDS, strict=True)
 
-    async def build(self) -> None:
-        async with session_scope(self.services.sessions) as s:
-            self.ann = await create_user(s, UserCreate(email="ann@example.com", name="Ann"))
-            self.bob = await create_user(s, UserCreate(email="bob@example.com", name="Bob"))
-            self.carol = await create_user(s, UserCreate(email="carol@example.com", name="Carol"))
-            self.family = (await create_household(s, "Family", self.ann.id)).id
-            self.neighbours = (await create_household(s, "Neighbours", self.carol.id)).id
-            s.add(Membership(household_id=self.family, user_id=self.bob.id, role=self.role))
-            [personal] = [h for h, _ in await memberships_of(s, self.bob.id) if h.personal]
-            self.bobs_own = personal.id
-
-    async def resource(self, scope: str) -> tuple[uuid.UUID, uuid.UUID, str, str]:
+    async def make(self, scope: str) -> Ids:
         name, item = next(self.words)
-        owner, household = {
-            "own": (self.bob.id, self.bobs_own),  # shared with no one but him
-            "shared": (self.ann.id, self.family),
-            "other": (self.carol.id, self.neighbours),
-        }[scope]
-        async with session_scope(self.services.sessions) as s:
+        owner, household = self.world.owner_of(scope)
+        async with session_scope(self.world.services.sessions) as s:
             made = TaskList(user_id=owner, household_id=household, name=name)
             s.add(made)
             await s.flush()
@@ -137,52 +107,40 @@ class World:
             await s.flush()
             return made.id, task.id, name, item
 
-    async def state(self, list_id: uuid.UUID) -> tuple[bool, list[tuple[str, str]]]:
+    async def state(self, ids: Ids) -> tuple[bool, list[tuple[str, str]]]:
         """Whether the list is still there and shared, and its items with their status."""
-        async with session_scope(self.services.sessions) as s:
-            found = await s.get(TaskList, list_id)
-            items = await s.exec(select(Task).where(Task.list_id == list_id))
+        async with session_scope(self.world.services.sessions) as s:
+            found = await s.get(TaskList, ids[0])
+            items = await s.exec(select(Task).where(Task.list_id == ids[0]))
             return (
                 found is not None and found.household_id is not None,
                 sorted((t.title, t.status.value) for t in items),
             )
 
-    def token(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.services.tokens.issue(self.bob.id)}"}
 
-
-Outcome = str  # "ok", "denied" or "hidden"
-Ids = tuple[uuid.UUID, uuid.UUID, str, str]  # a list, its item, their names
-Attempt = Callable[[World, str, Ids], Awaitable[Outcome | None]]
-
-
-async def through_service(world: World, action: str, ids: Ids) -> Outcome | None:
+async def through_service(world: World, action: str, ids: Ids) -> str | None:
     list_id, task_id, name, _item = ids
-    try:
-        async with session_scope(world.services.sessions) as s:
-            bob = await s.get(User, world.bob.id)
-            assert bob is not None
-            service = TaskService(SkillContext.for_user(s, bob))
-            if action == "read":
-                await service.get(task_id)
-                return "ok"
-            if action == "add":
-                await service.create(TaskCreate(title="kiwis", list=name))
-            elif action == "complete":
-                await service.complete(task_id)
-            elif action == "delete_item":
-                await service.delete(task_id)
-            elif action == "clear":
-                await service.delete_many(await service.search(TaskQuery(list=name)))
-            elif action == "delete_list":
-                await service.delete_list(list_id)
-            elif action == "unshare":
-                await service.share_list(list_id, None)
-    except AccessDenied:
-        return "denied"
-    except NotFound:
-        return "hidden"
-    return None  # judged by what changed
+
+    async def do(ctx: SkillContext) -> str | None:
+        service = TaskService(ctx)
+        if action == "read":
+            await service.get(task_id)
+            return "ok"
+        if action == "add":
+            await service.create(TaskCreate(title="kiwis", list=name))
+        elif action == "complete":
+            await service.complete(task_id)
+        elif action == "delete_item":
+            await service.delete(task_id)
+        elif action == "clear":
+            await service.delete_many(await service.search(TaskQuery(list=name)))
+        elif action == "delete_list":
+            await service.delete_list(list_id)
+        elif action == "unshare":
+            await service.share_list(list_id, None)
+        return None  # judged by what changed
+
+    return await by_service(world, do)
 
 
 async def through_rest(client: httpx.AsyncClient, world: World, action: str, ids: Ids):
@@ -204,12 +162,7 @@ async def through_rest(client: httpx.AsyncClient, world: World, action: str, ids
         response = await client.patch(
             f"/v1/lists/{list_id}", headers=bob, json={"household_id": None}
         )
-    if response.status_code == 403:
-        return "denied"
-    if response.status_code == 404:
-        return "hidden"
-    assert response.status_code < 300, response.text
-    return "ok" if action == "read" else None
+    return by_status(response, read=action == "read")
 
 
 SAYINGS = {
@@ -223,55 +176,26 @@ SAYINGS = {
 
 async def through_voice(client: httpx.AsyncClient, world: World, action: str, ids: Ids):
     _list_id, _task_id, name, item = ids
-    chat = Chat(client, world.token())
+    chat = world.chat(client)
     replies = [(await chat.say(s.format(name=name, item=item)))["reply"] for s in SAYINGS[action]]
-    if any(reply.startswith(("You can only view", "As a")) for reply in replies):
-        return "denied"
-    if action == "read":
+    if by_words(replies) is None and action == "read":
         return "ok" if item in replies[0] else "hidden"
-    return None
-
-
-async def walk(world: World, attempt: Attempt, actions: list[str]) -> list[str]:
-    """Every case of one role through one channel; the ones that went wrong. An
-    attempt that returns None is judged by what it changed: nothing changed means
-    the resource was, for this user, not there."""
-    wrong = []
-    for action, scope in itertools.product(actions, SCOPES):
-        ids = await world.resource(scope)
-        before = await world.state(ids[0])
-        outcome = await attempt(world, action, ids)
-        after = await world.state(ids[0])
-        if outcome is None:
-            outcome = "ok" if before != after else "hidden"
-        elif outcome != "ok":
-            assert before == after, f"{action} on {scope} was refused but changed it"
-        want = expected(world.role, action, scope)
-        if outcome != want:
-            wrong.append(f"{world.role} {action} {scope}: {outcome}, expected {want}")
-    return wrong
-
-
-@pytest.fixture(params=ROLES)
-async def world(request: pytest.FixtureRequest, services: Services) -> World:
-    made = World(services, request.param)
-    await made.build()
-    return made
+    return by_words(replies)
 
 
 async def test_service_layer(world: World) -> None:
-    assert await walk(world, through_service, ACTIONS) == []
+    assert await walk(world, Lists(world), through_service, ACTIONS, expected) == []
 
 
 async def test_rest(world: World, client: httpx.AsyncClient) -> None:
     async def attempt(w: World, action: str, ids: Ids):
         return await through_rest(client, w, action, ids)
 
-    assert await walk(world, attempt, REST_ACTIONS) == []
+    assert await walk(world, Lists(world), attempt, REST_ACTIONS, expected) == []
 
 
 async def test_conversation(world: World, client: httpx.AsyncClient) -> None:
     async def attempt(w: World, action: str, ids: Ids):
         return await through_voice(client, w, action, ids)
 
-    assert await walk(world, attempt, list(SAYINGS)) == []
+    assert await walk(world, Lists(world), attempt, list(SAYINGS), expected) == []

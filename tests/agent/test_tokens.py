@@ -13,8 +13,8 @@ from websockets.exceptions import ConnectionClosed
 
 from agent.app import create_app
 from agent.guards import RequestRates, RequestThrottle
-from agent.limiting import Counts
 from agent.services import Services
+from store.limits import Counts
 from tests.local_server import serve
 
 REDIS_URL = "redis://127.0.0.1:6379/15"

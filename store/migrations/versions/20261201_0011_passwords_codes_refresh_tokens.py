@@ -1,7 +1,7 @@
 """passwords, one-time codes, refresh tokens
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-01 03:00:00
 
 People sign in with a password (an argon2 hash) or a one-time code sent by email or

@@ -2,7 +2,11 @@
 (several service processes then share one count) and in this process's memory
 otherwise. If Redis stops answering, counting goes on in memory — a limit per process
 is better than none, and far better than refusing everyone — and Redis is tried again
-after a pause; /healthz says which is in use."""
+after a pause; /healthz says which is in use.
+
+The counts live here, in the store, because they are shared state like the database
+and because both the routes' guards (agent) and the phone's limits (telephony) count
+in them, and the store is the one package of ours both may import."""
 
 from __future__ import annotations
 
