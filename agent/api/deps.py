@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.requests import HTTPConnection
 
 from agent.auth import TokenClaims, TokenError, check_not_revoked
 from agent.observe import context
@@ -96,3 +97,18 @@ async def get_skill_context(
 
 
 SkillCtx = Annotated[SkillContext, Depends(get_skill_context)]
+
+
+async def resolve_user(connection: HTTPConnection, token: str | None = None) -> User:
+    """The current user by the same dependencies as above, for callers outside
+    FastAPI's injection (GraphQL, whose socket signs in with its first message):
+    ``token`` when given, else the connection's own credentials."""
+    services: Services = connection.app.state.services
+    credentials = (
+        HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
+        if token
+        else await _bearer(connection)  # type: ignore[arg-type]
+    )
+    claims = get_token_claims(services, credentials)
+    async with session_scope(services.sessions) as session:
+        return await get_current_user(session, claims)
