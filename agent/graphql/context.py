@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
@@ -29,12 +31,20 @@ class GraphQLContext(BaseContext):
     _session: AsyncSession | None = None
     _skills: SkillContext | None = None
     _loaders: Loaders | None = None
+    # GraphQL resolves sibling fields at once, but a session serves one at a time.
+    _turn: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
         super().__init__()
 
-    async def skill_context(self) -> SkillContext:
-        """The signed-in user's skill context on this operation's session."""
+    @contextlib.asynccontextmanager
+    async def work(self) -> AsyncIterator[SkillContext]:
+        """The signed-in user's skill context on this operation's session, for one
+        resolver (or one DataLoader batch) at a time."""
+        async with self._turn:
+            yield await self._skill_context()
+
+    async def _skill_context(self) -> SkillContext:
         if self.user is None:
             raise HTTPException(401, "not signed in")
         if self._skills is None:
@@ -48,9 +58,10 @@ class GraphQLContext(BaseContext):
             )
         return self._skills
 
-    async def loaders(self) -> Loaders:
+    @property
+    def loaders(self) -> Loaders:
         if self._loaders is None:
-            self._loaders = Loaders(await self.skill_context())
+            self._loaders = Loaders(self.work)
         return self._loaders
 
     async def finish(self, *, failed: bool) -> None:

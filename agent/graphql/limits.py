@@ -6,6 +6,8 @@ than ``lists { name }``. An operation over the budget is refused before it runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -28,19 +30,20 @@ from strawberry.extensions import (
     SchemaExtension,
 )
 
-MAX_DEPTH = 6
+MAX_DEPTH = 4  # the schema's deepest honest query (lists { items { title } }) is 2
 MAX_ALIASES = 15
 MAX_TOKENS = 2000
 MAX_COST = 5000
 LIST_SIZE = 20
 
 
-def limits() -> list[SchemaExtension]:
+def limits() -> list[Callable[[], SchemaExtension]]:
+    """Factories: each operation gets its own checkers."""
     return [
-        QueryDepthLimiter(max_depth=MAX_DEPTH),
-        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        AddValidationRules([CostLimit]),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: AddValidationRules([CostLimit]),
     ]
 
 

@@ -27,52 +27,62 @@ from store.models import TransactionKind
 class Query:
     @strawberry.field(description="Tasks, filtered as GET /v1/tasks filters them")
     async def tasks(self, info: Info, filter: t.TaskFilter | None = None) -> list[t.Task]:
-        service = TaskService(await info.context.skill_context())
-        query = filter.to_pydantic() if filter else TaskQuery()
-        return [t.Task.from_pydantic(x) for x in await service.public(await service.search(query))]
+        async with info.context.work() as ctx:
+            service = TaskService(ctx)
+            query = filter.to_pydantic() if filter else TaskQuery()
+            return [
+                t.Task.from_pydantic(x) for x in await service.public(await service.search(query))
+            ]
 
     @strawberry.field
     async def task(self, info: Info, id: uuid.UUID) -> t.Task:
-        service = TaskService(await info.context.skill_context())
-        [found] = await service.public([await service.get(id)])
-        return t.Task.from_pydantic(found)
+        async with info.context.work() as ctx:
+            service = TaskService(ctx)
+            [found] = await service.public([await service.get(id)])
+            return t.Task.from_pydantic(found)
 
     @strawberry.field(description="Your lists and those shared with you; ask for items too")
     async def lists(self, info: Info) -> list[t.TaskList]:
-        service = TaskService(await info.context.skill_context())
-        return [t.TaskList.from_pydantic(x) for x in await service.lists()]
+        async with info.context.work() as ctx:
+            service = TaskService(ctx)
+            return [t.TaskList.from_pydantic(x) for x in await service.lists()]
 
     @strawberry.field(description="Occurrences in a range, repeating events expanded")
     async def events(self, info: Info, start: datetime, end: datetime) -> list[t.Occurrence]:
-        calendar = CalendarService(await info.context.skill_context())
-        found = await calendar.expansion(TimeRange(start=start, end=end))
-        return [t.Occurrence.from_pydantic(instance(o)) for o in found.occurrences]
+        async with info.context.work() as ctx:
+            calendar = CalendarService(ctx)
+            found = await calendar.expansion(TimeRange(start=start, end=end))
+            return [t.Occurrence.from_pydantic(instance(o)) for o in found.occurrences]
 
     @strawberry.field
     async def event(self, info: Info, id: uuid.UUID) -> t.Event:
-        calendar = CalendarService(await info.context.skill_context())
-        return t.Event.from_pydantic(public(await calendar.get(id)))
+        async with info.context.work() as ctx:
+            calendar = CalendarService(ctx)
+            return t.Event.from_pydantic(public(await calendar.get(id)))
 
     @strawberry.field(description="Pairs of occurrences that overlap in a range")
     async def conflicts(self, info: Info, start: datetime, end: datetime) -> list[t.Conflict]:
-        calendar = CalendarService(await info.context.skill_context())
-        found = await calendar.find_conflicts(TimeRange(start=start, end=end))
-        return [t.Conflict.from_pydantic(x) for x in found]
+        async with info.context.work() as ctx:
+            calendar = CalendarService(ctx)
+            found = await calendar.find_conflicts(TimeRange(start=start, end=end))
+            return [t.Conflict.from_pydantic(x) for x in found]
 
     @strawberry.field(description="Suggested free slots in working hours, best first")
     async def free_time(self, info: Info, request: t.FreeTimeRequest) -> list[t.FreeTime]:
-        calendar = CalendarService(await info.context.skill_context())
-        found = await calendar.suggest_optimal_time(request.to_pydantic())
-        return [t.FreeTime.from_pydantic(x) for x in found]
+        async with info.context.work() as ctx:
+            calendar = CalendarService(ctx)
+            found = await calendar.suggest_optimal_time(request.to_pydantic())
+            return [t.FreeTime.from_pydantic(x) for x in found]
 
     @strawberry.field
     async def transactions(
         self, info: Info, filter: t.TransactionFilter | None = None
     ) -> list[t.Transaction]:
-        finance = FinanceService(await info.context.skill_context())
-        query = filter.to_pydantic() if filter else TransactionQuery()
-        found = await finance.public(await finance.search(query))
-        return [t.Transaction.from_pydantic(x) for x in found]
+        async with info.context.work() as ctx:
+            finance = FinanceService(ctx)
+            query = filter.to_pydantic() if filter else TransactionQuery()
+            found = await finance.public(await finance.search(query))
+            return [t.Transaction.from_pydantic(x) for x in found]
 
     @strawberry.field(description="Totals in a period (end exclusive), grouped")
     async def summary(
@@ -84,21 +94,25 @@ class Query:
         kind: TransactionKind = TransactionKind.EXPENSE,
         currency: str | None = None,
     ) -> t.Summary:
-        reports = FinanceReports(await info.context.skill_context())
-        found = await reports.summary(Period(start=start, end=end), by, kind, currency)
-        return t.Summary.from_pydantic(found)
+        async with info.context.work() as ctx:
+            reports = FinanceReports(ctx)
+            found = await reports.summary(Period(start=start, end=end), by, kind, currency)
+            return t.Summary.from_pydantic(found)
 
     @strawberry.field
     async def projects(self, info: Info) -> list[t.Project]:
-        found = await ProjectService(await info.context.skill_context()).list()
-        return [t.Project.from_pydantic(project_public(p)) for p in found]
+        async with info.context.work() as ctx:
+            found = await ProjectService(ctx).list()
+            return [t.Project.from_pydantic(project_public(p)) for p in found]
 
     @strawberry.field
     async def invoices(self, info: Info) -> list[t.Invoice]:
-        service = InvoiceService(await info.context.skill_context())
-        return [t.Invoice.from_pydantic(await service.public(i)) for i in await service.list()]
+        async with info.context.work() as ctx:
+            service = InvoiceService(ctx)
+            return [t.Invoice.from_pydantic(await service.public(i)) for i in await service.list()]
 
     @strawberry.field(description="Your households, with your role in each")
     async def households(self, info: Info) -> list[t.Household]:
-        found = await HouseholdService(await info.context.skill_context()).mine()
-        return [t.Household.from_pydantic(h) for h in found]
+        async with info.context.work() as ctx:
+            found = await HouseholdService(ctx).mine()
+            return [t.Household.from_pydantic(h) for h in found]

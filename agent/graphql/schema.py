@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -60,8 +61,21 @@ def _explain(error: Any) -> None:
         error.extensions = {**(error.extensions or {}), "status": status}
 
 
+class LifeOSSchema(strawberry.Schema):
+    def process_errors(self, errors: list[Any], execution_context: Any = None) -> None:
+        """Log what went wrong, not a refusal given as an answer (a bad input, a role
+        that does not allow it, a record that is not there, a query over a limit)."""
+        unexpected = [e for e in errors if _expected(e.original_error) is False]
+        super().process_errors(unexpected, execution_context)
+
+
+def _expected(cause: BaseException | None) -> bool:
+    return cause is None or isinstance(cause, SkillError | ValidationError | HTTPException)
+
+
+@functools.cache  # immutable once built; every app in a process (tests make many) shares it
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+    return LifeOSSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -86,6 +100,7 @@ class LifeOSGraphQL(GraphQLRouter[GraphQLContext, None]):
         return None
 
 
+@functools.cache  # one per process and setting: apps include copies of its routes
 def graphql_router(development: bool) -> GraphQLRouter[GraphQLContext, None]:
     """GraphiQL (in the browser at GET /graphql) only in development."""
     return LifeOSGraphQL(

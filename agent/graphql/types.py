@@ -41,7 +41,7 @@ class Task:
 class TaskList:
     @strawberry.field(description="Its open items, read for all the lists asked for at once")
     async def items(self, info: Info) -> list[Task]:
-        found = await (await info.context.loaders()).open_items.load(self.id)
+        found = await info.context.loaders.open_items.load(self.id)
         return [Task.from_pydantic(item) for item in found]
 
 
