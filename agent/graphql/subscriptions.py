@@ -27,20 +27,21 @@ _READING = {
 
 async def may_see(ctx: SkillContext, notice: ChangeNotice) -> bool:
     """The access rules for one notice, asked afresh (a role can change while a page
-    stays open). An item belongs with its list, whoever added it."""
+    stays open): one may hear of a row one may read before or after the change. An
+    item belongs with its list, whoever added it."""
     if notice.owned_by(ctx.user_id):
         return True
     needs = _READING.get(notice.kind)
     if needs is None:
         return False
-    if notice.kind == "tasks" and notice.list_id:
-        on = await ctx.session.get(TaskList, uuid.UUID(notice.list_id))
-        if on is not None:
-            scope, member = await access.scope_of(ctx, on)
-            return access.can(member.role if member else None, needs, scope)
-    if notice.household_id is None:
-        return False
-    return uuid.UUID(notice.household_id) in await access.households_allowing(ctx, needs)
+    allowed = {str(h) for h in await access.households_allowing(ctx, needs)}
+    if allowed.intersection(notice.household_ids):
+        return True
+    for list_id in notice.list_ids if notice.kind == "tasks" else ():
+        on = await ctx.session.get(TaskList, uuid.UUID(list_id))
+        if on is not None and (on.user_id == ctx.user_id or str(on.household_id) in allowed):
+            return True
+    return False
 
 
 def _change(notice: ChangeNotice, user: User) -> t.Change:
@@ -48,7 +49,7 @@ def _change(notice: ChangeNotice, user: User) -> t.Change:
         kind=notice.kind,
         id=strawberry.ID(notice.id) if notice.id else None,
         action=notice.action,
-        household_id=strawberry.ID(notice.household_id) if notice.household_id else None,
+        household_id=strawberry.ID(notice.household_ids[0]) if notice.household_ids else None,
         mine=notice.actor_id == str(user.id),
     )
 

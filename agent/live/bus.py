@@ -37,15 +37,20 @@ class ChangeNotice:
     action: str  # created, updated, deleted, undone, imported, or the audited action
     owner_id: str  # whose row it is
     actor_id: str  # who made the change
-    household_id: str | None = None  # the household it is shared with, if any
-    list_id: str | None = None  # a task's list: the list decides who may see it
+    # The households it was shared with and a task's lists (the list decides who may
+    # see an item), before and after: unsharing is news to those it was shared with.
+    household_ids: tuple[str, ...] = ()
+    list_ids: tuple[str, ...] = ()
 
     def encode(self) -> str:
         return json.dumps(asdict(self))
 
     @classmethod
     def decode(cls, data: str | bytes) -> ChangeNotice:
-        return cls(**json.loads(data))
+        fields = json.loads(data)
+        for name in ("household_ids", "list_ids"):
+            fields[name] = tuple(fields.get(name) or ())
+        return cls(**fields)
 
     def owned_by(self, user_id: uuid.UUID) -> bool:
         return self.owner_id == str(user_id)

@@ -66,16 +66,16 @@ def notices_of(entry: AuditEntry, action: str | None) -> Iterator[ChangeNotice]:
     actor = str(entry.user_id)
     changes: Iterable[dict[str, Any]] = entry.meta.get("changes") or []
     for change in changes:
-        row = change["after"] or change["before"] or {}
+        states = [row for row in (change["after"], change["before"]) if row]
         verb = "created" if change["before"] is None else "updated"
         yield ChangeNotice(
             kind=change["table"],
             id=change["id"],
             action=action or ("deleted" if change["after"] is None else verb),
-            owner_id=str(row.get("user_id") or actor),
+            owner_id=str(states[0].get("user_id") or actor) if states else actor,
             actor_id=actor,
-            household_id=row.get("household_id"),
-            list_id=row.get("list_id"),
+            household_ids=_distinct(row.get("household_id") for row in states),
+            list_ids=_distinct(row.get("list_id") for row in states),
         )
     for table in entry.meta.get("added") or {}:
         yield ChangeNotice(table, None, action or "imported", actor, actor)
@@ -83,3 +83,7 @@ def notices_of(entry: AuditEntry, action: str | None) -> Iterator[ChangeNotice]:
         yield ChangeNotice(
             entry.resource_type, entry.resource_id, action or entry.action, actor, actor
         )
+
+
+def _distinct(values: Iterable[Any]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(str(v) for v in values if v))
