@@ -172,12 +172,13 @@ async def test_lists_with_items_and_events_with_attendees_take_the_same_queries_
 
 
 async def test_graphiql_only_in_development(services: Services, tmp_path) -> None:
-    async def ide(development: bool) -> int:
+    async def ide(development: bool) -> httpx.Response:
         services.settings = Settings(data_dir=tmp_path, development=development)
         transport = httpx.ASGITransport(app=create_app(services=services))
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            page = await client.get("/graphql", headers={"Accept": "text/html"})
-            return page.status_code
+            return await client.get("/graphql", headers={"Accept": "text/html"})
 
-    assert await ide(False) == 404
-    assert await ide(True) == 200
+    assert (await ide(False)).status_code == 404
+    page = await ide(True)
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+    assert "https://unpkg.com" in page.headers["content-security-policy"]
