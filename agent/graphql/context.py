@@ -66,22 +66,23 @@ class GraphQLContext(BaseContext):
 
     async def finish(self, *, failed: bool) -> None:
         """Commit what the operation did, or nothing of it if any part failed."""
-        if self._work is None or self._session is None:
-            return
-        try:
-            if failed:
-                await self._session.rollback()
-            else:
-                await self._session.commit()
-        finally:
-            work, self._work, self._session, self._skills, self._loaders = (
-                self._work,
-                None,
-                None,
-                None,
-                None,
-            )
-            await work.aclose()
+        async with self._turn:
+            if self._work is None or self._session is None:
+                return
+            try:
+                if failed:
+                    await self._session.rollback()
+                else:
+                    await self._session.commit()
+            finally:
+                work, self._work, self._session, self._skills, self._loaders = (
+                    self._work,
+                    None,
+                    None,
+                    None,
+                    None,
+                )
+                await work.aclose()
 
 
 Info = strawberry.Info[GraphQLContext, None]
