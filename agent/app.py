@@ -43,6 +43,7 @@ from agent.api import (
 )
 from agent.api import metrics as metrics_route
 from agent.api.text import refuse_bad_text
+from agent.graphql.schema import graphql_router
 from agent.guards import BodyLimit, RequestGuard, SecurityHeaders, SignInGuard
 from agent.logs import withhold_user_data
 from agent.observe.http import Observe
@@ -129,6 +130,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         livekit_rooms,
     ):
         app.include_router(module.router, dependencies=[Depends(refuse_bad_text)])
+    # The same services over GraphQL, with live changes on its socket.
+    app.include_router(graphql_router(configured.development), include_in_schema=False)
     app.include_router(metrics_route.router)  # its own access rule, not the user's token
     app.include_router(voice.router)  # a socket: its messages are audio and JSON events
     # Twilio's webhooks and Media Streams socket: signed by Twilio, form or JSON bodies.

@@ -266,6 +266,13 @@ DOCS_POLICY = (
     "frame-ancestors 'none'"
 )
 DOCS_PATHS = ("/docs", "/redoc")
+# GraphiQL (only with LIFEOS_DEVELOPMENT) loads from unpkg and starts inline.
+GRAPHIQL_POLICY = (
+    "default-src 'none'; script-src 'self' 'unsafe-inline' https://unpkg.com; "
+    "style-src 'self' 'unsafe-inline' https://unpkg.com; connect-src 'self'; "
+    "img-src 'self' data:; font-src https://unpkg.com data:; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
 
 
 class SecurityHeaders:
@@ -280,6 +287,8 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         policy = DOCS_POLICY if scope["path"].startswith(DOCS_PATHS) else PAGE_POLICY
+        if scope["path"] == "/graphql":
+            policy = GRAPHIQL_POLICY
         extra = [
             (b"content-security-policy", policy.encode()),
             (b"x-frame-options", b"DENY"),

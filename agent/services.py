@@ -21,6 +21,8 @@ from agent.dialogue.assistant import Assistant
 from agent.dialogue.phone import PhoneAssistant
 from agent.guards import DEFAULT_CODE_LIMIT, RequestRates, RequestThrottle, SignInThrottle
 from agent.keys import credential_keys, file_store, token_secret
+from agent.live.bus import Broadcaster, LocalBroadcaster, broadcaster
+from agent.live.commits import publish_commits
 from agent.observe import tracing_configured
 from agent.observe.metrics import Metrics
 from agent.observe.voice import turn_reporter
@@ -97,10 +99,14 @@ class Services:
     # endpoint is configured, else None.
     metrics: Metrics = field(default_factory=Metrics)
     tracing: Any = None
+    # Committed changes, told to live watchers (GraphQL subscriptions): in this
+    # process, or through Redis to every process when LIFEOS_REDIS_URL is set.
+    changes: Broadcaster = field(default_factory=LocalBroadcaster)
 
     def __post_init__(self) -> None:
         outbox.install()  # every change's audit row enqueues its webhook deliveries
         self.cluster = VoiceCluster(None, self.voice_connections)  # Services.build: Redis's
+        publish_commits(self.sessions, lambda: self.changes)
         registered = self.channels.names()
         if "web" not in registered:
             self.channels.register(WebPageChannel(self.voice_connections))
@@ -223,6 +229,7 @@ class Services:
             keys=credential_keys(settings, signing_secret),
             files=file_store(settings),
             bank=bank_client(settings),
+            changes=broadcaster(settings.redis_url),
         )
         services.counts = Counts(settings.redis_url)
         services.cluster = VoiceCluster(settings.redis_url, services.voice_connections)
@@ -252,6 +259,7 @@ class Services:
         await self.close_webhooks()
         await self.cluster.stop()
         await self.engine.dispose()
+        await self.changes.close()
         if self.tracing is not None:
             await asyncio.to_thread(self.tracing.shutdown)  # sends the last batch
 

@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     token_ttl_days: int = Field(default=30, ge=1, le=3650)
     owner_email: str = "owner@example.com"
     default_timezone: str = "UTC"
+    # Development aids on the public port: GraphiQL at GET /graphql. Off in production.
+    development: bool = False
     # Claude for what the local grammar does not understand. Without a key, such an
     # utterance gets a clarifying answer instead.
     anthropic_api_key: SecretStr | None = None

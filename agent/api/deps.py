@@ -137,3 +137,19 @@ async def get_skill_context(
 
 
 SkillCtx = Annotated[SkillContext, Depends(get_skill_context)]
+
+
+async def resolve_user(connection: HTTPConnection, token: str | None = None) -> User:
+    """The current user by the same dependencies as above, for callers outside
+    FastAPI's injection (GraphQL, whose socket signs in with its first message):
+    ``token`` when given, else the connection's own credentials (a bearer header, or
+    the page's session cookie with its CSRF checks)."""
+    services: Services = connection.app.state.services
+    credentials = (
+        HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
+        if token
+        else await _bearer(connection)  # type: ignore[arg-type]
+    )
+    claims = get_token_claims(connection, services, credentials)
+    async with session_scope(services.sessions) as session:
+        return await get_current_user(connection, session, claims)

@@ -19,23 +19,23 @@ from skills.projects import ProjectService
 router = APIRouter(prefix="/v1/projects", tags=["projects"])
 
 
-def _public(project) -> ProjectPublic:
+def project_public(project) -> ProjectPublic:
     return ProjectPublic.model_validate(project.model_dump())
 
 
 @router.get("", response_model=list[ProjectPublic])
 async def list_projects(ctx: SkillCtx) -> list[ProjectPublic]:
-    return [_public(p) for p in await ProjectService(ctx).list()]
+    return [project_public(p) for p in await ProjectService(ctx).list()]
 
 
 @router.post("", response_model=ProjectPublic, status_code=status.HTTP_201_CREATED)
 async def create_project(ctx: SkillCtx, body: ProjectCreate) -> ProjectPublic:
-    return _public(await ProjectService(ctx).create(body))
+    return project_public(await ProjectService(ctx).create(body))
 
 
 @router.get("/{project}", response_model=ProjectPublic, summary="By id or by name")
 async def read_project(ctx: SkillCtx, project: str) -> ProjectPublic:
-    return _public(await ProjectService(ctx).get(project))
+    return project_public(await ProjectService(ctx).get(project))
 
 
 @router.get("/{project}/costing", response_model=JobCosting)

@@ -8,7 +8,9 @@ let socket = null, context = null, microphone = null, sending = false, playAt = 
 // One conversation for the socket and the typed box: "done" after a reminder applies to it.
 const session = `web-${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
 const RECONNECT = new Set([1001, 1006, 4001]);  // server restart, network loss, idle: reopen
-window.lifeos = { events: [], audioSamples: 0, level: 0 };  // what a test can inspect
+window.lifeos = { events: [], audioSamples: 0, level: 0, live: false, changes: 0 };  // what a test can inspect
+let changes = null, redraw = null;
+let live = false, refusedBefore = false;  // signed in: the panels follow changes, and reconnect after a drop
 
 async function api(path) {
   const response = await call(path);
@@ -65,7 +67,9 @@ function signedIn(session) {
   $("notify").hidden = !("Notification" in window) || Notification.permission !== "default";
   $("signout").hidden = false;
   history.replaceState(null, "", location.pathname + location.search);  // the link is spent
+  live = true;
   refresh();
+  watchChanges();
   openSocket();
 }
 
@@ -136,7 +140,9 @@ async function signOut() {
   csrf = "";
   $("password").value = "";
   $("handsfree").checked = false;
+  live = false;
   socket?.close(1000, "signed out");
+  changes?.close(1000, "signed out");
   for (const id of ["voice", "handsfree", "text"]) $(id).disabled = true;
   $("typed").querySelector("button").disabled = true;
   $("signout").hidden = true;
@@ -161,18 +167,68 @@ function list(id, items) {
   $(id).replaceChildren(...items.map((text) => Object.assign(document.createElement("li"), { textContent: text })));
 }
 
+async function gql(query, variables = {}) {
+  const response = await call("/graphql", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ query, variables }),
+  });
+  const answer = await response.json();
+  if (!response.ok || answer.errors) throw new Error(answer.detail || answer.errors[0].message);
+  return answer.data;
+}
+
+const PANELS = `query Panels($start: DateTime!, $end: DateTime!, $from: Date!, $to: Date!) {
+  tasks(filter: {status: OPEN}) { title list }
+  events(start: $start, end: $end) { title startAt }
+  summary(start: $from, end: $to) { currency rows { key total } }
+}`;
+
 async function refresh() {
   const now = new Date(), week = new Date(Date.now() + 7 * 864e5);
   const monthStart = new Date(now.getFullYear(), now.getMonth(), 1).toISOString().slice(0, 10);
   const tomorrow = new Date(Date.now() + 864e5).toISOString().slice(0, 10);
-  const [tasks, events, spending] = await Promise.all([
-    api("/v1/tasks?status=open"),
-    api(`/v1/events?start=${now.toISOString()}&end=${week.toISOString()}`),
-    api(`/v1/transactions/summary?start=${monthStart}&end=${tomorrow}`),
-  ]);
+  const { tasks, events, summary } = await gql(PANELS, {
+    start: now.toISOString(), end: week.toISOString(), from: monthStart, to: tomorrow,
+  });
   list("tasks", tasks.map((t) => (t.list ? `${t.title} (${t.list})` : t.title)));
-  list("events", events.map((e) => `${new Date(e.start_at).toLocaleString()} — ${e.title}`));
-  list("spending", spending.rows.map((r) => `${r.key}: ${r.total} ${spending.currency}`));
+  list("events", events.map((e) => `${new Date(e.startAt).toLocaleString()} — ${e.title}`));
+  list("spending", summary.rows.map((r) => `${r.key}: ${r.total} ${summary.currency}`));
+}
+
+// The panels follow every change as it is saved, by whatever channel (this page, a
+// phone call, an SMS, another household member): a GraphQL subscription over
+// graphql-transport-ws. A burst of changes redraws once; after a drop the page
+// reconnects and redraws, since what changed meanwhile was not heard.
+function watchChanges() {
+  if (changes && changes.readyState <= 1) return;
+  changes = new WebSocket(`${location.origin.replace("http", "ws")}/graphql`, "graphql-transport-ws");
+  const send = (message) => changes.send(JSON.stringify(message));
+  // Signed in by the session cookie the socket's upgrade carries (from our own Origin).
+  changes.onopen = () => send({ type: "connection_init", payload: {} });
+  changes.onmessage = (message) => {
+    const data = JSON.parse(message.data);
+    if (data.type === "connection_ack") {
+      refusedBefore = false;
+      send({ id: "changes", type: "subscribe", payload: { query: "subscription { changes { kind action } }" } });
+      window.lifeos.live = true;
+    }
+    if (data.type === "ping") send({ type: "pong" });
+    if (data.type === "next") {
+      window.lifeos.changes += 1;
+      clearTimeout(redraw);
+      redraw = setTimeout(refresh, 100);
+    }
+  };
+  changes.onclose = (close) => {
+    window.lifeos.live = false;
+    if (!live || close.code === 1000) return;  // signed out: nothing to reconnect as
+    // Refused (4403): the access cookie ran out; spend the refresh cookie once, then
+    // reopen. Any other drop: reopen a little later.
+    const again = () => { watchChanges(); refresh(); };
+    if (close.code !== 4403) setTimeout(again, 2000);
+    else if (!refusedBefore) { refusedBefore = true; refreshSession().then((ok) => ok && again()); }
+  };
 }
 
 async function openSocket() {
@@ -211,7 +267,6 @@ function remind(event) {
   if ("Notification" in window && Notification.permission === "granted") {
     new Notification("Life OS reminder", { body: event.text, tag: event.id });
   }
-  refresh();
 }
 
 function onEvent(event) {
@@ -221,7 +276,7 @@ function onEvent(event) {
   if (event.type === "transcript") $("heard").textContent = event.text || "(nothing)";
   if (event.type === "audio_start") { outRate = event.rate; $("status").textContent = "Answering…"; }
   if (event.type === "reply") $("said").textContent = event.text;
-  if (event.type === "audio_end") { $("status").textContent = "Hold the button and speak."; refresh(); }
+  if (event.type === "audio_end") $("status").textContent = "Hold the button and speak.";
   if (event.type === "interrupted") stopPlayback();
   if (event.type === "error") $("status").textContent = event.message;
   if (event.type === "reminder") remind(event);
@@ -284,7 +339,6 @@ $("typed").addEventListener("submit", async (event) => {
   $("heard").textContent = $("text").value;
   $("said").textContent = reply.reply || reply.detail;
   $("text").value = "";
-  refresh();
 });
 // Signing out ends the session on the server (its cookies stop working wherever they
 // were copied to) and closes the socket.

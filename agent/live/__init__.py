@@ -1,0 +1,1 @@
+"""Live changes: what was committed, told to whoever is watching (GraphQL subscriptions)."""
