@@ -37,6 +37,7 @@ from agent.api import (
     voice,
 )
 from agent.api import metrics as metrics_route
+from agent.api.errors import REFUSALS
 from agent.api.text import refuse_bad_text
 from agent.guards import BodyLimit, RequestGuard, SecurityHeaders, SignInGuard
 from agent.logs import withhold_user_data
@@ -111,7 +112,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         reminders,
         households,
     ):
-        app.include_router(module.router, dependencies=[Depends(refuse_bad_text)])
+        app.include_router(
+            module.router, dependencies=[Depends(refuse_bad_text)], responses=REFUSALS
+        )
     app.include_router(metrics_route.router)  # its own access rule, not the user's token
     app.include_router(voice.router)  # a socket: its messages are audio and JSON events
     # Twilio's webhooks and Media Streams socket: signed by Twilio, form or JSON bodies.
