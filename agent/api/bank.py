@@ -11,7 +11,11 @@ from pydantic import BaseModel, Field
 from agent.api.deps import SkillCtx
 from skills.finance.bank import BankService, BankSync
 
-router = APIRouter(prefix="/v1/bank", tags=["bank"])
+router = APIRouter(
+    prefix="/v1/bank",
+    tags=["bank"],
+    responses={503: {"description": "Bank linking is not set up (no Plaid keys)"}},
+)
 
 
 class LinkToken(BaseModel):
