@@ -13,7 +13,7 @@ from speech.audio import mulaw_decode, mulaw_encode
 from speech.frames import BadInput
 from speech.protocol import MAX_FRAME_SECONDS, VoiceProtocol
 
-FUZZ = settings(max_examples=150, deadline=None, derandomize=True, database=None)
+FUZZ = settings(max_examples=80, deadline=None, derandomize=True, database=None)
 RATES = st.sampled_from([8000, 16000, 24000, 48000])
 FRAMES = st.one_of(st.binary(max_size=4096), st.text(max_size=200))
 

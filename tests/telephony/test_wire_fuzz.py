@@ -23,7 +23,7 @@ from tests.telephony.conftest import ANN_PHONE, PUBLIC_URL, SERVICE_NUMBER, sign
 from tests.twilio_server import ACCOUNT_SID
 
 FUZZ = settings(
-    max_examples=120,
+    max_examples=60,
     deadline=None,
     derandomize=True,  # the same messages each run: a failure here is reproducible
     database=None,
@@ -104,7 +104,7 @@ async def test_keys_then_hash_are_one_typed_answer(digits: str) -> None:
 FORM_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=120)
 
 
-@settings(FUZZ, max_examples=25)
+@settings(FUZZ, max_examples=15)
 @given(
     body=FORM_TEXT,
     extra=st.dictionaries(
@@ -121,7 +121,7 @@ async def test_any_signed_text_gets_a_twiml_answer(
     assert ET.fromstring(answer.text).tag == "Response"  # noqa: S314 - our own reply
 
 
-@settings(FUZZ, max_examples=25)
+@settings(FUZZ, max_examples=15)
 @given(
     path=st.sampled_from(["/v1/twilio/voice", "/v1/twilio/status"]),
     form=st.dictionaries(
