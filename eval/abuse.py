@@ -29,11 +29,9 @@ from agent.settings import Settings
 from eval.figures import figures
 from eval.hostile import Attack, by_name
 from eval.load import run_load, verify, watch_health
-from eval.served import Server, database, signed_in
+from eval.served import HOUSEHOLD, Server, database, signed_in
 from store import migrate
 from store.database import create_engine
-
-HOUSEHOLD = ["ann", "bob", "cleo", "dev"]
 
 
 def main(argv: list[str] | None = None) -> int:

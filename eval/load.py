@@ -41,7 +41,7 @@ from sqlmodel import col, select
 
 from agent.settings import Settings
 from eval.figures import percentiles
-from eval.served import Server, database, signed_in
+from eval.served import HOUSEHOLD, Server, database, signed_in
 from store import migrate
 from store.database import create_engine, session_factory
 from store.models import Event, Invoice, Task, TaskStatus, Transaction
@@ -278,7 +278,6 @@ async def watch_health(base_url: str, stop: asyncio.Event) -> tuple[list[float],
 
 PARTS = ["rest", "converse", "voice", "memory"]
 GOALS_MS = {"rest": 50.0, "converse": 100.0}  # p95 the service aims for on loopback
-HOUSEHOLD = ["ann", "bob", "cleo", "dev"]
 
 
 def main(argv: list[str] | None = None) -> int:

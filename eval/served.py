@@ -23,6 +23,7 @@ from store.database import session_factory, session_scope
 from store.models import UserCreate
 from store.repositories.users import create_user
 
+HOUSEHOLD = ["ann", "bob", "cleo", "dev"]  # the people sharing the service in a probe
 POSTGRES_ADMIN_URL = os.environ.get(
     "LIFEOS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
