@@ -22,3 +22,5 @@ class Refusal(BaseModel):
 
 # Documented on every resource route; FastAPI's default 422 names only the list.
 REFUSALS = {422: {"model": Refusal, "description": "The request was refused"}}
+# Where a route calls an outside service (skills' Unavailable).
+UNREACHABLE = {502: {"model": Refusal, "description": "An outside service cannot be reached"}}
