@@ -42,6 +42,7 @@ from agent.api import (
     webhooks,
 )
 from agent.api import metrics as metrics_route
+from agent.api.errors import REFUSALS
 from agent.api.text import refuse_bad_text
 from agent.graphql.schema import graphql_router
 from agent.guards import BodyLimit, RequestGuard, SecurityHeaders, SignInGuard
@@ -129,7 +130,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         webhooks,
         livekit_rooms,
     ):
-        app.include_router(module.router, dependencies=[Depends(refuse_bad_text)])
+        app.include_router(
+            module.router, dependencies=[Depends(refuse_bad_text)], responses=REFUSALS
+        )
     # The same services over GraphQL, with live changes on its socket.
     app.include_router(graphql_router(configured.development), include_in_schema=False)
     app.include_router(metrics_route.router)  # its own access rule, not the user's token

@@ -11,39 +11,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import multiprocessing
-import os
 import secrets
-import shutil
-import socket
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 from websockets.exceptions import WebSocketException
 
-from agent.services import token_service
 from agent.settings import Settings
 from eval.hostile import Attack, by_name
-from eval.load import percentiles, run_load, verify, watch_health
+from eval.load import run_load, verify, watch_health
+from eval.served import HOUSEHOLD, Server, database, signed_in
+from eval.stats import figures
 from store import migrate
-from store.database import create_engine, session_factory, session_scope
-from store.models import UserCreate
-from store.repositories.users import create_user
-
-POSTGRES_ADMIN_URL = os.environ.get(
-    "LIFEOS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
-HOUSEHOLD = ["ann", "bob", "cleo", "dev"]
+from store.database import create_engine
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,14 +54,14 @@ def main(argv: list[str] | None = None) -> int:
 async def _probe(backend: str, args: argparse.Namespace, attacks: list[Attack]) -> bool:
     print(f"\n== {backend} ==", flush=True)
     with tempfile.TemporaryDirectory(prefix="lifeos-abuse-") as data:
-        async with _database(backend, Path(data)) as url:
+        async with database(backend, Path(data)) as url:
             settings = Settings(
                 data_dir=Path(data), database_url=url, jwt_secret=secrets.token_urlsafe(48)
             )
             engine = create_engine(url)
             try:
                 tokens, hostile = await _household(engine, settings, len(attacks))
-                async with _Server(settings) as server:
+                async with Server(settings) as server:
                     failed = False
                     if not args.no_load:
                         failed |= await _load(server, engine, tokens, args)
@@ -92,18 +80,13 @@ async def _household(
     """Four people sharing the service, and a fresh hostile account per attack (what
     one attack stored must not make the next one's figures)."""
     await migrate.upgrade(engine)
-    tokens = token_service(settings)
     names = HOUSEHOLD + [f"mallory{n}" for n in range(hostile)]
-    issued = {}
-    async with session_scope(session_factory(engine)) as db:
-        for name in names:
-            user = await create_user(db, UserCreate(email=f"{name}@example.com"))
-            issued[user.id] = tokens.issue(user.id)
+    issued = await signed_in(engine, settings, names)
     people = dict(list(issued.items())[: len(HOUSEHOLD)])
     return people, list(issued.values())[len(HOUSEHOLD) :]
 
 
-async def _load(server: _Server, engine: Any, tokens: dict, args: argparse.Namespace) -> bool:
+async def _load(server: Server, engine: Any, tokens: dict, args: argparse.Namespace) -> bool:
     print(f"{args.clients} clients for {args.seconds:g} s ...", flush=True)
     stop = asyncio.Event()
     watcher = asyncio.create_task(watch_health(server.url, stop))
@@ -115,8 +98,8 @@ async def _load(server: _Server, engine: Any, tokens: dict, args: argparse.Names
     problems = await verify(engine, tally)
     print(f"requests {tally.requests} in {took:.1f} s ({tally.requests / took:.0f}/s)")
     for kind, values in sorted(tally.latency_ms.items()):
-        print(f"  {kind:<11} {_figures(values)}")
-    print(f"  healthz     {_figures(health)}  failed {health_failures}")
+        print(f"  {kind:<11} {figures(values)}")
+    print(f"  healthz     {figures(health)}  failed {health_failures}")
     for ledger_user, ledger in tally.ledgers.items():
         print(
             f"  told {ledger_user.hex[:8]}: {ledger.__dict__ | {'invoices': len(ledger.invoices)}}"
@@ -130,7 +113,7 @@ async def _load(server: _Server, engine: Any, tokens: dict, args: argparse.Names
     return bool(tally.errors or problems or tally.odd_replies)
 
 
-async def _attack(server: _Server, attack: Attack, token: str, limit_s: float) -> None:
+async def _attack(server: Server, attack: Attack, token: str, limit_s: float) -> None:
     if attack.prepare is not None:
         await asyncio.to_thread(attack.prepare)
     watcher = await _Watcher.start(server.url)
@@ -150,7 +133,7 @@ async def _attack(server: _Server, attack: Attack, token: str, limit_s: float) -
     recovered = await server.wait_healthy(20)
     health, failures = await watcher.stop()
     print(f"\n[{attack.name}] {attack.what}\n  answer after {took:.1f} s: {outcome}")
-    print(f"  other user's /healthz: {_figures(health)}  failed {failures}")
+    print(f"  other user's /healthz: {figures(health)}  failed {failures}")
     if not recovered:
         print("  the service did not answer /healthz within 20 s after it: restarted")
     if unanswered or not recovered:  # it may still be at work, and would slow the next
@@ -202,116 +185,6 @@ def _print_tracebacks(log: Path, most: int = 3) -> None:
     text = log.read_text(errors="replace")
     for block in text.split("Traceback (most recent call last):")[1 : most + 1]:
         print("  server: ..." + block[-1500:])
-
-
-def _figures(values: list[float]) -> str:
-    p = percentiles(values)
-    return f"n={p['n']:<5} p50 {p['p50']:7.1f} ms  p95 {p['p95']:7.1f} ms  max {p['max']:8.1f} ms"
-
-
-@contextlib.asynccontextmanager
-async def _database(backend: str, data: Path) -> AsyncIterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite+aiosqlite:///{data / 'lifeos.db'}"
-        return
-    name = f"lifeos_abuse_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
-
-
-class _Server:
-    """`lifeos serve` as its own process on a free loopback port."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.ws_url = f"ws://127.0.0.1:{self.port}"
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def __aenter__(self) -> _Server:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        await self.stop()
-
-    async def start(self) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LIFEOS_")}
-        env |= {
-            "LIFEOS_DATA_DIR": str(self.settings.data_dir),
-            "LIFEOS_DATABASE_URL": self.settings.database_url or "",
-            "LIFEOS_JWT_SECRET": self.settings.jwt_secret.get_secret_value(),  # type: ignore[union-attr]
-            # The probe is a whole household hammering from one address as fast as the
-            # machine goes: it measures capacity and isolation, not the request limits
-            # (tests/agent/test_tokens.py does), so they are set out of its way.
-            "LIFEOS_TOKEN_LIMIT": "1000000/minute",
-            "LIFEOS_ADDRESS_LIMIT": "1000000/minute",
-        }
-        log = self.settings.data_dir / "server.log"
-        program = shutil.which("lifeos") or "lifeos"
-        with log.open("ab") as errors:
-            self.process = await asyncio.create_subprocess_exec(
-                program,
-                "serve",
-                "--port",
-                str(self.port),
-                env=env,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=errors,
-            )
-        async with httpx.AsyncClient(base_url=self.url, timeout=5) as http:
-            for _ in range(3000):  # the voice models load in a few tens of seconds
-                if self.process.returncode is not None:
-                    raise SystemExit(f"lifeos serve exited:\n{log.read_text()[-2000:]}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await http.get("/readyz")).status_code == 200:
-                        return
-                await asyncio.sleep(0.1)
-        raise SystemExit("lifeos serve did not become ready within 5 minutes")
-
-    async def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is None or process.returncode is not None:
-            return
-        process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), 10)
-        except TimeoutError:  # a blocked event loop does not get to handle SIGTERM
-            process.kill()
-            await process.wait()
-
-    async def restart(self) -> None:
-        await self.stop()
-        await self.start()
-
-    async def wait_healthy(self, seconds: float) -> bool:
-        deadline = time.monotonic() + seconds
-        async with httpx.AsyncClient(base_url=self.url, timeout=1) as http:
-            while time.monotonic() < deadline:
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await http.get("/healthz")).status_code == 200:
-                        return True
-                await asyncio.sleep(0.2)
-        return False
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 if __name__ == "__main__":

@@ -1,19 +1,37 @@
 """A household's mixed traffic at once: many clients talking, writing and reading over
 the real HTTP API, each recording what the service said it stored, then a check of
-the database against that record, row for row."""
+the database against that record, row for row.
+
+Run as a program, it measures the service under load, each part bounded and on
+loopback only:
+
+    uv run --frozen python -m eval.load [--part rest|converse|voice|memory ...]
+        [--database sqlite|postgresql ...] [--seconds 30] [--out load.json]
+
+rest: 50 clients mixing REST writes and reads (tasks, money, events, invoices) against
+`lifeos serve` on a fresh database, then the row counts; converse: the same with 20
+clients talking through /v1/converse; voice: sessions at once (web socket, then
+phone) until p95 passes 1.5 s (eval.load_voice); memory: one accelerated hour-long
+call, its memory sampled turn by turn.
+"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import itertools
-import statistics
+import json
+import secrets
 import string
+import sys
+import tempfile
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,7 +39,11 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
-from store.database import session_factory
+from agent.settings import Settings
+from eval.served import HOUSEHOLD, Server, database, signed_in
+from eval.stats import percentiles
+from store import migrate
+from store.database import create_engine, session_factory
 from store.models import Event, Invoice, Task, TaskStatus, Transaction
 
 PROJECTS = ["kitchen", "garage", "attic", "fence", "porch", "roof", "cellar", "patio"]
@@ -153,6 +175,8 @@ async def invoices(c: Client) -> None:
 Step = Callable[[Client], Awaitable[None]]
 MIX: list[Step] = [converse_tasks, converse_expense, rest_tasks, rest_money, reads, events]
 MIX += [invoices]
+REST_MIX: list[Step] = [rest_tasks, rest_money, reads, events, invoices]  # writes and reads
+CONVERSE_MIX: list[Step] = [converse_tasks, converse_expense]
 
 
 async def _start(c: Client, step: Step) -> None:
@@ -162,7 +186,12 @@ async def _start(c: Client, step: Step) -> None:
 
 
 async def run_load(
-    base_url: str, tokens: dict[uuid.UUID, str], *, clients: int, seconds: float
+    base_url: str,
+    tokens: dict[uuid.UUID, str],
+    *,
+    clients: int,
+    seconds: float,
+    mix: list[Step] = MIX,
 ) -> Tally:
     """``clients`` clients over the users in ``tokens``, each repeating its step (at
     least once) until ``seconds`` have passed. Invoicing clients number at most len(PROJECTS)."""
@@ -174,7 +203,7 @@ async def run_load(
     async def one(number: int) -> None:
         user = users[number % len(users)]
         headers = {"Authorization": f"Bearer {tokens[user]}"}
-        step = MIX[number % len(MIX)]
+        step = mix[number % len(mix)]
         if step is invoices and number // len(users) >= len(PROJECTS):
             step = reads  # names for projects ran out; keep the client busy anyway
         async with httpx.AsyncClient(
@@ -230,14 +259,6 @@ async def verify(engine: AsyncEngine, tally: Tally) -> list[str]:
     return problems
 
 
-def percentiles(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {"n": 0, "p50": 0.0, "p95": 0.0, "max": 0.0}
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return {"n": len(values), "p50": statistics.median(ordered), "p95": p95, "max": ordered[-1]}
-
-
 async def watch_health(base_url: str, stop: asyncio.Event) -> tuple[list[float], int]:
     """How long another user waits for GET /healthz (ms), asked every 50 ms until
     ``stop``, and how many of those asks failed (a failure counts its time too)."""
@@ -253,3 +274,113 @@ async def watch_health(base_url: str, stop: asyncio.Event) -> tuple[list[float],
             samples.append((time.perf_counter() - started) * 1000)
             await asyncio.sleep(0.05)
     return samples, failures
+
+
+PARTS = ["rest", "converse", "voice", "memory"]
+GOALS_MS = {"rest": 50.0, "converse": 100.0}  # p95 the service aims for on loopback
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.load", description=__doc__)
+    parser.add_argument("--part", choices=PARTS, action="append", help="default: all")
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], action="append")
+    parser.add_argument("--seconds", type=float, default=30, help="per traffic run or level")
+    parser.add_argument("--rest-clients", type=int, default=50)
+    parser.add_argument("--converse-clients", type=int, default=20)
+    parser.add_argument("--max-sessions", type=int, default=32, help="voice ramp ceiling")
+    parser.add_argument("--call-minutes", type=float, default=60)
+    parser.add_argument("--speed", type=float, default=20, help="the long call's speed-up")
+    parser.add_argument("--out", type=Path, help="write the figures here as JSON")
+    args = parser.parse_args(argv)
+    parts = args.part or PARTS
+    results = asyncio.run(_run(parts, args))
+    if args.out is not None:
+        args.out.write_text(json.dumps(results, indent=2, default=str))
+    return 0 if _all_correct(results) else 1
+
+
+async def _run(parts: list[str], args: argparse.Namespace) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    traffic = [p for p in parts if p in ("rest", "converse")]
+    for backend in (args.database or ["sqlite", "postgresql"]) if traffic else []:
+        results[backend] = await _traffic(backend, traffic, args)
+    if "voice" in parts:
+        from eval.load_voice import voice_capacity  # loads the voice models
+
+        print("\n== voice sessions at once ==", flush=True)
+        results["voice"] = await voice_capacity(args.max_sessions, args.seconds)
+    if "memory" in parts:
+        from eval.load_voice import call_memory
+
+        print(f"\n== one {args.call_minutes:g}-minute call at {args.speed:g}x ==", flush=True)
+        results["memory"] = await call_memory(args.call_minutes, args.speed, args.seconds)
+        print(json.dumps(results["memory"], indent=2), flush=True)
+    return results
+
+
+async def _traffic(backend: str, parts: list[str], args: argparse.Namespace) -> dict[str, Any]:
+    """Each traffic part against one `lifeos serve` on a fresh ``backend`` database,
+    each with a household of its own so its row counts are its own."""
+    print(f"\n== {backend} ==", flush=True)
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="lifeos-load-") as data:
+        async with database(backend, Path(data)) as url:
+            settings = Settings(
+                data_dir=Path(data), database_url=url, jwt_secret=secrets.token_urlsafe(48)
+            )
+            engine = create_engine(url)
+            try:
+                await migrate.upgrade(engine)
+                async with Server(settings) as server:
+                    for part in parts:
+                        names = [f"{part}-{name}" for name in HOUSEHOLD]
+                        tokens = await signed_in(engine, settings, names)
+                        results[part] = await _measure(part, server, engine, tokens, args)
+            finally:
+                await engine.dispose()
+    return results
+
+
+async def _measure(
+    part: str, server: Server, engine: AsyncEngine, tokens: dict, args: argparse.Namespace
+) -> dict[str, Any]:
+    clients = args.rest_clients if part == "rest" else args.converse_clients
+    mix = REST_MIX if part == "rest" else CONVERSE_MIX
+    started = time.perf_counter()
+    tally = await run_load(server.url, tokens, clients=clients, seconds=args.seconds, mix=mix)
+    took = time.perf_counter() - started
+    problems = await verify(engine, tally)
+    every = [ms for values in tally.latency_ms.values() for ms in values]
+    overall = percentiles(every)
+    result = {
+        "clients": clients,
+        "seconds": round(took, 1),
+        "requests": tally.requests,
+        "per_second": round(tally.requests / took, 1),
+        **{k: round(v, 1) for k, v in overall.items()},
+        "goal_p95_ms": GOALS_MS[part],
+        "by_kind": {k: percentiles(v) for k, v in sorted(tally.latency_ms.items())},
+        "errors": tally.errors[:10],
+        "odd_replies": tally.odd_replies[:10],
+        "row_differences": problems[:10],
+    }
+    print(
+        f"{part:<8} {clients} clients, {tally.requests} requests in {took:.1f} s "
+        f"({result['per_second']}/s): p50 {overall['p50']:.1f} ms, p95 {overall['p95']:.1f} ms "
+        f"(goal {GOALS_MS[part]:g}); errors {len(tally.errors)}, odd replies "
+        f"{len(tally.odd_replies)}, row-count differences {len(problems)}",
+        flush=True,
+    )
+    for line in tally.errors[:5] + tally.odd_replies[:5] + problems[:5]:
+        print(f"  ! {line}")
+    return result
+
+
+def _all_correct(results: dict[str, Any]) -> bool:
+    """Figures are for reading; a wrong answer or a row that does not add up fails."""
+    traffic = [r for backend in ("sqlite", "postgresql") for r in results.get(backend, {}).values()]
+    return not any(r["errors"] or r["odd_replies"] or r["row_differences"] for r in traffic)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -18,7 +18,7 @@ def percentile(values: Sequence[float], share: float) -> float:
     return ordered[below] + (ordered[above] - ordered[below]) * (rank - below)
 
 
-def latency_summary(values: Sequence[float]) -> dict[str, float]:
+def percentiles(values: Sequence[float]) -> dict[str, float]:
     """Count, median, p95 and maximum, as the tables print them (zeros when empty)."""
     if not values:
         return {"n": 0, "p50": 0.0, "p95": 0.0, "max": 0.0}
@@ -28,3 +28,9 @@ def latency_summary(values: Sequence[float]) -> dict[str, float]:
         "p95": percentile(values, 0.95),
         "max": max(values),
     }
+
+
+def figures(values: Sequence[float]) -> str:
+    """One line of them, as the probes print it."""
+    p = percentiles(values)
+    return f"n={p['n']:<5} p50 {p['p50']:7.1f} ms  p95 {p['p95']:7.1f} ms  max {p['max']:8.1f} ms"

@@ -57,15 +57,17 @@ class TwilioMediaProtocol(FrameSerializer):
             return BadInput("Media Streams messages are JSON text")
         try:
             message = json.loads(data)
-            event = message.get("event")
-        except (ValueError, AttributeError):
+        except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested past the stack
             return BadInput("a Media Streams message that is not JSON")
+        if not isinstance(message, dict):
+            return BadInput("a Media Streams message that is not a JSON object")
+        event = message.get("event")
         if event == "media":
             return self._media(message)
         if event == "dtmf":
-            return self._key(str(message.get("dtmf", {}).get("digit", "")))
+            return self._key(_field(message, "dtmf", "digit"))
         if event == "mark":
-            self._played(str(message.get("mark", {}).get("name", "")))
+            self._played(_field(message, "mark", "name"))
         elif event == "stop":
             self.stopped = True
         return None
@@ -139,6 +141,13 @@ class TwilioMediaProtocol(FrameSerializer):
             self._record = None
             return self._mark(frame.record, frame.record.sent_seconds, last=True)
         return None
+
+
+def _field(message: dict, section: str, name: str) -> str:
+    """``message[section][name]`` as text; "" where the message is not of Twilio's
+    shape (``"dtmf": null`` once raised here and ended the call)."""
+    part = message.get(section)
+    return str(part.get(name, "")) if isinstance(part, dict) else ""
 
 
 def _speech_started(frame: Frame) -> bool:

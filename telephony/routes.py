@@ -41,7 +41,14 @@ if TYPE_CHECKING:  # imports pipecat, which loads with the first call
     from speech.observe import TurnDone
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/v1/twilio", tags=["twilio"])
+router = APIRouter(
+    prefix="/v1/twilio",
+    tags=["twilio"],
+    responses={
+        403: {"description": "Not signed by Twilio for this address"},
+        503: {"description": "Twilio is not configured"},
+    },
+)
 STREAM_PATH = "/v1/twilio/stream"
 STATUS_PATH = "/v1/twilio/status"
 # What the stream's `start` must carry back; "reminder" names the reminder a call

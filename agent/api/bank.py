@@ -9,9 +9,14 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from agent.api.deps import SkillCtx
+from agent.api.errors import UNREACHABLE
 from skills.finance.bank import BankService, BankSync
 
-router = APIRouter(prefix="/v1/bank", tags=["bank"])
+router = APIRouter(
+    prefix="/v1/bank",
+    tags=["bank"],
+    responses={503: {"description": "Bank linking is not set up (no Plaid keys)"}, **UNREACHABLE},
+)
 
 
 class LinkToken(BaseModel):

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, HttpUrl
 
 from agent.api.deps import ServicesDep, SkillCtx
+from agent.api.errors import UNREACHABLE
 from agent.services import Services
 from skills.calendar.sync import CalendarSync, RemoteFactory
 
@@ -44,7 +45,12 @@ def remote_calendars(services: Services) -> RemoteFactory:
     return open_calendar
 
 
-@router.put("", response_model=CalDAVAccount, summary="Connect (checked before it is saved)")
+@router.put(
+    "",
+    response_model=CalDAVAccount,
+    summary="Connect (checked before it is saved)",
+    responses=UNREACHABLE,
+)
 async def connect(ctx: SkillCtx, services: ServicesDep, body: CalDAVSettings) -> CalDAVAccount:
     sync = CalendarSync(ctx, remote_calendars(services))
     account = await sync.connect(str(body.url), body.username, body.password)

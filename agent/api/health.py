@@ -8,7 +8,10 @@ from fastapi.responses import JSONResponse
 from agent.api.deps import ServicesDep
 from store.database import DatabaseError, check_connection
 
-router = APIRouter(tags=["health"])
+router = APIRouter(
+    tags=["health"],
+    responses={503: {"description": "Not ready: the database is down or models are loading"}},
+)
 
 
 @router.get("/healthz", summary="Service and database health")

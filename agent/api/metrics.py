@@ -10,7 +10,7 @@ import hmac
 import ipaddress
 
 from fastapi import APIRouter, HTTPException, Request, status
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from agent.api.deps import ServicesDep
@@ -18,7 +18,12 @@ from agent.api.deps import ServicesDep
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/metrics", summary="Prometheus metrics (token or loopback only)")
+# PlainTextResponse: the schema then names the text the scraper gets, not JSON.
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics (token or loopback only)",
+    response_class=PlainTextResponse,
+)
 async def metrics(request: Request, services: ServicesDep) -> Response:
     expected = services.settings.metrics_token
     if expected is not None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, time
 from functools import cache
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, WithJsonSchema, field_validator
 from sqlmodel import Field, SQLModel
 
 from store.models.base import JSONType, created_field, id_field
@@ -20,12 +21,27 @@ REMINDER_CHANNELS = ("web", "sms", "call")
 MAX_ALERT_MINUTES = 7 * 24 * 60
 
 
+def _on_own_clock(moment: time) -> time:
+    if moment.tzinfo is not None:
+        raise ValueError("working hours are times on your own clock, without an offset")
+    return moment
+
+
+# A time of day on the user's own clock. JSON Schema's "time" is RFC 3339's full-time,
+# which demands an offset; these carry none, so the published schema says "partial-time".
+WallClock = Annotated[
+    time,
+    AfterValidator(_on_own_clock),
+    WithJsonSchema({"type": "string", "format": "partial-time"}),
+]
+
+
 class WorkingHours(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     days: list[int] = [0, 1, 2, 3, 4]  # Monday is 0, as in datetime.weekday()
-    start: time = time(9, 0)
-    end: time = time(17, 0)
+    start: WallClock = time(9, 0)
+    end: WallClock = time(17, 0)
 
     @field_validator("days")
     @classmethod

@@ -47,18 +47,23 @@ async def give_password(services: Services, user: User, password: str = PASSWORD
 async def services(
     engine: AsyncEngine, tmp_path: Path, rules: RuleParser
 ) -> AsyncIterator[Services]:
-    settings = Settings(data_dir=tmp_path, jwt_secret=SECRET)
+    yield make_services(engine, tmp_path, rules)
+    await empty_tables(engine)
+
+
+def make_services(engine: AsyncEngine, data_dir: Path, rules: RuleParser) -> Services:
+    """The service's parts on a test database, with a known token secret."""
+    settings = Settings(data_dir=data_dir, jwt_secret=SECRET)
     services = Services(
         settings=settings,
         engine=engine,
         sessions=session_factory(engine),
         tokens=TokenService(SECRET, timedelta(days=1)),
         keys=credential_keys(settings, SECRET),
-        files=LocalFileStore(tmp_path / "files"),
+        files=LocalFileStore(data_dir / "files"),
     )
     services.assistant = build_assistant(services, rules)
-    yield services
-    await empty_tables(engine)
+    return services
 
 
 @pytest.fixture

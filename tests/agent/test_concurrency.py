@@ -10,7 +10,8 @@ import httpx
 from agent.app import create_app
 from agent.loopback import loopback
 from agent.services import Services
-from eval.load import MIX, percentiles, run_load, verify, watch_health
+from eval.load import MIX, run_load, verify, watch_health
+from eval.stats import percentiles
 from store.database import session_scope
 from store.models import UserCreate
 from store.repositories.users import create_user
