@@ -131,8 +131,15 @@ async def record_bulk_action(
     )
 
 
+# The audit row's own keys: a fact of the same name would be taken for them (undo
+# and the live notices read "added" as an import's ids by table).
+RESERVED_FACTS = frozenset({"changes", "added", "undone"})
+
+
 def _audit_meta(changes: ChangeSet, facts: dict[str, Any]) -> dict[str, Any]:
     """What undo replays: the action's facts for the reply, and every row it changed."""
+    if clash := RESERVED_FACTS & facts.keys():
+        raise ValueError(f"an action's facts may not be named {sorted(clash)}")
     return {**facts, "changes": changes.changes, "undone": False}
 
 

@@ -156,7 +156,7 @@ class BankService:
             "bank_link",
             link.id,
             changes,
-            added=result.added,
+            new=result.added,  # not "added": the audit row's name for an import's ids
             modified=result.modified,
             removed=result.removed,
         )

@@ -84,7 +84,8 @@ def _audience(session: Session, change: Change) -> tuple[set[uuid.UUID], uuid.UU
     """Whose own row it is, and the household it is shared with. An item on a list
     belongs with the list: the list's owner and household receive it too."""
     row = change.row
-    owners = {uuid.UUID(row["user_id"])}
+    # Every table a change reaches has an owner; a row without one goes to nobody.
+    owners = {uuid.UUID(str(row["user_id"]))} if row.get("user_id") else set()
     household = row.get("household_id")
     if change.table == "tasks" and row.get("list_id"):
         on = session.get(TaskList, uuid.UUID(row["list_id"]))

@@ -12,6 +12,7 @@ from skills.context import SkillContext, SkillError, Unavailable
 from skills.finance.bank import BankNotConfigured, BankService, plaid_client
 from skills.finance.schemas import TransactionQuery
 from skills.finance.service import FinanceService
+from skills.history import undo_last
 from skills.sealing import KeyRing
 from store.models import BankLink
 from tests.plaid_server import (
@@ -78,6 +79,14 @@ async def test_connect_pulls_every_page_and_keeps_the_cursor(
         ("Acme Payroll", "income", Decimal("2500.00")),
         ("Whole Foods", "expense", Decimal("80.17")),
     ]
+
+
+async def test_a_bank_sync_can_be_undone(bank: BankService, ctx: SkillContext) -> None:
+    await bank.connect_bank(GOOD_PUBLIC_TOKEN, institution="Plaid Bank")
+    assert len(await ledger(ctx)) == 3
+    undone = await undo_last(ctx)
+    assert undone.action == "finance.bank_sync"
+    assert await ledger(ctx) == []
 
 
 async def test_plaid_errors_are_clear_and_store_nothing(
