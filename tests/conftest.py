@@ -108,6 +108,10 @@ async def no_pending_tasks() -> AsyncIterator[None]:
     leaked = [
         t for t in asyncio.all_tasks() if not t.done() and t not in before and t is not current
     ]
+    # A task already told to stop (a closed limiter's timer) gets its moment to end.
+    if stopping := [t for t in leaked if t.cancelling()]:
+        await asyncio.wait(stopping, timeout=5)
+        leaked = [t for t in leaked if not t.done()]
     for task in leaked:
         task.cancel()
     assert not leaked, f"test left asyncio tasks pending: {leaked}"
@@ -155,3 +159,52 @@ def voice_models(whisper: WhisperSTT, piper: PiperTTS) -> tuple[WhisperSTT, Pipe
 
     quiet_pipecat()
     return whisper, piper, phrase_cache(piper)
+
+
+# Tests that speak, listen or time themselves in real time: they run by themselves
+# after the rest (README: `-m realtime`), so that other tests' work does not take the
+# CPU a live turn needs. The rest run in parallel, a file per process at a time.
+REALTIME_FILES = (
+    "tests/eval/test_harness.py",
+    "tests/eval/test_baseline.py",
+    "tests/eval/test_speculative.py",
+    "tests/eval/test_real_voices.py",
+    "tests/eval/test_turn_end.py",
+    "tests/speech/test_endpoint.py",
+    "tests/speech/test_engines.py",
+    "tests/agent/test_voice.py",
+    "tests/agent/test_talk.py",
+    "tests/agent/test_call.py",
+    "tests/agent/test_speaker.py",
+    "tests/agent/test_browser.py",
+    "tests/agent/test_livekit.py",
+    "tests/agent/test_speculative_reply.py",
+    "tests/agent/test_imports_api.py",
+    "tests/agent/test_abuse.py",
+    "tests/telephony/test_stream.py",
+)
+# Of the rest, the files that take minutes (real service processes, the API fuzzing) go
+# first: a long file started last keeps one process busy after the others are done.
+SLOW_FILES = (
+    "tests/agent/test_crash.py",
+    "tests/agent/test_several.py",
+    "tests/agent/test_cli.py",
+    "tests/agent/test_fuzz_api.py",
+    "tests/agent/test_cluster.py",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "realtime: speaks, listens or times itself live")
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` chooses by the marks
+def pytest_itemcollected(item: pytest.Item) -> None:
+    if item.nodeid.split("::")[0] in REALTIME_FILES:
+        item.add_marker(pytest.mark.realtime)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest has grouped the tests by database
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {path: n for n, path in enumerate(SLOW_FILES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))

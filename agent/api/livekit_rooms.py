@@ -33,6 +33,7 @@ class RoomTokenPublic(BaseModel):
     "/token",
     response_model=RoomTokenPublic,
     summary="A LiveKit room token: talk to the assistant through LiveKit",
+    responses={503: {"description": "LiveKit is not set up on this service"}},
 )
 async def livekit_token(
     user: CurrentUser, services: ServicesDep, request: RoomRequest | None = None

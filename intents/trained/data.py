@@ -282,9 +282,9 @@ def _expand(template: str, lists: dict[str, list[str]], rng: random.Random) -> s
 
 def training_set(seed: int = 13, per_template: int = 40) -> list[Example]:
     """Every example, deduplicated by text and label, in a fixed order."""
-    rng = random.Random(seed)
-    examples = template_examples(rng, per_template)
-    examples += out_of_scope_examples(rng, per_template // 2)
+    examples = template_examples(random.Random(seed), per_template)
+    # Its own stream: a change to a template does not reshuffle the out-of-scope sample.
+    examples += out_of_scope_examples(random.Random(f"{seed}:out of scope"), per_template // 2)
     unique: dict[tuple[str, str], Example] = {}
     for example in examples:
         unique.setdefault((example.text, example.label), example)
