@@ -6,8 +6,15 @@ as the n-th connection". Redis numbers the openings (INCR), so every process agr
 which is newest whatever order the messages arrive in; a process holding an older
 connection for U closes it with the same notice as a takeover within one process.
 
+A reminder for the page goes to the user's live connection wherever it is: a
+process without one here asks all of them on one channel (PUBLISH says how many
+listen, itself included), each answers on the asker's own channel whether it said
+it there, and the asker takes the first "delivered", or "no open page" once all have
+answered; a process that does not answer within ANSWER_SECONDS counts as none.
+
 Without Redis, or while it is unreachable, the rule holds within each process only
-and /healthz says so; the listener reconnects by itself when Redis is back.
+and /healthz says so, and a reminder reaches a page on this process only; the
+listener reconnects by itself when Redis is back.
 """
 
 from __future__ import annotations
@@ -17,18 +24,24 @@ import contextlib
 import json
 import logging
 import uuid
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import WebSocketDisconnect
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
+from agent.reminders.channels import DeliveryResult
 from speech.pace import REPLACED
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "lifeos:voice:opened"
 ORDER_KEY = "lifeos:voice:order"
+ANNOUNCE = "lifeos:voice:announce"  # "say this to user U, if their page is open on you"
+ANSWERS = "lifeos:voice:announced:"  # + the asking process: where each process answers
+ANSWER_SECONDS = 2.0  # a reminder waits no longer for the other processes
+NO_PAGE = "no open page"
 RETRY_SECONDS = 1.0  # between attempts to reach Redis again
 REDIS_TIMEOUT_SECONDS = 0.5  # opening a voice socket must not wait long on Redis
 HEALTH_CHECK_SECONDS = 5
@@ -54,6 +67,7 @@ class VoiceCluster:
         self._redis: aioredis.Redis | None = None
         self._listener: asyncio.Task[None] | None = None
         self._up = False
+        self._asked: dict[str, asyncio.Queue[DeliveryResult]] = {}  # request → its answers
 
     @property
     def where(self) -> str:
@@ -99,6 +113,76 @@ class VoiceCluster:
         if self._order.get(user_id, (None, 0))[0] is connection:
             del self._order[user_id]
 
+    async def announce(
+        self, user_id: uuid.UUID, text: str, event: dict[str, Any]
+    ) -> DeliveryResult:
+        """Send ``event`` to the user's live voice connection and speak ``text`` there:
+        on this process, or on whichever process holds it (through Redis, when up)."""
+        if user_id in self._connections or self._redis is None or not self._up:
+            return await self._announce_here(user_id, text, event)
+        try:
+            return await self._ask_everyone(user_id, text, event)
+        except (RedisError, OSError) as exc:
+            self._lost(exc)
+            return DeliveryResult.unreachable(f"{NO_PAGE} here (Redis unreachable)")
+
+    async def _announce_here(
+        self, user_id: uuid.UUID, text: str, event: dict[str, Any]
+    ) -> DeliveryResult:
+        connection = self._connections.get(user_id)
+        if connection is None:
+            return DeliveryResult.unreachable(NO_PAGE)
+        if not await connection.announce(text, event):
+            return DeliveryResult.unreachable("the page closed")
+        return DeliveryResult.delivered(connection.conversation)
+
+    async def _ask_everyone(
+        self, user_id: uuid.UUID, text: str, event: dict[str, Any]
+    ) -> DeliveryResult:
+        assert self._redis is not None
+        request = uuid.uuid4().hex
+        answers: asyncio.Queue[DeliveryResult] = asyncio.Queue()
+        self._asked[request] = answers
+        message = {
+            "request": request,
+            "process": self._process,
+            "user": str(user_id),
+            "text": text,
+            "event": event,
+        }
+        outcome = DeliveryResult.unreachable(NO_PAGE)
+        try:
+            listening = await self._redis.publish(ANNOUNCE, json.dumps(message))
+            async with asyncio.timeout(ANSWER_SECONDS):
+                for _ in range(listening):
+                    answer = await answers.get()
+                    if answer.result == "delivered":
+                        return answer
+                    if answer.detail != NO_PAGE:  # a page that closed or broke says more
+                        outcome = answer
+        except TimeoutError:
+            return DeliveryResult.unreachable("no process answered in time")
+        finally:
+            del self._asked[request]
+        return outcome
+
+    async def _requested(self, message: dict[str, Any]) -> None:
+        """Another process (or this one) asks: say it here if the user's page is here."""
+        assert self._redis is not None
+        user_id = uuid.UUID(message["user"])
+        try:
+            result = await self._announce_here(user_id, message["text"], message["event"])
+        except Exception as exc:  # a broken connection must not stop this listener
+            log.exception("announcing on a voice connection failed")
+            result = DeliveryResult.failed(f"{type(exc).__name__}: {exc}")
+        answer = {"request": message["request"], **asdict(result)}
+        await self._redis.publish(ANSWERS + message["process"], json.dumps(answer))
+
+    def _answered(self, message: dict[str, Any]) -> None:
+        answers = self._asked.get(message.pop("request"))
+        if answers is not None:  # else it came after the asker stopped waiting
+            answers.put_nowait(DeliveryResult(**message))
+
     async def _listen(self) -> None:
         while True:
             try:
@@ -110,7 +194,7 @@ class VoiceCluster:
     async def _follow(self) -> None:
         assert self._redis is not None
         async with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
-            await pubsub.subscribe(CHANNEL)
+            await pubsub.subscribe(CHANNEL, ANNOUNCE, ANSWERS + self._process)
             if not self._up:
                 log.info("voice connections: shared through Redis")
             self._up = True
@@ -119,7 +203,15 @@ class VoiceCluster:
                 # the subscription is quiet until someone opens voice.
                 message = await pubsub.get_message(timeout=RETRY_SECONDS)
                 if message is not None:
-                    await self._heard(json.loads(message["data"]))
+                    await self._dispatch(message["channel"].decode(), json.loads(message["data"]))
+
+    async def _dispatch(self, channel: str, message: dict[str, Any]) -> None:
+        if channel == CHANNEL:
+            await self._heard(message)
+        elif channel == ANNOUNCE:
+            await self._requested(message)
+        else:
+            self._answered(message)
 
     async def _heard(self, message: dict[str, Any]) -> None:
         if message["process"] == self._process:

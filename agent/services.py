@@ -70,7 +70,8 @@ class Services:
     assistant: Assistant | None = None
     _voice: Any = None  # (WhisperSTT, PiperTTS, fixed phrases), loaded once and shared
     voice_connections: dict[uuid.UUID, Any] = field(default_factory=dict)  # user → live one
-    # The newest-connection rule across processes (Redis), built over voice_connections.
+    # The newest-connection rule across processes (Redis), built over voice_connections;
+    # it also carries a reminder for the page to the process that holds the user's socket.
     cluster: VoiceCluster = field(init=False)
     # Rate limits (agent/guards.py), counted in ``counts``: Redis or this process.
     counts: Counts = field(default_factory=Counts)
@@ -109,7 +110,7 @@ class Services:
         publish_commits(self.sessions, lambda: self.changes)
         registered = self.channels.names()
         if "web" not in registered:
-            self.channels.register(WebPageChannel(self.voice_connections))
+            self.channels.register(WebPageChannel(lambda: self.cluster))
         # Twilio is looked up at each delivery: the settings say whether it is set up.
         if "sms" not in registered:
             self.channels.register(SmsChannel(lambda: outbound(self)))

@@ -3,10 +3,11 @@
 uvicorn's supervisor binds the port once, starts the workers (spawned: each imports
 and builds its own app), and starts a new one when a worker dies. What the processes
 must agree on is shared outside them: the data in PostgreSQL (reminders are leased
-there), rate limits and the one-voice-connection-per-user rule in Redis
-(agent/cluster.py). Metrics go through prometheus-client's multiprocess mode, so
-/metrics on any worker reports all of them. Migrations run once, in the supervisor,
-before any worker starts.
+there), rate limits, the one-voice-connection-per-user rule and the hand-over of a
+reminder to the process holding the user's page in Redis (agent/cluster.py).
+Metrics go through prometheus-client's multiprocess mode, so /metrics on any worker
+reports all of them. Migrations run once, in the supervisor, before any worker
+starts.
 """
 
 from __future__ import annotations

@@ -16,13 +16,15 @@ that conversation's ``session_id``: the next turn there applies to the reminder.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from store.models import Reminder, User
+
+if TYPE_CHECKING:  # the cluster answers in this module's results
+    from agent.cluster import VoiceCluster
 
 # "sent": Twilio took the text or call; its report says later whether it reached the user.
 Result = Literal["delivered", "sent", "unreachable", "failed"]
@@ -89,17 +91,15 @@ class Channels:
 class WebPageChannel:
     """The web page, when the user has it open: the reminder is shown, spoken through
     the voice socket as a reply the service starts, and raised as a browser
-    notification by the page."""
+    notification by the page. The socket may be on another service process: the
+    voice cluster (agent/cluster.py) finds it."""
 
     name = "web"
 
-    def __init__(self, connections: dict[uuid.UUID, Any]) -> None:
-        self.connections = connections  # the live voice connection of each user
+    def __init__(self, cluster: Callable[[], VoiceCluster]) -> None:
+        self.cluster = cluster  # looked up at each delivery: the service sets its own up later
 
     async def deliver(self, reminder: DueReminder, user: User) -> DeliveryResult:
-        connection = self.connections.get(user.id)
-        if connection is None:
-            return DeliveryResult.unreachable("no open page")
         row = reminder.reminder
         event = {
             "type": "reminder",
@@ -109,6 +109,4 @@ class WebPageChannel:
             "text": reminder.text,
             "due_at": row.fire_at.isoformat(),
         }
-        if not await connection.announce(reminder.text, event):
-            return DeliveryResult.unreachable("the page closed")
-        return DeliveryResult.delivered(connection.conversation)
+        return await self.cluster().announce(user.id, reminder.text, event)

@@ -1,5 +1,6 @@
 """Several service processes share the newest-voice-connection rule through Redis,
-and lose nothing but the sharing when Redis goes away. Each "process" here is an app
+a reminder reaches the page on whichever process holds its socket, and they lose
+nothing but the sharing when Redis goes away. Each "process" here is an app
 with its own Services and its own VoiceCluster (nothing else is shared between real
 processes either); tests/agent/test_several.py runs real ones."""
 
@@ -7,21 +8,30 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from redis import asyncio as aioredis
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from agent.app import create_app
-from agent.cluster import VoiceCluster
+from agent.cluster import ANNOUNCE, VoiceCluster
 from agent.guards import RequestThrottle
+from agent.reminders.channels import DeliveryResult, DueReminder, WebPageChannel
+from agent.reminders.scheduler import Scheduler
 from agent.services import Services, build_assistant
 from eval.tcp_plug import Plug
 from intents.rules import RuleParser
+from speech.tts import PiperTTS
 from store.limits import Counts
-from tests.agent.test_voice import socket_url
+from store.models import Reminder, ReminderKind, User
+from tests.agent.test_reminders import add_task, reminders
+from tests.agent.test_voice import next_event, socket_url, spoken_turn
 from tests.local_server import serve
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -98,6 +108,54 @@ async def test_newest_connection_on_another_process_closes_the_older(
             await second.ping()
 
 
+async def test_a_reminder_reaches_the_page_on_the_process_that_holds_its_socket(
+    two: tuple[str, str], services: Services, auth: dict, piper: PiperTTS
+) -> None:
+    """Only A's scheduler runs and the page is open on B: the reminder is shown and
+    spoken on B's socket, and "done" said there completes the task."""
+    a, b = two
+    services.scheduler = Scheduler(services.sessions, services.channels, interval=0.1)
+    services.scheduler.start()
+    done = piper.synthesize_now("Done.", steady=True).resampled(16000).pcm
+    try:
+        async with connect(socket_url(b, auth)) as page, httpx.AsyncClient(base_url=a) as on_a:
+            assert json.loads(await page.recv())["type"] == "ready"
+            task = await add_task(on_a, auth, "call mom", datetime.now(UTC) + timedelta(seconds=1))
+            audio = bytearray()
+            shown = await next_event(page, "reminder", audio)
+            spoken = await next_event(page, "reply", audio)
+            await next_event(page, "audio_end", audio)
+            assert shown["text"] == spoken["text"] == "Reminder: call mom."
+            assert len(audio) / 2 / 16000 > 0.5  # said out loud, not only shown
+            _heard, answer = await spoken_turn(page, done)
+            assert answer == "Marked call mom as done."  # the reminder's task, by its context
+            stored = (await on_a.get(f"/v1/tasks/{task['id']}", headers=auth)).json()
+            assert stored["status"] == "done"
+            [reminder] = await reminders(on_a, auth)
+    finally:
+        await services.scheduler.stop()
+    attempts = [(each["channel"], each["result"]) for each in reminder["attempts"]]
+    assert attempts == [("web", "delivered")]  # not on to a text or call
+
+
+def a_reminder_for(user: User) -> DueReminder:
+    row = Reminder(
+        user_id=user.id,
+        kind=ReminderKind.TASK,
+        source_id=uuid.uuid4(),
+        title="call mom",
+        fire_at=datetime.now(UTC),
+    )
+    return DueReminder(row, "Reminder: call mom.", datetime.now(UTC))
+
+
+async def delivered_within(services: Services, user: User, seconds: float) -> DeliveryResult:
+    started = time.monotonic()
+    result = await WebPageChannel(lambda: services.cluster).deliver(a_reminder_for(user), user)
+    assert time.monotonic() - started < seconds, result
+    return result
+
+
 @pytest.fixture
 async def redis_plug(services: Services) -> AsyncIterator[Plug]:
     """Redis reached through a plug, by the rate limits and the voice rule."""
@@ -139,3 +197,34 @@ async def test_without_redis_the_service_works_alone_and_says_so(
         return (await health(client)).items() >= together.items()
 
     await until(shared_again)
+
+
+async def test_with_redis_unreachable_the_page_channel_answers_at_once(
+    redis_plug: Plug, services: Services, user: User
+) -> None:
+    redis_plug.cut()  # this process may not have noticed yet: asking fails fast
+    cut = await delivered_within(services, user, 1.0)
+    assert cut.result == "unreachable" and cut.detail.startswith("no open page"), cut
+
+    async def noticed() -> bool:
+        return services.cluster.where == "this process (redis unreachable)"
+
+    await until(noticed)
+    alone = await delivered_within(services, user, 0.1)  # Redis is not even asked
+    assert alone == DeliveryResult.unreachable("no open page")
+
+
+async def test_a_process_that_does_not_answer_costs_two_seconds_at_most(
+    services: Services, user: User
+) -> None:
+    """A process that hears the question and never answers (hung, or dying)."""
+    await shared(services, REDIS_URL)
+    hung = aioredis.from_url(REDIS_URL)
+    try:
+        async with hung.pubsub() as silent:
+            await silent.subscribe(ANNOUNCE)
+            result = await delivered_within(services, user, 3.0)
+    finally:
+        await hung.aclose()
+        await services.cluster.stop()
+    assert result == DeliveryResult.unreachable("no process answered in time")

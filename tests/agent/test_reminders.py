@@ -39,7 +39,7 @@ class Recorder:
 def scheduler(services: Services, *channels: Recorder, web: bool = False) -> Scheduler:
     registry = Channels(channels)
     if web:
-        registry.register(WebPageChannel(services.voice_connections))
+        registry.register(WebPageChannel(lambda: services.cluster))
     return Scheduler(services.sessions, registry, missed_after=timedelta(hours=12))
 
 
