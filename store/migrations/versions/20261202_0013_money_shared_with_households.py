@@ -85,9 +85,7 @@ def downgrade() -> None:
         named = "_".join(columns)
         op.drop_index(op.f(f"uq_{table}_user_id_{named}"), table_name=table)
         with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_constraint(
-                batch_op.f(f"uq_{table}_household_id_{named}"), type_="unique"
-            )
+            batch_op.drop_constraint(batch_op.f(f"uq_{table}_household_id_{named}"), type_="unique")
             batch_op.create_unique_constraint(
                 batch_op.f(f"uq_{table}_user_id_{named}"), ["user_id", *columns]
             )
