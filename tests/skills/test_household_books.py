@@ -74,7 +74,7 @@ async def test_imports_fill_the_household_books_once_and_show_in_its_summary(
     # A member adds the family's statement to its books without reading them.
     first = await StatementImporter(other, home).import_statement(STATEMENT, account="Joint")
     assert (first.imported, first.duplicates) == (3, 0)
-    with pytest.raises(AccessDenied, match="as a member of Family, you can.t see its money"):
+    with pytest.raises(AccessDenied, match="as a member of Family, you can't see its money"):
         await FinanceReports(other, home).summary(MARCH)
 
     # The owner imports the same statement: the lines are known, whoever brought them.
@@ -87,7 +87,7 @@ async def test_imports_fill_the_household_books_once_and_show_in_its_summary(
     own = await FinanceReports(ctx).summary(MARCH)  # the owner's own money is apart
     assert own.total == 0
 
-    with pytest.raises(AccessDenied, match="as a viewer of Family, you can.t import"):
+    with pytest.raises(AccessDenied, match="as a viewer of Family, you can't import"):
         await StatementImporter(viewer, home).import_statement(STATEMENT, account="Joint")
 
     # The member takes their import back.
