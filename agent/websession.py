@@ -89,10 +89,16 @@ async def rotate(session: AsyncSession, tokens: TokenService, refresh: str) -> G
 
 
 async def end(
-    session: AsyncSession, *, family: str | None = None, user_id: uuid.UUID | None = None
+    session: AsyncSession,
+    *,
+    family: str | None = None,
+    user_id: uuid.UUID | None = None,
+    keep: str | None = None,
 ) -> None:
-    """Revoke a session (its refresh family and access tokens), or all of a user's."""
-    for jti in await records.revoke_families(session, family=family, user_id=user_id):
+    """Revoke a session (its refresh family and access tokens), or all of a user's
+    but the one of family ``keep``."""
+    revoked = await records.revoke_families(session, family=family, user_id=user_id, keep=keep)
+    for jti in revoked:
         await issued.revoke(session, jti)
 
 

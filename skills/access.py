@@ -31,7 +31,12 @@ class Capability(StrEnum):
     PROJECTS_READ = "projects.read"  # its jobs and clients, not their money
     PROJECTS_WRITE = "projects.write"  # start a project in the household
     MONEY_READ = "money.read"  # the household's books: expenses, income, job costing
-    MONEY_WRITE = "money.write"  # and billable work, invoices
+    # Keeping them: change its rows, billable work, invoices, and manage what fills
+    # them (its bank connections, statement imports, categories and their rules).
+    MONEY_WRITE = "money.write"
+    # Adding to them without reading them: record an expense, import a statement,
+    # filed under the household's categories by its rules.
+    MONEY_LOG = "money.log"
     MEMBERS_INVITE = "members.invite"
     MEMBERS_MANAGE = "members.manage"  # change roles, remove members
 
@@ -57,11 +62,14 @@ RIGHTS: dict[HouseholdRole, frozenset[Capability]] = {
             _C.CALENDAR_WRITE,
             _C.PROJECTS_READ,
             _C.PROJECTS_WRITE,
+            _C.MONEY_LOG,
         }
     ),
     HouseholdRole.VIEWER: frozenset({_C.LISTS_READ, _C.CALENDAR_READ, _C.PROJECTS_READ}),
     # The books and the jobs they are kept for; no lists, no calendar.
-    HouseholdRole.BOOKKEEPER: frozenset({_C.MONEY_READ, _C.MONEY_WRITE, _C.PROJECTS_READ}),
+    HouseholdRole.BOOKKEEPER: frozenset(
+        {_C.MONEY_READ, _C.MONEY_WRITE, _C.MONEY_LOG, _C.PROJECTS_READ}
+    ),
 }
 
 # What a person must at least be able to do to know a row exists.
@@ -76,6 +84,7 @@ _SEEING: dict[Capability, Capability] = {
     _C.PROJECTS_WRITE: _C.PROJECTS_READ,
     _C.MONEY_READ: _C.MONEY_READ,
     _C.MONEY_WRITE: _C.MONEY_READ,
+    _C.MONEY_LOG: _C.MONEY_LOG,  # asked of a household, never of a row
     _C.MEMBERS_INVITE: _C.MEMBERS_INVITE,
     _C.MEMBERS_MANAGE: _C.MEMBERS_MANAGE,
 }

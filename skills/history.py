@@ -235,6 +235,17 @@ _UNDO_NEEDS = {
     "lists": Capability.LISTS_MANAGE,
     "events": Capability.CALENDAR_WRITE,
     "transactions": Capability.MONEY_WRITE,
+    # A household's books: its category set and rules, its invoices and counters.
+    "categories": Capability.MONEY_WRITE,
+    "category_rules": Capability.MONEY_WRITE,
+    "invoices": Capability.MONEY_WRITE,
+}
+_NOUNS = {
+    "events": ("event", "calendar"),
+    "transactions": ("transaction", "books"),
+    "categories": ("category", "books"),
+    "category_rules": ("category rule", "books"),
+    "invoices": ("invoice", "books"),
 }
 
 
@@ -244,9 +255,7 @@ async def _check_may_revert(ctx: SkillContext, table: str, current: SQLModel) ->
         if getattr(current, "user_id", None) != ctx.user_id:
             raise SkillError("that change belongs to another user")  # never via our writes
         return
-    noun, what = {"events": ("event", "calendar"), "transactions": ("transaction", "books")}.get(
-        table, ("task", "task")
-    )
+    noun, what = _NOUNS.get(table, ("task", "task"))
     if table == "tasks" or table == "lists":
         list_id = current.id if isinstance(current, TaskList) else getattr(current, "list_id", None)
         on = await ctx.session.get(TaskList, list_id) if list_id else None

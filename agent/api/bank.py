@@ -26,6 +26,9 @@ class LinkToken(BaseModel):
 class Connect(BaseModel):
     public_token: str = Field(min_length=1, max_length=500, description="From Plaid Link")
     institution: str | None = Field(default=None, max_length=200)
+    household_id: uuid.UUID | None = Field(
+        default=None, description="Feed this household's books (a role that keeps them)"
+    )
 
 
 class SyncCounts(BaseModel):
@@ -37,6 +40,7 @@ class SyncCounts(BaseModel):
 class BankLinkPublic(BaseModel):
     id: uuid.UUID
     item_id: str
+    household_id: uuid.UUID | None = None
     institution: str | None
     last_synced_at: datetime | None
 
@@ -62,11 +66,17 @@ async def link_token(ctx: SkillCtx) -> LinkToken:
     summary="Connect the bank Link returned, and pull its transactions",
 )
 async def connect(ctx: SkillCtx, body: Connect) -> Connected:
-    link, result = await BankService(ctx).connect_bank(body.public_token, body.institution)
+    link, result = await BankService(ctx).connect_bank(
+        body.public_token, body.institution, body.household_id
+    )
     return Connected(link=BankLinkPublic.model_validate(link.model_dump()), sync=_counts(result))
 
 
-@router.get("/links", response_model=list[BankLinkPublic])
+@router.get(
+    "/links",
+    response_model=list[BankLinkPublic],
+    summary="Your bank feeds, and those of the households whose books you keep",
+)
 async def links(ctx: SkillCtx) -> list[BankLinkPublic]:
     return [
         BankLinkPublic.model_validate(link.model_dump()) for link in await BankService(ctx).links()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import datetime
 from typing import Annotated
 
@@ -54,6 +55,9 @@ async def import_statement(
     credit_column: Annotated[str | None, Form()] = None,
     currency_column: Annotated[str | None, Form()] = None,
     date_format: Annotated[str | None, Form()] = None,
+    household_id: Annotated[
+        uuid.UUID | None, Form(description="Into this household's books (members too)")
+    ] = None,
 ) -> ImportPublic:
     data = await file.read(MAX_STATEMENT_BYTES + 1)
     if len(data) > MAX_STATEMENT_BYTES:
@@ -71,5 +75,6 @@ async def import_statement(
         currency=currency_column,
         date_format=date_format,
     )
-    result = await StatementImporter(ctx).import_statement(data, account=account, columns=columns)
+    importer = StatementImporter(ctx, household_id)
+    result = await importer.import_statement(data, account=account, columns=columns)
     return ImportPublic(**result.__dict__)

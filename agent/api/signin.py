@@ -1,25 +1,29 @@
 """Signing in like a person: an email address or phone number with a password or a
 one-time code, a forgotten password reset by a code, the owner's first password from
-the link printed at start-up, and an invitation accepted by someone new. Each sets
-the web page's session cookies (agent/websession.py)."""
+the link printed at start-up, an invitation accepted by someone new, and a signed-in
+person changing their password. Each sets the web page's session cookies
+(agent/websession.py)."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from agent import codes, websession
 from agent.api.deps import CurrentUser, ServicesDep, SessionDep, TokenClaimsDep
+from agent.auth import TokenClaims
 from agent.outbox import Unavailable, Undelivered
 from agent.passwords import MAX_LENGTH, hash_password, verify_password, weakness
 from agent.services import Services
 from skills.context import SkillContext
 from skills.households import HouseholdService, find_invitation
+from store.database import session_scope
 from store.models.signin import CodePurpose
 from store.models.users import User, UserCreate, normalize_email, normalize_phone
 from store.repositories import signin as records
@@ -28,6 +32,7 @@ from store.repositories.users import UserConflict, create_user
 
 router = APIRouter(prefix="/v1/auth", tags=["account"])
 WRONG = "wrong sign-in details"  # never which part: that would tell who has an account
+log = logging.getLogger(__name__)
 
 
 class SignIn(BaseModel):
@@ -53,6 +58,12 @@ class PasswordReset(BaseModel):
     model_config = ConfigDict(extra="forbid")
     login: str = Field(min_length=3, max_length=320)
     code: str = Field(max_length=20)
+    password: str = Field(max_length=MAX_LENGTH)
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    current: str = Field(max_length=MAX_LENGTH)
     password: str = Field(max_length=MAX_LENGTH)
 
 
@@ -156,10 +167,11 @@ async def sign_in(
 
 @router.post("/code", status_code=202, summary="Send a one-time code by email or SMS")
 async def send_code(
-    body: CodeRequest, session: SessionDep, services: ServicesDep
+    body: CodeRequest, services: ServicesDep, background: BackgroundTasks
 ) -> dict[str, str]:
-    """To sign in without the password, or to set a new one. The answer is the same
-    whether or not an account has that address."""
+    """To sign in without the password, or to set a new one. The answer, and the time
+    it takes, are the same whether or not an account has that address: the account is
+    looked up and the code made and sent after the answer has gone."""
     login = _login(body.login)
     outbox = services.outbox()
     try:
@@ -174,22 +186,27 @@ async def send_code(
             headers={"Retry-After": str(wait)},
         )
     await services.code_sends.failed(login)
+    background.add_task(_send_code, services, login, CodePurpose(body.purpose))
     where = "email address" if channel == "email" else "phone number"
-    answer = {"detail": f"if an account has that {where}, a code is on its way", "channel": channel}
-    user = await records.user_by_login(session, login)
-    if user is None:
-        return answer
-    purpose = CodePurpose(body.purpose)
-    code = await codes.new_code(session, services.tokens, user.id, purpose)
-    await session.commit()  # on record before it can arrive
+    return {"detail": f"if an account has that {where}, a code is on its way", "channel": channel}
+
+
+async def _send_code(services: Services, login: str, purpose: CodePurpose) -> None:
+    """Make and send a code, when an account has the address. Nobody waits for the
+    answer: a message that cannot be sent is logged (the person asks again)."""
+    async with session_scope(services.sessions) as session:
+        user = await records.user_by_login(session, login)
+        if user is None:
+            return
+        code = await codes.new_code(session, services.tokens, user.id, purpose)
+    # Committed: on record before it can arrive.
     doing = "sign-in code" if purpose is CodePurpose.SIGN_IN else "code to set a new password"
     minutes = int(codes.CODE_LIFETIME.total_seconds() // 60)
     text = f"Your Life OS {doing} is {code}. It works once, for {minutes} minutes."
     try:
-        await outbox.send(login, f"Your Life OS {doing}", text)
-    except Undelivered as exc:
-        raise HTTPException(status.HTTP_502_BAD_GATEWAY, "the code could not be sent") from exc
-    return answer
+        await services.outbox().send(login, f"Your Life OS {doing}", text)
+    except (Undelivered, Unavailable) as exc:
+        log.warning("a %s for user %s could not be sent: %s", doing, user.id, exc)
 
 
 @router.post("/password/reset", response_model=SessionOut, summary="Forgot password: reset it")
@@ -212,6 +229,29 @@ async def reset_password(
         raise await _failed(services, session, key)
     await _replace_password(session, services, user, body.password)
     return _signed_in(request, response, session, services, user)
+
+
+@router.post("/password", response_model=SessionOut, summary="Change the password")
+async def change_password(
+    body: PasswordChange,
+    user: CurrentUser,
+    claims: TokenClaimsDep,
+    session: SessionDep,
+    services: ServicesDep,
+) -> SessionOut:
+    """With the current password, whose failures count against the account as a
+    sign-in's do: sets the new one and signs out every other session, refresh family
+    and token of the account. The one it came from stays signed in."""
+    _good_password(body.password)
+    key = _account_key(user.email)
+    await _not_locked(services, key)
+    stored = await records.password_hash(session, user.id)
+    if not await verify_password(stored, body.current):
+        await services.account_sign_ins.failed(key)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "the current password is wrong")
+    await _replace_password(session, services, user, body.password, keep=claims)
+    csrf = websession.csrf_token(services.tokens, claims.family) if claims.family else None
+    return SessionOut(user_id=user.id, email=user.email, name=user.name, csrf=csrf)
 
 
 @router.post("/password/setup", response_model=SessionOut, summary="First password, from a link")
@@ -238,11 +278,18 @@ async def set_up_password(
 
 
 async def _replace_password(
-    session: AsyncSession, services: Services, user: User, password: str
+    session: AsyncSession,
+    services: Services,
+    user: User,
+    password: str,
+    keep: TokenClaims | None = None,
 ) -> None:
+    """Set the password and sign out everywhere else: every session and token of the
+    account but ``keep``'s (the one changing it), and a live voice connection."""
     await records.set_password_hash(session, user.id, await hash_password(password))
-    await websession.end(session, user_id=user.id)
-    await issued.revoke_all(session, user.id)
+    family = keep.family if keep is not None else None
+    await websession.end(session, user_id=user.id, keep=family)
+    await issued.revoke_all(session, user.id, keep=keep.jti if keep is not None else None)
     live = services.voice_connections.get(user.id)
     if live is not None:
         await live.stop("password changed")

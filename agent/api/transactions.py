@@ -157,15 +157,26 @@ async def recategorize(ctx: SkillCtx, transaction_id: uuid.UUID, body: Recategor
     return Refiled(transaction=await _one(finance, transaction), refiled=count)
 
 
+# A household's category set: used by a role that adds to its books, added to by one
+# that keeps them.
+CategorySetOf = Annotated[
+    uuid.UUID | None, Query(description="A household's category set, not your own")
+]
+
+
 @router.get("/v1/categories", response_model=list[CategoryPublic])
-async def categories(ctx: SkillCtx) -> list[CategoryPublic]:
+async def categories(ctx: SkillCtx, household_id: CategorySetOf = None) -> list[CategoryPublic]:
     return [
         CategoryPublic(id=c.id, name=c.name, kind=c.kind)
-        for c in await FinanceService(ctx).categories()
+        for c in await FinanceService(ctx).categories(household_id)
     ]
 
 
 @router.post("/v1/categories", response_model=CategoryPublic, status_code=status.HTTP_201_CREATED)
-async def create_category(ctx: SkillCtx, body: CategoryCreate) -> CategoryPublic:
-    made = await FinanceService(ctx).category_named(body.name, create=True, kind=body.kind)
+async def create_category(
+    ctx: SkillCtx, body: CategoryCreate, household_id: CategorySetOf = None
+) -> CategoryPublic:
+    made = await FinanceService(ctx).category_named(
+        body.name, create=True, kind=body.kind, household_id=household_id
+    )
     return CategoryPublic(id=made.id, name=made.name, kind=made.kind)

@@ -8,22 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from sqlalchemy import ColumnElement
 from sqlmodel import col, select
 
-from skills.context import SkillContext, SkillError, Unavailable
+from skills import access
+from skills.access import Capability
+from skills.context import Conflict, NotFound, SkillContext, SkillError, Unavailable
 from skills.finance.money import amount_in
 from skills.finance.schemas import TransactionCreate
 from skills.finance.service import FinanceService
 from skills.history import ChangeSet, record_action, snapshot
-from skills.records import owned
 from skills.sealing import seal, unseal
-from store.models import Account, BankLink, Transaction, TransactionKind
+from store.models import Account, BankLink, Membership, Transaction, TransactionKind
 
 if TYPE_CHECKING:  # the Plaid client is imported where it is used: it is slow to load
     from plaid.exceptions import ApiException
@@ -74,11 +77,19 @@ class BankService:
         return str(response["link_token"])
 
     async def connect_bank(
-        self, public_token: str, institution: str | None = None
+        self,
+        public_token: str,
+        institution: str | None = None,
+        household_id: uuid.UUID | None = None,
     ) -> tuple[BankLink, BankSync]:
-        """Exchange Link's public token, keep the access token sealed, pull transactions."""
+        """Exchange Link's public token, keep the access token sealed, pull transactions
+        (into a household's books, for a role that keeps them, when one is given)."""
         from plaid.model.item_public_token_exchange_request import ItemPublicTokenExchangeRequest
 
+        if household_id is not None:
+            await access.require_household(
+                self.ctx, household_id, Capability.MONEY_WRITE, doing="connect banks to its books"
+            )
         response = await self._call(
             self.api.item_public_token_exchange,
             ItemPublicTokenExchangeRequest(public_token=public_token),
@@ -91,7 +102,15 @@ class BankService:
                 )
             )
         ).first()
-        link = link or BankLink(user_id=self.ctx.user_id, item_id=item_id, access_token_sealed="")
+        if link is None:
+            link = BankLink(
+                user_id=self.ctx.user_id,
+                item_id=item_id,
+                household_id=household_id,
+                access_token_sealed="",
+            )
+        elif link.household_id != household_id:  # its rows are in those books already
+            raise Conflict("that bank already feeds other books: disconnect it there first")
         link.access_token_sealed = seal(self.ctx, str(response["access_token"]))
         link.institution = institution or link.institution
         self.session.add(link)
@@ -108,13 +127,15 @@ class BankService:
         return link, await self.sync(link.id)
 
     async def links(self) -> list[BankLink]:
-        rows = await self.session.exec(select(BankLink).where(BankLink.user_id == self.ctx.user_id))
-        return list(rows)
+        """The user's own feeds and those of the households whose books they keep."""
+        shown = await access.visible(self.ctx, BankLink, Capability.MONEY_READ)
+        rows = await self.session.exec(select(BankLink).where(shown))
+        return sorted(rows, key=lambda link: link.user_id != self.ctx.user_id)
 
     async def disconnect(self, link_id: Any) -> None:
         from plaid.model.item_remove_request import ItemRemoveRequest
 
-        link = await self._link(link_id)
+        link = await self._link(link_id, "disconnect")
         with suppress(SkillError):  # gone at Plaid already: forget it here anyway
             await self._call(
                 self.api.item_remove,
@@ -128,7 +149,7 @@ class BankService:
         only with the transactions it covers, in the same database transaction."""
         from plaid.model.transactions_sync_request import TransactionsSyncRequest
 
-        link = await self._link(link_id)
+        link = await self._link(link_id, "sync")
         token = unseal(self.ctx, link.access_token_sealed)
         cursor, result, changes = link.cursor, BankSync(), ChangeSet()
         accounts: dict[str, Account] = {}
@@ -140,10 +161,10 @@ class BankService:
             for raw in page.get("accounts", []):
                 accounts[raw["account_id"]] = await self._account(raw, link, changes)
             for raw in page["added"] + page["modified"]:
-                counted = await self._upsert(raw, accounts, changes)
+                counted = await self._upsert(raw, link, accounts, changes)
                 setattr(result, counted, getattr(result, counted) + 1)
             for raw in page["removed"]:
-                result.removed += await self._remove(raw["transaction_id"], changes)
+                result.removed += await self._remove(link, raw["transaction_id"], changes)
             cursor = page["next_cursor"]
             if not page["has_more"]:
                 break
@@ -162,8 +183,18 @@ class BankService:
         )
         return result
 
-    async def _upsert(self, raw: dict, accounts: dict[str, Account], changes: ChangeSet) -> str:
-        account = accounts.get(raw["account_id"]) or await self._known_account(raw["account_id"])
+    def _fed(self, link: BankLink) -> ColumnElement[bool]:
+        """The books a feed fills: its household's (whoever synced it), or the user's."""
+        if link.household_id is not None:
+            return Transaction.household_id == link.household_id
+        return Transaction.user_id == self.ctx.user_id
+
+    async def _upsert(
+        self, raw: dict, link: BankLink, accounts: dict[str, Account], changes: ChangeSet
+    ) -> str:
+        account = accounts.get(raw["account_id"]) or await self._known_account(
+            raw["account_id"], link
+        )
         currency = (
             raw.get("iso_currency_code") or raw.get("unofficial_currency_code") or account.currency
         )
@@ -174,8 +205,7 @@ class BankService:
         existing = (
             await self.session.exec(
                 select(Transaction).where(
-                    Transaction.user_id == self.ctx.user_id,
-                    Transaction.external_id == raw["transaction_id"],
+                    self._fed(link), Transaction.external_id == raw["transaction_id"]
                 )
             )
         ).first()
@@ -188,11 +218,12 @@ class BankService:
                     occurred_on=raw["date"],
                     merchant=merchant,
                     description=raw.get("name"),
-                    account=account.name,
+                    household_id=link.household_id,
                 ),
                 changes,
                 record=False,
                 external_id=raw["transaction_id"],
+                account_id=account.id,
             )
             return "added"
         before = snapshot(existing)
@@ -204,12 +235,11 @@ class BankService:
         changes.updated(existing, before)
         return "modified"
 
-    async def _remove(self, transaction_id: str, changes: ChangeSet) -> int:
+    async def _remove(self, link: BankLink, transaction_id: str, changes: ChangeSet) -> int:
         found = (
             await self.session.exec(
                 select(Transaction).where(
-                    Transaction.user_id == self.ctx.user_id,
-                    Transaction.external_id == transaction_id,
+                    self._fed(link), Transaction.external_id == transaction_id
                 )
             )
         ).first()
@@ -221,7 +251,7 @@ class BankService:
         return 1
 
     async def _account(self, raw: dict, link: BankLink, changes: ChangeSet) -> Account:
-        account = await self._known_account(raw["account_id"], required=False)
+        account = await self._known_account(raw["account_id"], link, required=False)
         if account is not None:
             return account
         balances = raw.get("balances") or {}
@@ -239,20 +269,39 @@ class BankService:
         changes.created(account)
         return account
 
-    async def _known_account(self, external_id: str, *, required: bool = True) -> Any:
+    async def _known_account(
+        self, external_id: str, link: BankLink, *, required: bool = True
+    ) -> Any:
+        """The account a feed's transactions land in. A household's feed keeps the
+        accounts an earlier sync made, whoever in the household made them."""
+        whose = (
+            col(Account.user_id).in_(
+                select(Membership.user_id).where(Membership.household_id == link.household_id)
+            )
+            if link.household_id is not None
+            else Account.user_id == self.ctx.user_id
+        )
         found = (
             await self.session.exec(
-                select(Account).where(
-                    Account.user_id == self.ctx.user_id, col(Account.external_id) == external_id
-                )
+                select(Account).where(whose, col(Account.external_id) == external_id)
             )
         ).first()
         if found is None and required:
             raise SkillError(f"the bank sent a transaction for an unknown account {external_id}")
         return found
 
-    async def _link(self, link_id: Any) -> BankLink:
-        return await owned(self.ctx, BankLink, link_id, "bank link")
+    async def _link(self, link_id: Any, doing: str) -> BankLink:
+        """A feed the user may manage: their own, or a household's they keep the books of."""
+        try:
+            link = await self.session.get(BankLink, uuid.UUID(str(link_id)))
+        except ValueError:
+            link = None
+        if link is None:
+            raise NotFound("no such bank link")
+        await access.require(
+            self.ctx, link, Capability.MONEY_WRITE, noun="bank link", what="bank link", doing=doing
+        )
+        return link
 
     async def _call(self, method: Callable[[Any], T], request: Any) -> T:
         import urllib3

@@ -24,6 +24,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam
 from sqlmodel import col, select
 
+from skills import access
+from skills.access import Capability
 from skills.bulk import BATCH, insert_rows
 from skills.context import SkillContext, SkillError
 from skills.finance.categories import choose
@@ -54,12 +56,12 @@ class ImportResult:
     skipped: int  # zero-amount lines (holds, notices)
 
 
-def dedupe_key(account_id: str, line: StatementLine, occurrence: int) -> str:
+def dedupe_key(account_key: str, line: StatementLine, occurrence: int) -> str:
     """Same account, date, amount and description — and which of several identical
     lines it is, so two real $4.50 coffees on one day both count once, not zero times."""
     basis = "|".join(
         [
-            account_id,
+            account_key,
             line.occurred_on.isoformat(),
             str(line.amount),
             " ".join(line.description.lower().split()),
@@ -77,7 +79,7 @@ def read_statement(data: bytes, columns: CsvColumns | None = None) -> Statement:
     return parse_csv(data, columns, MAX_LINES)
 
 
-def keyed_lines(account_id: uuid.UUID, lines: list[StatementLine]) -> dict[str, StatementLine]:
+def keyed_lines(account_key: str, lines: list[StatementLine]) -> dict[str, StatementLine]:
     """The lines that move money, by dedupe key; a line whose key repeats one earlier in
     the file (the same line written differently) is left out."""
     seen: Counter[tuple] = Counter()
@@ -86,7 +88,7 @@ def keyed_lines(account_id: uuid.UUID, lines: list[StatementLine]) -> dict[str, 
         if line.amount:
             identity = (line.occurred_on, line.amount, line.description.lower())
             seen[identity] += 1
-            keyed.setdefault(dedupe_key(str(account_id), line, seen[identity]), line)
+            keyed.setdefault(dedupe_key(account_key, line, seen[identity]), line)
     return keyed
 
 
@@ -142,18 +144,18 @@ class _Drafted:
 
 
 def drafted_lines(
-    lines: bytes, account_id: uuid.UUID, currency: str, learned: dict[str, str]
+    lines: bytes, account_key: str, currency: str, learned: dict[str, str]
 ) -> _Drafted:
     """Worker side: amounts checked against the account's currency, lines keyed for
     deduplication, each filed into a category."""
-    keyed = checked_lines(account_id, currency, pickle.loads(lines))  # noqa: S301
+    keyed = checked_lines(account_key, currency, pickle.loads(lines))  # noqa: S301
     drafts = _drafts(keyed, learned)
     categories = list(dict.fromkeys((draft.category, draft.kind) for draft in drafts))
     return _Drafted(list(keyed), categories, pack(drafts, BATCH))
 
 
 def checked_lines(
-    account_id: uuid.UUID, currency: str, lines: list[StatementLine]
+    account_key: str, currency: str, lines: list[StatementLine]
 ) -> dict[str, StatementLine]:
     """Every amount checked against the account's currency before anything is stored,
     then the lines keyed for deduplication."""
@@ -163,7 +165,7 @@ def checked_lines(
                 amount_in(abs(line.amount), currency)
             except SkillError as exc:
                 raise SkillError(f"statement line {line.line or number}: {exc}") from exc
-    return keyed_lines(account_id, lines)
+    return keyed_lines(account_key, lines)
 
 
 def _drafts(keyed: dict[str, StatementLine], learned: dict[str, str]) -> list[_Draft]:
@@ -197,19 +199,37 @@ def _drafts(keyed: dict[str, StatementLine], learned: dict[str, str]) -> list[_D
     return drafts
 
 
+def account_key(account: Account, household_id: uuid.UUID | None) -> str:
+    """What a line's dedupe key says of its account. In a household's books it is
+    the account's name there, not whose account row it is: the same statement
+    imported by two members is recognised the second time."""
+    if household_id is None:
+        return str(account.id)
+    return f"{household_id}|{account.name.lower()}"
+
+
 class StatementImporter:
-    def __init__(self, ctx: SkillContext) -> None:
+    """Imports into the user's own books, or into a household's (``household_id``)
+    for a role that may add to them (skills.access MONEY_LOG: members too)."""
+
+    def __init__(self, ctx: SkillContext, household_id: uuid.UUID | None = None) -> None:
         self.ctx = ctx
+        self.household_id = household_id
         self.finance = FinanceService(ctx)
 
     async def import_statement(
         self, data: bytes, *, account: str | None = None, columns: CsvColumns | None = None
     ) -> ImportResult:
+        if self.household_id is not None:  # before any of the file is read
+            await access.require_household(
+                self.ctx, self.household_id, Capability.MONEY_LOG, doing="import into its books"
+            )
         read = await in_worker(read_lines, data, columns)
         name = (account or read.account or "Imported").strip()
         target = await self._account(name, read.currency)
-        learned = await self.finance.learned()
-        drafted = await in_worker(drafted_lines, read.lines, target.id, target.currency, learned)
+        learned = await self.finance.learned(self.household_id)
+        key = account_key(target, self.household_id)
+        drafted = await in_worker(drafted_lines, read.lines, key, target.currency, learned)
         stored = await self._existing_keys(drafted.keys)
         ids = await self._insert(target, drafted, stored)
         await record_bulk_action(
@@ -240,7 +260,7 @@ class StatementImporter:
         categories: dict[tuple[str, TransactionKind], Category] = {}
         for name, kind in drafted.categories:  # a few distinct names: found or created once
             categories[(name, kind)] = await self.finance.category_named(
-                name, create=True, kind=kind
+                name, create=True, kind=kind, household_id=self.household_id
             )
         now = self.ctx.now()
 
@@ -248,6 +268,7 @@ class StatementImporter:
             return {
                 "id": uuid.uuid4(),
                 "user_id": self.ctx.user_id,
+                "household_id": self.household_id,
                 "account_id": target.id,
                 "kind": draft.kind,
                 "amount": draft.amount,
@@ -299,11 +320,13 @@ class StatementImporter:
         found: set[str] = set()
         for batch in _chunks(keys, LOOKUP_BATCH):
             listed = bindparam("keys", batch, expanding=True, literal_execute=True)
+            books = (
+                Transaction.user_id == self.ctx.user_id
+                if self.household_id is None
+                else Transaction.household_id == self.household_id
+            )
             rows = await self.ctx.session.exec(
-                select(Transaction.dedupe_key).where(
-                    Transaction.user_id == self.ctx.user_id,
-                    col(Transaction.dedupe_key).in_(listed),
-                )
+                select(Transaction.dedupe_key).where(books, col(Transaction.dedupe_key).in_(listed))
             )
             found.update(key for key in rows if key)
             await asyncio.sleep(0)

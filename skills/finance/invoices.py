@@ -1,9 +1,11 @@
 """Invoices: billable work and materials per project, numbered invoices with tax,
 a PDF in file storage, and their life as sent, paid or void.
 
-Numbers come from a per-user counter taken inside the same transaction as the
-invoice, so a failure leaves no gap, and invoices are voided rather than deleted,
-so no number is ever issued twice.
+Numbers come from a counter taken inside the same transaction as the invoice, so a
+failure leaves no gap, and invoices are voided rather than deleted, so no number is
+ever issued twice. An invoice for a project shared with a household is in its books:
+numbered in the household's one sequence, whoever issues it, and seen by the roles
+that keep them; any other is its maker's, numbered in theirs.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
+from sqlalchemy import and_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from skills import access
 from skills.access import Capability
 from skills.context import NotFound, SkillContext, SkillError
 from skills.finance.money import amount_in, rounded
@@ -28,7 +32,6 @@ from skills.finance.schemas import (
 from skills.finance.service import FinanceService
 from skills.history import ChangeSet, record_action, snapshot
 from skills.projects import ProjectService
-from skills.records import owned
 from store.models import (
     BillableItem,
     Invoice,
@@ -106,8 +109,9 @@ class InvoiceService:
         tax = rounded(subtotal * data.tax_rate, code)
         invoice = Invoice(
             user_id=self.ctx.user_id,
+            household_id=project.household_id,
             project_id=project.id,
-            number=await self._next_number(),
+            number=await self._next_number(project.household_id),
             client=project.client,
             currency=code,
             issued_on=issued,
@@ -139,7 +143,8 @@ class InvoiceService:
             changes.updated(item, before)
         await self.session.flush()
         # The PDF is written last: if anything before fails, no file and no number are used.
-        invoice.file_key = f"{self.ctx.user_id}/invoices/{invoice.number:05d}.pdf"
+        books = f"households/{invoice.household_id}" if invoice.household_id else self.ctx.user_id
+        invoice.file_key = f"{books}/invoices/{invoice.number:05d}.pdf"
         from skills.finance.pdf import render_invoice  # reportlab: loaded when first used
 
         pdf = render_invoice(invoice, rows, seller=self.ctx.display_name, project=project.name)
@@ -159,16 +164,30 @@ class InvoiceService:
         )
         return invoice
 
-    async def get(self, invoice_id: uuid.UUID) -> Invoice:
-        return await owned(self.ctx, Invoice, invoice_id, "invoice")
+    async def get(
+        self, invoice_id: uuid.UUID, capability: Capability = Capability.MONEY_READ
+    ) -> Invoice:
+        """One's own invoice, or one in the books of a household whose role lets one
+        read (or, asked for, change) them; any other is NotFound."""
+        try:
+            invoice = await self.session.get(Invoice, uuid.UUID(str(invoice_id)))
+        except ValueError:
+            invoice = None
+        if invoice is None:
+            raise NotFound("no such invoice")
+        await access.require(
+            self.ctx, invoice, capability, noun="invoice", what="invoices", doing="change"
+        )
+        return invoice
 
     async def list(self) -> list[Invoice]:
+        """One's own invoices, then those of the households whose books one keeps,
+        each set newest number first."""
+        shown = await access.visible(self.ctx, Invoice, Capability.MONEY_READ)
         rows = await self.session.exec(
-            select(Invoice)
-            .where(Invoice.user_id == self.ctx.user_id)
-            .order_by(col(Invoice.number).desc())
+            select(Invoice).where(shown).order_by(col(Invoice.number).desc())
         )
-        return list(rows)
+        return sorted(rows, key=lambda i: (i.household_id is not None, str(i.household_id)))
 
     async def pdf(self, invoice_id: uuid.UUID) -> tuple[Invoice, bytes]:
         invoice = await self.get(invoice_id)
@@ -186,7 +205,7 @@ class InvoiceService:
 
     async def mark_paid(self, invoice_id: uuid.UUID, paid_on: date | None = None) -> Invoice:
         """Paid: the payment is recorded as income on the project, so job costing sees it."""
-        invoice = await self.get(invoice_id)
+        invoice = await self.get(invoice_id, Capability.MONEY_WRITE)
         changes = ChangeSet()
         await self._transition(
             invoice, InvoiceStatus.PAID, {InvoiceStatus.DRAFT, InvoiceStatus.SENT}, changes
@@ -204,6 +223,7 @@ class InvoiceService:
                 category="Income",
                 description=f"Payment of invoice {invoice.number:05d}",
                 project=project.name if project else None,
+                household_id=invoice.household_id,
             ),
             changes,
             record=False,
@@ -232,6 +252,7 @@ class InvoiceService:
             **invoice.model_dump(
                 include={
                     "id",
+                    "household_id",
                     "number",
                     "status",
                     "client",
@@ -258,7 +279,7 @@ class InvoiceService:
     async def _move(
         self, invoice_id: uuid.UUID, status: InvoiceStatus, allowed: set[InvoiceStatus]
     ) -> Invoice:
-        invoice = await self.get(invoice_id)
+        invoice = await self.get(invoice_id, Capability.MONEY_WRITE)
         changes = ChangeSet()
         await self._transition(invoice, status, allowed, changes)
         record_action(
@@ -295,18 +316,24 @@ class InvoiceService:
         await self.session.flush()
         changes.updated(invoice, before)
 
-    async def _next_number(self) -> int:
-        """Take the next invoice number, locking the counter row until commit.
+    async def _next_number(self, household_id: uuid.UUID | None) -> int:
+        """Take the next invoice number of the user's books or of a household's,
+        locking the counter row until commit.
 
         PostgreSQL locks the row (FOR UPDATE); SQLite ignores that clause, but there a
         unit of work holds the database's write lock from its first read (BEGIN
-        IMMEDIATE, store.database), so simultaneous invoices queue for their numbers."""
+        IMMEDIATE, store.database), so simultaneous invoices queue for their numbers.
+        Two members starting a household's counter at once: one insert fails on the
+        counter's unique name in those books, and that one locks the other's."""
+        books = (
+            and_(Sequence.user_id == self.ctx.user_id, col(Sequence.household_id).is_(None))
+            if household_id is None
+            else Sequence.household_id == household_id
+        )
         for _attempt in range(3):
             counter = (
                 await self.session.exec(
-                    select(Sequence)
-                    .where(Sequence.user_id == self.ctx.user_id, Sequence.name == "invoice")
-                    .with_for_update()
+                    select(Sequence).where(books, Sequence.name == "invoice").with_for_update()
                 )
             ).first()
             if counter is not None:
@@ -316,7 +343,11 @@ class InvoiceService:
                 return counter.last_value
             try:
                 async with self.session.begin_nested():
-                    self.session.add(Sequence(user_id=self.ctx.user_id, name="invoice"))
+                    self.session.add(
+                        Sequence(
+                            user_id=self.ctx.user_id, household_id=household_id, name="invoice"
+                        )
+                    )
             except IntegrityError:
                 continue  # another request created it first: lock theirs
         raise SkillError("could not take an invoice number; try again")

@@ -246,6 +246,7 @@ class InvoiceLinePublic(BaseModel):
 
 class InvoicePublic(BaseModel):
     id: uuid.UUID
+    household_id: uuid.UUID | None = None  # in its books, numbered in its sequence
     number: int
     status: InvoiceStatus
     project: str | None

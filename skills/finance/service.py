@@ -13,14 +13,8 @@ from skills import access
 from skills.access import Capability
 from skills.context import NotFound, SkillContext, SkillError
 from skills.finance.books import books
-from skills.finance.categories import (
-    EXPENSE_CATEGORIES,
-    INCOME_CATEGORIES,
-    LEARNED,
-    Choice,
-    choose,
-    merchant_key,
-)
+from skills.finance.categories import LEARNED, Choice, choose, merchant_key
+from skills.finance.category_sets import CategorySet
 from skills.finance.money import amount_in, currency_code
 from skills.finance.schemas import (
     InvoiceCreate,
@@ -32,7 +26,7 @@ from skills.finance.schemas import (
 from skills.history import ChangeSet, record_action, snapshot
 from skills.projects import find_or_start_project, find_project, project_names
 from skills.records import add_unless_taken, like_pattern
-from store.models import Account, Category, CategoryRule, Transaction, TransactionKind
+from store.models import Account, Category, Transaction, TransactionKind
 
 
 def filed_under(name: str) -> ColumnElement[bool]:
@@ -53,53 +47,36 @@ class FinanceService:
     def __init__(self, ctx: SkillContext) -> None:
         self.ctx = ctx
         self.session = ctx.session
-        self._categories: list[Category] | None = None  # read once per operation
+        self._sets: dict[uuid.UUID | None, CategorySet] = {}  # read once per operation
 
-    # --- categories --------------------------------------------------------
+    # --- categories ----------------------------------------------------------
 
-    async def categories(self) -> list[Category]:
-        """The user's categories, starting them on the default set the first time."""
-        if self._categories is not None:
-            return self._categories
-        found = list(
-            await self.session.exec(
-                select(Category)
-                .where(Category.user_id == self.ctx.user_id)
-                .order_by(col(Category.name))
-            )
-        )
-        if found:
-            self._categories = found
-            return found
-        starters = [Category(user_id=self.ctx.user_id, name=name) for name in EXPENSE_CATEGORIES]
-        starters += [
-            Category(user_id=self.ctx.user_id, name=name, kind=TransactionKind.INCOME)
-            for name in INCOME_CATEGORIES
-        ]
-        await add_unless_taken(self.ctx, *starters)  # or a simultaneous request did
-        return await self.categories()
+    def category_set(self, household_id: uuid.UUID | None = None) -> CategorySet:
+        """The user's own categories, or a household's (for rows in its books)."""
+        if household_id not in self._sets:
+            self._sets[household_id] = CategorySet(self.ctx, household_id)
+        return self._sets[household_id]
+
+    async def categories(self, household_id: uuid.UUID | None = None) -> list[Category]:
+        """The user's categories (or a household's), started on the default set."""
+        return await self.category_set(household_id).categories()
 
     async def category_named(
-        self, name: str, *, create: bool = False, kind: TransactionKind = TransactionKind.EXPENSE
+        self,
+        name: str,
+        *,
+        create: bool = False,
+        kind: TransactionKind = TransactionKind.EXPENSE,
+        household_id: uuid.UUID | None = None,
     ) -> Category:
-        wanted = name.strip().lower()
-        for category in await self.categories():
-            if category.name.lower() in (wanted, wanted.rstrip("s")) or (
-                category.name.lower().rstrip("s") == wanted
-            ):
-                return category
-        if not create:
-            raise NotFound(f"there is no category called “{name}”")
-        category = Category(user_id=self.ctx.user_id, name=name.strip().capitalize(), kind=kind)
-        self.session.add(category)
-        await self.session.flush()
-        self._categories = None
-        return category
+        return await self.category_set(household_id).named(name, create=create, kind=kind)
 
     async def categorize_transaction(self, transaction_id: uuid.UUID) -> Choice:
         """Choose (again) the category of a transaction, and say how sure we are."""
         transaction = await self.get(transaction_id, Capability.MONEY_WRITE)
-        choice = await self._choose(transaction.merchant, transaction.description, transaction.kind)
+        choice = await self._choose(
+            transaction.merchant, transaction.description, transaction.kind, transaction
+        )
         before = snapshot(transaction)
         await self._file(transaction, choice)
         changes = ChangeSet()
@@ -118,18 +95,23 @@ class FinanceService:
     async def recategorize(
         self, transaction_id: uuid.UUID, category_name: str, *, apply_to_past: bool = False
     ) -> tuple[Transaction, int]:
-        """File a transaction under a category the user chose, and learn the merchant,
-        so the next one from there is filed the same way. Returns how many were re-filed."""
+        """File a transaction under a category the user chose, and learn the merchant
+        (in the set of its books), so the next one from there is filed the same way.
+        Returns how many were re-filed."""
         transaction = await self.get(transaction_id, Capability.MONEY_WRITE)
-        category = await self.category_named(category_name, create=True, kind=transaction.kind)
+        filing = self.category_set(transaction.household_id)
+        category = await filing.named(category_name, create=True, kind=transaction.kind)
         changes = ChangeSet()
         targets = [transaction]
         key = merchant_key(transaction.merchant or "")
         if apply_to_past and key:
+            same_books = (
+                Transaction.user_id == self.ctx.user_id
+                if transaction.household_id is None
+                else Transaction.household_id == transaction.household_id
+            )
             same = await self.session.exec(
-                select(Transaction).where(
-                    Transaction.user_id == self.ctx.user_id, Transaction.id != transaction.id
-                )
+                select(Transaction).where(same_books, Transaction.id != transaction.id)
             )
             targets += [t for t in same if merchant_key(t.merchant or "") == key]
         for target in targets:
@@ -137,7 +119,7 @@ class FinanceService:
             await self._file(target, Choice(category.name, 1.0, "you chose"), category)
             changes.updated(target, before)
         if key:
-            await self._learn(key, category, changes)
+            await filing.learn(key, category, changes)
         record_action(
             self.ctx,
             "finance.recategorize",
@@ -150,49 +132,23 @@ class FinanceService:
         )
         return transaction, len(targets)
 
-    async def _rule(self, key: str) -> CategoryRule | None:
-        return (
-            await self.session.exec(
-                select(CategoryRule).where(
-                    CategoryRule.user_id == self.ctx.user_id, CategoryRule.merchant_key == key
-                )
-            )
-        ).first()
-
-    async def _learn(self, key: str, category: Category, changes: ChangeSet) -> None:
-        rule = await self._rule(key)
-        if rule is None:
-            rule = CategoryRule(user_id=self.ctx.user_id, merchant_key=key, category_id=category.id)
-            if await add_unless_taken(self.ctx, rule):
-                changes.created(rule)
-                return
-            rule = await self._rule(key)  # a simultaneous request learned it first
-            if rule is None:
-                raise SkillError("could not learn that category; try again")
-        before = snapshot(rule)
-        rule.category_id, rule.hits = category.id, rule.hits + 1
-        self.session.add(rule)
-        await self.session.flush()
-        changes.updated(rule, before)
-
-    async def learned(self) -> dict[str, str]:
-        """What the user taught: merchant key → category name."""
-        rows = await self.session.exec(
-            select(CategoryRule.merchant_key, Category.name)
-            .join(Category, col(Category.id) == CategoryRule.category_id)
-            .where(CategoryRule.user_id == self.ctx.user_id)
-        )
-        return dict(rows.all())
+    async def learned(self, household_id: uuid.UUID | None = None) -> dict[str, str]:
+        """What the user (or the household's keepers) taught: merchant key → category."""
+        return await self.category_set(household_id).learned()
 
     async def _choose(
-        self, merchant: str | None, description: str | None, kind: TransactionKind
+        self,
+        merchant: str | None,
+        description: str | None,
+        kind: TransactionKind,
+        transaction: Transaction,
     ) -> Choice:
-        return choose(merchant, description, kind, await self.learned())
+        return choose(merchant, description, kind, await self.learned(transaction.household_id))
 
     async def _file(
         self, transaction: Transaction, choice: Choice, category: Category | None = None
     ) -> None:
-        category = category or await self.category_named(
+        category = category or await self.category_set(transaction.household_id).named(
             choice.category, create=True, kind=transaction.kind
         )
         transaction.category_id = category.id
@@ -220,7 +176,7 @@ class FinanceService:
         currency = currency_code(data.currency or self.ctx.settings.currency)
         if data.household_id is not None:
             await access.require_household(
-                self.ctx, data.household_id, Capability.MONEY_WRITE, doing="record its money"
+                self.ctx, data.household_id, Capability.MONEY_LOG, doing="record its money"
             )
         transaction = Transaction(
             user_id=self.ctx.user_id,
@@ -242,12 +198,12 @@ class FinanceService:
             transaction.account_id = (await self._account(data.account, currency, changes)).id
         self.session.add(transaction)
         if data.category:
-            category = await self.category_named(data.category, create=True, kind=data.kind)
+            filing = self.category_set(data.household_id)
+            category = await filing.named(data.category, create=True, kind=data.kind)
             await self._file(transaction, Choice(category.name, 1.0, "you chose"), category)
         else:
-            await self._file(
-                transaction, await self._choose(data.merchant, data.description, data.kind)
-            )
+            choice = await self._choose(data.merchant, data.description, data.kind, transaction)
+            await self._file(transaction, choice)
         changes.created(transaction)
         if record:
             record_action(

@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, MetaData
+from sqlalchemy import JSON, Index, MetaData, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -62,6 +62,24 @@ def json_field(*, column: str | None = None, factory: Any = dict) -> Any:
         sa_type=JSONType,
         nullable=False,
         sa_column_kwargs=kwargs,
+    )
+
+
+def unique_in_books(table: str, *columns: str) -> tuple[Index, UniqueConstraint]:
+    """``columns`` unique within one set of books: a user's own (no household) and a
+    household's, whoever in it made the row. NULLs are distinct in a unique
+    constraint, so the household's needs no condition; the user's own does."""
+    own_only = text("household_id IS NULL")
+    return (
+        Index(
+            f"uq_{table}_user_id_{'_'.join(columns)}",
+            "user_id",
+            *columns,
+            unique=True,
+            sqlite_where=own_only,
+            postgresql_where=own_only,
+        ),
+        UniqueConstraint("household_id", *columns),
     )
 
 

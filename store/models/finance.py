@@ -18,6 +18,7 @@ from store.models.base import (
     owner_field,
     ref_field,
     time_field,
+    unique_in_books,
 )
 from store.types import EnumText
 
@@ -49,10 +50,11 @@ class Account(Timestamped, table=True):
 
 class Category(Timestamped, table=True):
     __tablename__ = "categories"
-    __table_args__ = (UniqueConstraint("user_id", "name"),)
+    __table_args__ = unique_in_books("categories", "name")
 
     id: uuid.UUID = id_field()
     user_id: uuid.UUID = owner_field()
+    household_id: uuid.UUID | None = ref_field("households")  # its category set when set
     name: str = Field(max_length=100)
     kind: TransactionKind = Field(
         default=TransactionKind.EXPENSE, sa_type=EnumText(TransactionKind, 10)
@@ -62,7 +64,12 @@ class Category(Timestamped, table=True):
 
 class Transaction(Timestamped, table=True):
     __tablename__ = "transactions"
-    __table_args__ = (UniqueConstraint("user_id", "dedupe_key"),)
+    # A statement line is imported once into one's own books, and once into a
+    # household's, whoever imports it.
+    __table_args__ = (
+        UniqueConstraint("user_id", "dedupe_key"),
+        UniqueConstraint("household_id", "dedupe_key"),
+    )
 
     id: uuid.UUID = id_field()
     user_id: uuid.UUID = owner_field()
@@ -87,10 +94,11 @@ class Transaction(Timestamped, table=True):
 
 class Invoice(Timestamped, table=True):
     __tablename__ = "invoices"
-    __table_args__ = (UniqueConstraint("user_id", "number"),)
+    __table_args__ = unique_in_books("invoices", "number")
 
     id: uuid.UUID = id_field()
     user_id: uuid.UUID = owner_field()
+    household_id: uuid.UUID | None = ref_field("households")  # numbered in its books when set
     project_id: uuid.UUID | None = ref_field("projects")
     number: int = Field(ge=1)
     status: InvoiceStatus = Field(default=InvoiceStatus.DRAFT, sa_type=EnumText(InvoiceStatus, 10))
@@ -124,10 +132,11 @@ class CategoryRule(Timestamped, table=True):
     """ "Transactions from this merchant go in this category", learned from corrections."""
 
     __tablename__ = "category_rules"
-    __table_args__ = (UniqueConstraint("user_id", "merchant_key"),)
+    __table_args__ = unique_in_books("category_rules", "merchant_key")
 
     id: uuid.UUID = id_field()
     user_id: uuid.UUID = owner_field()
+    household_id: uuid.UUID | None = ref_field("households")  # its rule when set
     merchant_key: str = Field(max_length=200)
     category_id: uuid.UUID = Field(foreign_key="categories.id", ondelete="CASCADE")
     hits: int = Field(default=1)
@@ -149,26 +158,30 @@ class BillableItem(Timestamped, table=True):
 
 
 class Sequence(SQLModel, table=True):
-    """Per-user counters (invoice numbers): taken inside the transaction that uses
-    them, so a failed invoice leaves no gap and no number is ever issued twice."""
+    """Counters (invoice numbers) per user, or per household for its books: taken
+    inside the transaction that uses them, so a failed invoice leaves no gap and no
+    number is ever issued twice."""
 
     __tablename__ = "sequences"
-    __table_args__ = (UniqueConstraint("user_id", "name"),)
+    __table_args__ = unique_in_books("sequences", "name")
 
     id: uuid.UUID = id_field()
-    user_id: uuid.UUID = owner_field()
+    user_id: uuid.UUID = owner_field()  # who started it
+    household_id: uuid.UUID | None = ref_field("households")
     name: str = Field(max_length=50)
     last_value: int = Field(default=0)
 
 
 class BankLink(Timestamped, table=True):
-    """A Plaid item: the sealed access token and where the transaction feed is up to."""
+    """A Plaid item: the sealed access token and where the transaction feed is up to.
+    A household's feeds its books."""
 
     __tablename__ = "bank_links"
     __table_args__ = (UniqueConstraint("user_id", "item_id"),)
 
     id: uuid.UUID = id_field()
     user_id: uuid.UUID = owner_field()
+    household_id: uuid.UUID | None = ref_field("households")
     item_id: str = Field(max_length=200)
     institution: str | None = Field(default=None, max_length=200)
     access_token_sealed: str = Field(max_length=2000)

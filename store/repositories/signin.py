@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import and_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -146,15 +146,21 @@ async def use_refresh(session: AsyncSession, token_hash: str) -> bool:
 
 
 async def revoke_families(
-    session: AsyncSession, *, family: str | None = None, user_id: uuid.UUID | None = None
+    session: AsyncSession,
+    *,
+    family: str | None = None,
+    user_id: uuid.UUID | None = None,
+    keep: str | None = None,
 ) -> list[str]:
-    """Revoke one family of refresh tokens, or every family of a user; the ids of the
-    access tokens handed out with them, for the caller to revoke too."""
+    """Revoke one family of refresh tokens, or every family of a user but ``keep``;
+    the ids of the access tokens handed out with them, for the caller to revoke too."""
     where = (
         col(RefreshToken.family) == family
         if family is not None
         else col(RefreshToken.user_id) == user_id
     )
+    if keep is not None:
+        where = and_(where, col(RefreshToken.family) != keep)
     rows = (await session.exec(select(RefreshToken).where(where))).all()
     await session.exec(  # type: ignore[call-overload]
         update(RefreshToken)

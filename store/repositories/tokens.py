@@ -58,13 +58,17 @@ async def revoke(session: AsyncSession, jti: str, user_id: uuid.UUID | None = No
     return bool(result.rowcount)
 
 
-async def revoke_all(session: AsyncSession, user_id: uuid.UUID) -> int:
-    """Revoke every token of the user still counting; how many were."""
-    result = await session.exec(  # type: ignore[call-overload]
+async def revoke_all(session: AsyncSession, user_id: uuid.UUID, keep: str | None = None) -> int:
+    """Revoke every token of the user still counting but ``keep`` (a token id); how
+    many were."""
+    statement = (
         update(IssuedToken)
         .where(col(IssuedToken.user_id) == user_id, col(IssuedToken.revoked_at).is_(None))
         .values(revoked_at=utcnow())
     )
+    if keep is not None:
+        statement = statement.where(col(IssuedToken.jti) != keep)
+    result = await session.exec(statement)  # type: ignore[call-overload]
     return int(result.rowcount)
 
 

@@ -172,14 +172,21 @@ async def test_the_bookkeeper_keeps_the_books_and_sees_no_lists(
         f"/v1/transactions/{paid.json()['id']}", headers=dan, json={"amount": "82.40"}
     )
     assert fixed.status_code == 200 and fixed.json()["amount"] == "82.40"
-    refused = await client.post(
+    # A member adds to the books without reading them: their own row, in the books.
+    added = await client.post(
         "/v1/transactions",
         headers=bob,
         json={"amount": "9.99", "merchant": "Toys", "household_id": family},
     )
+    assert added.status_code == 201, added.text
+    theirs = (await client.get("/v1/transactions", headers=bob)).json()
+    assert [(t["merchant"], t["household_id"]) for t in theirs] == [("Toys", family)]
+    books = (await client.get("/v1/transactions", headers=dan)).json()
+    assert sorted(t["merchant"] for t in books) == ["Hardware store", "Toys"]
+    refused = await client.get("/v1/transactions", headers=bob, params={"household_id": family})
     assert (refused.status_code, refused.json()["detail"]) == (
         403,
-        "as a member of Family, you can't record its money",
+        "as a member of Family, you can't see its money",
     )
 
 

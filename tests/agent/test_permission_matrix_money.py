@@ -2,8 +2,10 @@
 household's books, or in another household's, through the finance service, REST and
 the conversation. Money is visible by role: owners, admins and the bookkeeper keep
 the books; members and viewers do not see its rows, and asking for the books as a
-whole gets them a refusal in words. The table is the issue's, written here; the
-people, households and the walk are in tests/agent/permissions.py."""
+whole gets them a refusal in words. A member adds to the books without reading them
+(records an expense, imports a statement, files under the household's categories);
+its bank feeds and invoices are for the keepers only. The table is the issue's,
+written here; the people, households and the walk are in tests/agent/permissions.py."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from skills.context import SkillContext
+from skills.finance.bank import BankService
+from skills.finance.imports import StatementImporter
 from skills.finance.invoices import InvoiceService
 from skills.finance.reports import FinanceReports
 from skills.finance.schemas import (
@@ -28,7 +32,7 @@ from skills.finance.schemas import (
 from skills.finance.service import FinanceService
 from skills.projects import ProjectService
 from store.database import session_scope
-from store.models import BillableItem, Project, Transaction, User
+from store.models import BankLink, BillableItem, Category, Invoice, Project, Transaction, User
 from tests.agent.permissions import (
     ROLES,
     World,
@@ -40,13 +44,24 @@ from tests.agent.permissions import (
 )
 
 KEEPS_THE_BOOKS = {"owner", "admin", "bookkeeper"}
+ADDS_TO_THE_BOOKS = KEEPS_THE_BOOKS | {"member"}
 
 # A transaction in a household's books: members and viewers do not know it is there.
 ROW_ACTIONS = ["read", "change", "recategorize", "delete"]
 rows_expected = table({r: set(ROW_ACTIONS) if r in KEEPS_THE_BOOKS else set() for r in ROLES})
 
-# The books as a whole: a member or viewer knows the household, so it is told no.
-BOOK_ACTIONS = ["summary", "record"]
+# The books as a whole, and what fills them: a role that may not knows the household,
+# so it is told no. Reading them is the keepers'; adding to them (an expense, a
+# statement, filed under its categories) a member's too; adding categories the keepers'.
+BOOK_ACTIONS = ["summary", "record", "import"]
+CATEGORY_ACTIONS = ["use", "add"]
+MAY = {
+    "summary": KEEPS_THE_BOOKS,
+    "record": ADDS_TO_THE_BOOKS,
+    "import": ADDS_TO_THE_BOOKS,
+    "use": ADDS_TO_THE_BOOKS,
+    "add": KEEPS_THE_BOOKS,
+}
 
 
 def books_expected(role: str, action: str, scope: str) -> str:
@@ -54,7 +69,18 @@ def books_expected(role: str, action: str, scope: str) -> str:
         return "ok"
     if scope == "other":
         return "hidden"
-    return "ok" if role in KEEPS_THE_BOOKS else "denied"
+    return "ok" if role in MAY[action] else "denied"
+
+
+# A household's bank feed and its invoices: the keepers' alone; the others do not know
+# they are there.
+FEED_ACTIONS = ["read", "disconnect"]
+INVOICE_ACTIONS = ["read", "send"]
+feeds_expected = table({r: set(FEED_ACTIONS) if r in KEEPS_THE_BOOKS else set() for r in ROLES})
+invoices_expected = table(
+    {r: set(INVOICE_ACTIONS) if r in KEEPS_THE_BOOKS else set() for r in ROLES}
+)
+STATEMENT = b"Date,Description,Amount\n2026-03-02,CARD 1234 WHOLE FOODS MARKET,-82.17\n"
 
 
 # Merchants no two cases share, plain enough for the conversation to hear.
@@ -110,6 +136,80 @@ class Books:
         async with session_scope(self.world.services.sessions) as s:
             counted = select(func.count()).where(Transaction.household_id == household_id)
             return (await s.exec(counted)).one()
+
+
+class CategorySets:
+    """A household's category set; its state is how many categories it has."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.names = iter(MERCHANTS)
+
+    async def make(self, scope: str) -> uuid.UUID:
+        owner, household = self.world.owner_of(scope)
+        async with session_scope(self.world.services.sessions) as s:
+            s.add(Category(user_id=owner, household_id=household, name=next(self.names)))
+        return household
+
+    async def state(self, household_id: uuid.UUID) -> int:
+        async with session_scope(self.world.services.sessions) as s:
+            counted = select(func.count()).where(Category.household_id == household_id)
+            return (await s.exec(counted)).one()
+
+
+class Feeds:
+    """A bank feed into a household's books; its state is whether it is still there."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    async def make(self, scope: str) -> uuid.UUID:
+        owner, household = self.world.owner_of(scope)
+        async with session_scope(self.world.services.sessions) as s:
+            link = BankLink(
+                user_id=owner,
+                household_id=household,
+                item_id=f"item-{uuid.uuid4().hex[:8]}",
+                access_token_sealed="sealed",
+            )
+            s.add(link)
+            await s.flush()
+            return link.id
+
+    async def state(self, link_id: uuid.UUID) -> bool:
+        async with session_scope(self.world.services.sessions) as s:
+            return await s.get(BankLink, link_id) is not None
+
+
+class Invoices:
+    """An invoice in a household's books, numbered in its sequence; its state is its
+    status."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.numbers = iter(range(1, 100))
+
+    async def make(self, scope: str) -> uuid.UUID:
+        owner, household = self.world.owner_of(scope)
+        async with session_scope(self.world.services.sessions) as s:
+            invoice = Invoice(
+                user_id=owner,
+                household_id=household,
+                number=next(self.numbers),
+                currency="USD",
+                issued_on=today().date(),
+                due_on=today().date(),
+                subtotal=Decimal(60),
+                total=Decimal(60),
+            )
+            s.add(invoice)
+            await s.flush()
+            return invoice.id
+
+    async def state(self, invoice_id: uuid.UUID) -> str | None:
+        async with session_scope(self.world.services.sessions) as s:
+            found = await s.get(Invoice, invoice_id)
+            return None if found is None else found.status.value
 
 
 # A project shared with the household: every role sees the job; its money (costing,
@@ -202,8 +302,45 @@ async def books_by_service(world: World, action: str, household_id: uuid.UUID):
         if action == "summary":
             await FinanceReports(ctx, household_id).summary(this_month())
             return "ok"
-        data = TransactionCreate(amount=Decimal(5), merchant="Kiosk", household_id=household_id)
-        await FinanceService(ctx).log(data)
+        if action == "use":
+            assert await FinanceService(ctx).categories(household_id)
+            return "ok"
+        if action == "add":
+            await FinanceService(ctx).category_named(
+                "Scaffolding", create=True, household_id=household_id
+            )
+        elif action == "import":
+            await StatementImporter(ctx, household_id).import_statement(STATEMENT, account="Joint")
+        else:
+            data = TransactionCreate(amount=Decimal(5), merchant="Kiosk", household_id=household_id)
+            await FinanceService(ctx).log(data)
+        return None
+
+    return await by_service(world, do)
+
+
+async def feed_by_service(world: World, action: str, link_id: uuid.UUID):
+    async def do(ctx: SkillContext) -> str | None:
+        if action == "read":
+            return (
+                "ok"
+                if link_id in {link.id for link in await BankService(ctx).links()}
+                else "hidden"
+            )
+        await BankService(ctx).disconnect(link_id)
+        return None
+
+    return await by_service(world, do)
+
+
+async def invoice_by_service(world: World, action: str, invoice_id: uuid.UUID):
+    async def do(ctx: SkillContext) -> str | None:
+        if action == "read":
+            listed = {invoice.id for invoice in await InvoiceService(ctx).list()}
+            await InvoiceService(ctx).get(invoice_id)
+            assert invoice_id in listed
+            return "ok"
+        await InvoiceService(ctx).mark_sent(invoice_id)
         return None
 
     return await by_service(world, do)
@@ -253,21 +390,55 @@ async def row_by_rest(client: httpx.AsyncClient, world: World, action: str, hand
 
 
 async def books_by_rest(client: httpx.AsyncClient, world: World, action: str, household_id):
-    bob, period = world.token(), this_month()
+    bob, period, books = world.token(), this_month(), {"household_id": str(household_id)}
     if action == "summary":
-        params = {"start": str(period.start), "end": str(period.end), "household_id": household_id}
+        params = {"start": str(period.start), "end": str(period.end), **books}
         response = await client.get("/v1/transactions/summary", headers=bob, params=params)
+    elif action == "use":
+        response = await client.get("/v1/categories", headers=bob, params=books)
+    elif action == "add":
+        body = {"name": "Scaffolding"}  # "Tools" the rows' cases may have added
+        response = await client.post("/v1/categories", headers=bob, params=books, json=body)
+    elif action == "import":
+        upload = {"file": ("march.csv", STATEMENT, "text/csv")}
+        form = {"account": "Joint", **books}
+        response = await client.post("/v1/imports", headers=bob, files=upload, data=form)
     else:
-        body = {"amount": "5", "merchant": "Kiosk", "household_id": str(household_id)}
+        body = {"amount": "5", "merchant": "Kiosk", **books}
         response = await client.post("/v1/transactions", headers=bob, json=body)
-    return by_status(response, read=action == "summary")
+    return by_status(response, read=action in ("summary", "use"))
+
+
+async def feed_by_rest(client: httpx.AsyncClient, world: World, action: str, link_id):
+    bob = world.token()
+    if action == "read":
+        response = await client.get("/v1/bank/links", headers=bob)
+        assert response.status_code == 200, response.text
+        return "ok" if str(link_id) in {link["id"] for link in response.json()} else "hidden"
+    return by_status(await client.delete(f"/v1/bank/links/{link_id}", headers=bob), read=False)
+
+
+async def invoice_by_rest(client: httpx.AsyncClient, world: World, action: str, invoice_id):
+    bob, url = world.token(), f"/v1/invoices/{invoice_id}"
+    if action == "read":
+        listed = await client.get("/v1/invoices", headers=bob)
+        response = await client.get(url, headers=bob)
+        outcome = by_status(response, read=True)
+        assert (outcome == "ok") == (str(invoice_id) in {i["id"] for i in listed.json()})
+        return outcome
+    return by_status(await client.post(f"{url}/send", headers=bob), read=False)
 
 
 async def test_service_layer(world: World) -> None:
     wrong = await walk(world, Rows(world), row_by_service, ROW_ACTIONS, rows_expected)
     wrong += await walk(world, Books(world), books_by_service, BOOK_ACTIONS, books_expected)
+    sets = CategorySets(world)
+    wrong += await walk(world, sets, books_by_service, CATEGORY_ACTIONS, books_expected)
     projects = Projects(world)
     wrong += await walk(world, projects, project_by_service, PROJECT_ACTIONS, projects_expected)
+    wrong += await walk(world, Feeds(world), feed_by_service, FEED_ACTIONS, feeds_expected)
+    invoices = Invoices(world)
+    wrong += await walk(world, invoices, invoice_by_service, INVOICE_ACTIONS, invoices_expected)
     assert wrong == []
 
 
@@ -281,9 +452,18 @@ async def test_rest(world: World, client: httpx.AsyncClient) -> None:
     async def projects(w: World, action: str, handle):
         return await project_by_rest(client, w, action, handle)
 
+    async def feeds(w: World, action: str, handle):
+        return await feed_by_rest(client, w, action, handle)
+
+    async def invoices(w: World, action: str, handle):
+        return await invoice_by_rest(client, w, action, handle)
+
     wrong = await walk(world, Rows(world), rows, ROW_ACTIONS, rows_expected)
     wrong += await walk(world, Books(world), books, BOOK_ACTIONS, books_expected)
+    wrong += await walk(world, CategorySets(world), books, CATEGORY_ACTIONS, books_expected)
     wrong += await walk(world, Projects(world), projects, PROJECT_ACTIONS, projects_expected)
+    wrong += await walk(world, Feeds(world), feeds, FEED_ACTIONS, feeds_expected)
+    wrong += await walk(world, Invoices(world), invoices, INVOICE_ACTIONS, invoices_expected)
     assert wrong == []
 
 

@@ -5,7 +5,9 @@ tokens, forgotten passwords, and invitations that are sent and accepted once."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -412,3 +414,86 @@ async def test_sending_invitations_counts_as_sensitive(
             for n in range(3)
         ]
     assert sent == [201, 201, 429]
+
+
+async def test_changing_the_password_needs_the_current_one_and_signs_out_everywhere_else(
+    services: Services, app: FastAPI, user: User
+) -> None:
+    await set_password(services, user)
+    new = "a brand new passphrase"
+    async with browser(app) as laptop, browser(app) as phone:
+        assert (await sign_in(laptop, "ann@example.com", password=PASSWORD)).status_code == 200
+        here = csrf(await sign_in(phone, "ann@example.com", password=PASSWORD))
+
+        wrong = await phone.post(
+            "/v1/auth/password", headers=here, json={"current": "a wrong guess", "password": new}
+        )
+        assert wrong.status_code == 403 and "current password" in wrong.json()["detail"]
+        weak = await phone.post(
+            "/v1/auth/password", headers=here, json={"current": PASSWORD, "password": "short"}
+        )
+        assert weak.status_code == 422
+        assert (await laptop.get("/v1/me")).status_code == 200  # nothing changed yet
+
+        changed = await phone.post(
+            "/v1/auth/password", headers=here, json={"current": PASSWORD, "password": new}
+        )
+        assert changed.status_code == 200, changed.text
+        assert changed.json()["csrf"] == here[CSRF_HEADER]  # the same session goes on
+        assert (await phone.get("/v1/me")).status_code == 200
+        assert (await phone.post("/v1/auth/refresh")).status_code == 200  # its family kept
+        assert (await phone.get("/v1/me")).status_code == 200
+
+        assert (await laptop.get("/v1/me")).status_code == 401  # signed out
+        assert (await laptop.post("/v1/auth/refresh")).status_code == 401
+        assert (await sign_in(laptop, "ann@example.com", password=PASSWORD)).status_code == 401
+        assert (await sign_in(laptop, "ann@example.com", password=new)).status_code == 200
+
+
+async def test_wrong_current_passwords_count_against_the_account_as_sign_ins_do(
+    services: Services, app: FastAPI, user: User
+) -> None:
+    await set_password(services, user)
+    services.account_sign_ins = SignInThrottle("2/minute", kind="account-sign-in")
+    new = {"password": "a brand new passphrase"}
+    async with browser(app) as page:
+        here = csrf(await sign_in(page, "ann@example.com", password=PASSWORD))
+        tried = [
+            (
+                await page.post("/v1/auth/password", headers=here, json={"current": guess, **new})
+            ).status_code
+            for guess in ("first wrong guess", "second wrong guess", PASSWORD)
+        ]
+        assert tried == [403, 403, 429]  # locked, even with the right one
+        locked = await sign_in(page, "ann@example.com", password=PASSWORD)
+        assert locked.status_code == 429  # and so is signing in
+
+
+async def test_a_code_request_answers_alike_and_as_fast_whether_or_not_the_account_exists(
+    services: Services, app: FastAPI, user: User, outside: tuple[Inbox, FakeTwilio]
+) -> None:
+    """Over a real socket, with a mail server that takes its time: the answer for
+    Ann does not wait for her message, so it cannot tell her account from no one's."""
+    inbox, _ = outside
+    accept = inbox.handle_DATA
+
+    async def slow(*args: object) -> str:
+        await asyncio.sleep(1.5)
+        return await accept(*args)
+
+    inbox.handle_DATA = slow  # type: ignore[method-assign]
+    async with serve(app) as url, httpx.AsyncClient(base_url=url) as client:
+        answers, took = [], []
+        for login in ("ann@example.com", "zed@example.com"):
+            started = time.perf_counter()
+            answer = await client.post("/v1/auth/code", json={"login": login})
+            took.append(time.perf_counter() - started)
+            answers.append((answer.status_code, answer.json()))
+        assert answers[0] == answers[1] and answers[0][0] == 202
+        assert max(took) < 1.0, took  # neither waited on the mail server
+        for _ in range(100):  # Ann's code still arrives, after the answer
+            if inbox.messages:
+                break
+            await asyncio.sleep(0.1)
+    assert [m["To"] for m in inbox.messages] == ["ann@example.com"]
+    assert code_in(inbox.last_to("ann@example.com"))
