@@ -154,8 +154,7 @@ async def undo_last(ctx: SkillContext) -> Undone:
     entry = await _latest_undoable(ctx)
     if entry is None:
         raise SkillError("there is nothing to undo")
-    for table in sorted(_tables(entry)):
-        access.within_reach(ctx, _WRITE_NEEDS[table])
+    _within_reach(ctx, entry)
     someone = await _changed_since_by_another(ctx, entry)
     if someone is not None:
         what = entry.meta.get("title") or entry.meta.get("name") or "it"
@@ -180,6 +179,21 @@ async def undo_last(ctx: SkillContext) -> Undone:
     await ctx.session.flush()
     facts = {k: v for k, v in entry.meta.items() if k not in ("changes", "added", "undone")}
     return Undone(entry.action, facts)
+
+
+async def check_undo_reach(ctx: SkillContext) -> None:
+    """Raise AccessDenied, in words, when the device acting may not take back the
+    user's last change (a speaker: an expense logged in the app), before it is asked."""
+    if ctx.reach is None:
+        return
+    entry = await _latest_undoable(ctx)
+    if entry is not None:
+        _within_reach(ctx, entry)
+
+
+def _within_reach(ctx: SkillContext, entry: AuditEntry) -> None:
+    for table in sorted(_tables(entry)):
+        access.within_reach(ctx, _WRITE_NEEDS[table])
 
 
 async def undo_touches_money(ctx: SkillContext) -> bool:

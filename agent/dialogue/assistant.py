@@ -46,7 +46,7 @@ from skills.access import Capability, Reach
 from skills.actions import Catalogue, Outcome
 from skills.context import NotFound, SkillContext, SkillError, system_clock
 from skills.finance.categories import EXPENSE_CATEGORIES, INCOME_CATEGORIES
-from skills.history import undo_last, undo_touches_money
+from skills.history import check_undo_reach, undo_last, undo_touches_money
 from skills.projects import names_seen as project_names_seen
 from skills.tasks.schemas import TaskQuery
 from skills.tasks.service import TaskService
@@ -467,6 +467,10 @@ class Assistant:
             # Undo as the first words of a conversation would take back a change made
             # in another one, maybe days ago: that is checked back, like a guess.
             fresh = not state.history
+            try:  # what this device may not take back is refused before it is asked
+                await check_undo_reach(ctx)
+            except SkillError as exc:
+                return _sentence(str(exc)), None
             if (_guessed(intent) or fresh) and not confirmed:
                 state.pending = Pending(action=action, slots={}, awaiting=CHECK)
                 return CHECK_UNDO, CHECK
