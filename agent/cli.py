@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Iterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -36,6 +37,9 @@ from store.repositories.users import (
     get_user_by_email,
     list_users,
 )
+
+if TYPE_CHECKING:
+    from agent.dialogue.assistant import Assistant, Reply
 
 T = TypeVar("T")
 
@@ -680,21 +684,32 @@ async def _talk(
     *,
     interactive: bool,
 ) -> None:
-    from agent.dialogue.assistant import Turn
-
     async with _signed_in(settings, email) as (services, user):
         assert services.assistant is not None
         if interactive:
             out.print(f"Talking as {user.email}. An empty line ends.", style="dim")
         source = lines if lines is not None else _prompt_lines()
-        for line in source:
-            reply = await services.assistant.converse(
-                Turn(text=line, user_id=user.id, session_id=session_id, channel="cli")
-            )
+        async for reply in converse_lines(services.assistant, user.id, source, session_id):
             session_id = reply.session_id
             out.print(reply.text, highlight=False)
         if not interactive:
             err.print(f"session {session_id}", style="dim")
+
+
+async def converse_lines(
+    assistant: Assistant, user_id: uuid.UUID, lines: Iterable[str], session_id: str | None
+) -> AsyncIterator[Reply]:
+    """What `lifeos say` and `lifeos chat` make of each line: one turn of one
+    conversation, as the user, with all the user may do (the command line is the
+    service's own operator: no device limits it; the user's roles do)."""
+    from agent.dialogue.assistant import Turn
+
+    for line in lines:
+        reply = await assistant.converse(
+            Turn(text=line, user_id=user_id, session_id=session_id, channel="cli")
+        )
+        session_id = reply.session_id
+        yield reply
 
 
 def _prompt_lines() -> Iterator[str]:

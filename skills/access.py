@@ -41,6 +41,18 @@ class Capability(StrEnum):
     MEMBERS_MANAGE = "members.manage"  # change roles, remove members
 
 
+# What only looks: a device that may read alone (a dashboard's token) is refused the rest.
+READS = frozenset(
+    {
+        Capability.LISTS_READ,
+        Capability.CALENDAR_READ,
+        Capability.PROJECTS_READ,
+        Capability.MONEY_READ,
+    }
+)
+MONEY = frozenset({Capability.MONEY_READ, Capability.MONEY_WRITE})
+
+
 class Scope(StrEnum):
     OWN = "own"
     SHARED = "shared"
@@ -103,6 +115,35 @@ class AccessDenied(SkillError):
     """Seen but not allowed: the message is said or shown as it is (REST: 403)."""
 
     status = 403
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What the device a request came through may do, whatever its user's roles
+    allow: a kitchen speaker keeps the lists and the calendar, never the money. On
+    the context as ``ctx.reach``; None there: all the user may."""
+
+    grants: frozenset[Capability]
+    device: str = "this device"  # how a refusal names it: "this speaker"
+
+    def refusal(self, capability: Capability) -> str:
+        """Why ``capability`` is refused here, in words fit to say."""
+        if capability not in READS and self.grants <= READS:
+            return (
+                f"I can only look things up from {self.device}; "
+                "use the app or your phone to change anything."
+            )
+        if capability in MONEY:
+            return f"I can't do money from {self.device}; use the app or your phone."
+        return f"I can't do that from {self.device}; use the app or your phone."
+
+
+def within_reach(ctx: SkillContext, capability: Capability) -> None:
+    """Raise AccessDenied, in words, when the device acting may not ``capability``,
+    whoever the user is and whatever the row: asked before anything is read or written."""
+    reach: Reach | None = ctx.reach
+    if reach is not None and capability not in reach.grants:
+        raise AccessDenied(reach.refusal(capability))
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from skills import access
+from skills.access import Capability
 from skills.context import SkillContext
 
 
@@ -38,7 +40,9 @@ class Action:
     """``replies`` maps a variant ("list", "reminder") to a spoken template over the
     facts of the outcome; the dialogue picks the variant. ``proposals`` are yes-or-no
     questions over the arguments, most specific first: the first whose fields are all
-    known is asked. ``questions`` map a missing argument to the question for it."""
+    known is asked. ``questions`` map a missing argument to the question for it.
+    ``needs`` is what it takes to do it at all (money, the lists, the calendar; to look
+    or to change): a device whose reach lacks it is refused before anything runs."""
 
     name: str
     description: str
@@ -48,9 +52,19 @@ class Action:
     proposals: tuple[str, ...] = ()
     questions: Mapping[str, str] = field(default_factory=dict)
     confirm: bool = False  # destructive, bulk or money-moving: the agent asks first
-    reads_only: bool = False  # looks things up and changes nothing
+    needs: Capability = field(kw_only=True)
+
+    @property
+    def reads_only(self) -> bool:
+        """It looks things up and changes nothing."""
+        return self.needs in access.READS
+
+    @property
+    def touches_money(self) -> bool:
+        return self.needs in access.MONEY
 
     async def run(self, ctx: SkillContext, args: BaseModel | dict[str, Any]) -> Outcome:
+        access.within_reach(ctx, self.needs)
         parsed = args if isinstance(args, self.args) else self.args.model_validate(args)
         return await self.handler(ctx, parsed)
 

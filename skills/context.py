@@ -15,6 +15,7 @@ from skills.files import FileStore
 from store.models import User, UserSettings
 
 if TYPE_CHECKING:
+    from skills.access import Reach
     from skills.sealing import KeyRing
 
 
@@ -35,6 +36,8 @@ class SkillContext:
     files: FileStore | None = None  # where generated documents are kept
     bank: Any = None  # a plaid_api.PlaidApi when bank linking is configured
     display_name: str = ""  # how documents name the user (invoices' "From")
+    # What the device acting may do (a speaker: no money); None: all the user may.
+    reach: Reach | None = None
     # The user's households and roles, read once when first needed (skills.access).
     memberships: dict[uuid.UUID, Any] | None = field(default=None, repr=False)
 

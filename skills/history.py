@@ -154,6 +154,7 @@ async def undo_last(ctx: SkillContext) -> Undone:
     entry = await _latest_undoable(ctx)
     if entry is None:
         raise SkillError("there is nothing to undo")
+    _within_reach(ctx, entry)
     someone = await _changed_since_by_another(ctx, entry)
     if someone is not None:
         what = entry.meta.get("title") or entry.meta.get("name") or "it"
@@ -180,14 +181,34 @@ async def undo_last(ctx: SkillContext) -> Undone:
     return Undone(entry.action, facts)
 
 
+async def check_undo_reach(ctx: SkillContext) -> None:
+    """Raise AccessDenied, in words, when the device acting may not take back the
+    user's last change (a speaker: an expense logged in the app), before it is asked."""
+    if ctx.reach is None:
+        return
+    entry = await _latest_undoable(ctx)
+    if entry is not None:
+        _within_reach(ctx, entry)
+
+
+def _within_reach(ctx: SkillContext, entry: AuditEntry) -> None:
+    for table in sorted(_tables(entry)):
+        access.within_reach(ctx, _WRITE_NEEDS[table])
+
+
 async def undo_touches_money(ctx: SkillContext) -> bool:
     """Would undo now change money (take back an expense, an invoice, an import…)?"""
     entry = await _latest_undoable(ctx)
     if entry is None:
         return False
+    return bool(_tables(entry) & MONEY_TABLES)
+
+
+def _tables(entry: AuditEntry) -> set[str]:
+    """The tables an audit entry changed, which undoing it changes again."""
     tables = {change["table"] for change in entry.meta.get("changes") or []}
     tables.update(entry.meta.get("added") or {})
-    return bool(tables & MONEY_TABLES)
+    return tables
 
 
 async def _latest_undoable(ctx: SkillContext) -> AuditEntry | None:
@@ -229,16 +250,15 @@ async def _changed_since_by_another(ctx: SkillContext, entry: AuditEntry) -> str
     return None
 
 
-# What undoing a change to a shared row takes; any other row must be one's own.
-_UNDO_NEEDS = {
+# What changing a row of each table takes, and so undoing a change to it: asked of
+# the device acting (a speaker may not take back an expense) for every row.
+_WRITE_NEEDS: dict[str, Capability] = {
     "tasks": Capability.LISTS_EDIT,
     "lists": Capability.LISTS_MANAGE,
+    "reminders": Capability.LISTS_EDIT,
     "events": Capability.CALENDAR_WRITE,
-    "transactions": Capability.MONEY_WRITE,
-    # A household's books: its category set and rules, its invoices and counters.
-    "categories": Capability.MONEY_WRITE,
-    "category_rules": Capability.MONEY_WRITE,
-    "invoices": Capability.MONEY_WRITE,
+    "projects": Capability.PROJECTS_WRITE,
+    **dict.fromkeys(MONEY_TABLES, Capability.MONEY_WRITE),
 }
 _NOUNS = {
     "events": ("event", "calendar"),
@@ -247,6 +267,12 @@ _NOUNS = {
     "category_rules": ("category rule", "books"),
     "invoices": ("invoice", "books"),
 }
+if set(_WRITE_NEEDS) != set(UNDOABLE_TABLES):  # a new undoable table must say what it takes
+    raise RuntimeError(f"say what a change takes in: {set(UNDOABLE_TABLES) - set(_WRITE_NEEDS)}")
+# The tables whose rows may be shared (a household's books hold its category set,
+# rules and invoices), where the user's role decides too; any other row must be one's own.
+_SHARED_TABLES = ("tasks", "lists", "events", *_NOUNS)
+_UNDO_NEEDS = {t: _WRITE_NEEDS[t] for t in dict.fromkeys(_SHARED_TABLES)}
 
 
 async def _check_may_revert(ctx: SkillContext, table: str, current: SQLModel) -> None:

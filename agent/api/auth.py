@@ -22,7 +22,8 @@ class NewToken(BaseModel):
     label: str = Field(min_length=1, max_length=MAX_LABEL, examples=["kitchen speaker"])
     days: int = Field(default=365, ge=1, le=3650)
     # What the device may do (agent/scopes.py): "voice" talks, "speaker" talks and
-    # reads the lists and calendar, "read" reads anything; none: all its user may.
+    # reads the lists and calendar, and does no money by voice either; "read" reads
+    # anything and asks questions, changing nothing; none: all its user may.
     scopes: list[Scope] | None = Field(default=None, min_length=1, examples=[["speaker"]])
 
 

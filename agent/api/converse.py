@@ -7,7 +7,8 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from agent.api.deps import CurrentUser, ServicesDep
+from agent import scopes
+from agent.api.deps import CurrentUser, ServicesDep, TokenClaimsDep
 from agent.dialogue.assistant import Turn
 from agent.observe import context
 
@@ -37,12 +38,18 @@ class ConverseResponse(BaseModel):
 
 @router.post("/converse", response_model=ConverseResponse, summary="One turn of conversation")
 async def converse(
-    body: ConverseRequest, user: CurrentUser, services: ServicesDep
+    body: ConverseRequest, user: CurrentUser, claims: TokenClaimsDep, services: ServicesDep
 ) -> ConverseResponse:
     assert services.assistant is not None
     context.session_id.set(body.session_id)
     reply = await services.assistant.converse(
-        Turn(text=body.text, user_id=user.id, session_id=body.session_id, channel="api")
+        Turn(
+            text=body.text,
+            user_id=user.id,
+            session_id=body.session_id,
+            channel="api",
+            reach=scopes.reach(claims.scopes),  # a speaker's token: no money
+        )
     )
     context.session_id.set(reply.session_id)  # a new conversation's id, for the access line
     intent = reply.intent

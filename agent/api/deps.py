@@ -124,11 +124,16 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
 async def get_skill_context(
-    request: Request, session: SessionDep, user: CurrentUser, services: ServicesDep
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    claims: TokenClaimsDep,
+    services: ServicesDep,
 ) -> SkillContext:
     return SkillContext.for_user(
         session,
         user,
+        reach=scopes.reach(claims.scopes),
         ip=request.client.host if request.client else None,
         keys=services.keys,
         files=services.files,

@@ -35,6 +35,7 @@ from agent.observe import context
 from agent.observe.voice import turn_reporter
 from agent.services import Services
 from agent.websession import ACCESS_COOKIE, same_origin
+from skills.access import Reach
 from speech.pace import MIN_TO_OPEN, TOO_FAST, TOO_FAST_REASON, AudioPace
 from store.models import User
 
@@ -57,13 +58,14 @@ async def voice(
     services: Services = socket.app.state.services
     await socket.accept()  # accepted first, so a refusal can say why in its close reason
     try:
-        user = await _sign_in(services, socket, token)
-        connection = await _open(services, socket, user, rate, encoding, session)
+        signed_in = await _sign_in(services, socket, token)
+        connection = await _open(services, socket, signed_in, rate, encoding, session)
     except WebSocketDisconnect:
         log.info("voice client left before it was ready")  # one line: nothing went wrong
         return
-    if user is None or connection is None:
+    if signed_in is None or connection is None:
         return
+    user = signed_in[0]
     # The pipeline's tasks start inside this context: its log lines carry these.
     context.bind_user(user.id)
     context.session_id.set(connection.conversation)
@@ -81,7 +83,11 @@ def _release(services: Services, user_id: uuid.UUID, connection: VoiceConnection
         del services.voice_connections[user_id]
 
 
-async def _sign_in(services: Services, socket: WebSocket, token: str) -> User | None:
+async def _sign_in(
+    services: Services, socket: WebSocket, token: str
+) -> tuple[User, Reach | None] | None:
+    """The user the socket speaks for, and what its token lets the skills do for it
+    (a speaker's: no money); None when refused and closed."""
     try:
         claims = services.tokens.claims(token or _page_session(services, socket))
         if not scopes.allows(claims.scopes, "GET", scopes.VOICE_SOCKET):
@@ -96,7 +102,8 @@ async def _sign_in(services: Services, socket: WebSocket, token: str) -> User | 
     if user is None:
         await services.sign_ins.failed(client_address(socket.scope))
         await socket.close(code=status.WS_1008_POLICY_VIOLATION, reason="unknown user")
-    return user
+        return None
+    return user, scopes.reach(claims.scopes)
 
 
 def _page_session(services: Services, socket: WebSocket) -> str:
@@ -112,14 +119,20 @@ def _page_session(services: Services, socket: WebSocket) -> str:
 
 
 async def _open(
-    services: Services, socket: WebSocket, user: User | None, rate: int, encoding: str, session: str
+    services: Services,
+    socket: WebSocket,
+    signed_in: tuple[User, Reach | None] | None,
+    rate: int,
+    encoding: str,
+    session: str,
 ) -> VoiceConnection | None:
     """Check the request, build its pipeline, take over from the user's older
     connection and say `ready`; None when the socket was refused and closed."""
     from speech.pipeline import INPUT_RATES, VoiceConnection
 
-    if user is None:
+    if signed_in is None:
         return None
+    user, reach = signed_in
     if rate not in INPUT_RATES or encoding not in ("pcm16", "mulaw"):
         reason = f"rate must be one of {', '.join(map(str, INPUT_RATES))}; encoding pcm16|mulaw"
         await socket.close(code=status.WS_1003_UNSUPPORTED_DATA, reason=reason)
@@ -136,7 +149,7 @@ async def _open(
     assistant = services.assistant
     assert assistant is not None
     out_rate = 8000 if encoding == "mulaw" else 16000
-    responder = VoiceResponder(assistant, user.id, session_id=session or None)
+    responder = VoiceResponder(assistant, user.id, session_id=session or None, reach=reach)
     connection = VoiceConnection(
         socket,
         stt,

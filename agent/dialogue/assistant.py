@@ -42,11 +42,11 @@ from intents.rules import MATCHED
 from intents.slots import lead_minutes
 from intents.temporal import parse_when
 from skills import access
-from skills.access import Capability
+from skills.access import Capability, Reach
 from skills.actions import Catalogue, Outcome
 from skills.context import NotFound, SkillContext, SkillError, system_clock
 from skills.finance.categories import EXPENSE_CATEGORIES, INCOME_CATEGORIES
-from skills.history import undo_last, undo_touches_money
+from skills.history import check_undo_reach, undo_last, undo_touches_money
 from skills.projects import names_seen as project_names_seen
 from skills.tasks.schemas import TaskQuery
 from skills.tasks.service import TaskService
@@ -90,6 +90,9 @@ class Turn:
     # Money stays out of reach until the caller proves who they are (a phone PIN):
     # a phone number alone can be spoofed.
     money_locked: bool = False
+    # What the device spoken through may do (a speaker's token: no money); None: all
+    # the user may. The skills refuse the rest in words.
+    reach: Reach | None = None
 
 
 @dataclass
@@ -174,7 +177,7 @@ class Assistant:
         user = await db.get(User, turn.user_id)
         if user is None:
             raise NotFound("no such user")
-        ctx = SkillContext.for_user(db, user, clock=self.clock, **context)
+        ctx = SkillContext.for_user(db, user, clock=self.clock, reach=turn.reach, **context)
         now = ctx.local_now()
         state = await load_state(db, user.id, turn.session_id or "", now)
         # The user's projects are few and name jobs in money talk ("lumber for the
@@ -212,12 +215,12 @@ class Assistant:
         user = await db.get(User, turn.user_id)
         if user is None:
             raise NotFound("no such user")
-        ctx = SkillContext.for_user(db, user, clock=self.clock, **context)
+        ctx = SkillContext.for_user(db, user, clock=self.clock, reach=turn.reach, **context)
         now = ctx.local_now()
         # Read again under the write lock: what the turn continues is as of now.
         state = await load_state(db, user.id, session_id, now)
         intent = self._continue(heard, state, turn.text, now)
-        if turn.money_locked and await _touches_money(intent, ctx):
+        if turn.money_locked and await self._touches_money(intent, ctx):
             text, needs = MONEY_LOCKED, "pin"
         else:
             text, needs = await self._act(intent, ctx, state, now)
@@ -410,6 +413,11 @@ class Assistant:
             if intent.action.startswith("reference."):
                 return "Sorry, I'm not sure what you mean. Which one?", None
             action = intent.action
+        if action in self.catalogue:
+            try:  # what this device may not do is refused before any question about it
+                access.within_reach(ctx, self.catalogue[action].needs)
+            except SkillError as exc:
+                return _sentence(str(exc)), None
         if intent.missing:
             slot = intent.missing[0]
             # The rules are sure of a request that only lacks a detail; a guess stays one.
@@ -459,6 +467,10 @@ class Assistant:
             # Undo as the first words of a conversation would take back a change made
             # in another one, maybe days ago: that is checked back, like a guess.
             fresh = not state.history
+            try:  # what this device may not take back is refused before it is asked
+                await check_undo_reach(ctx)
+            except SkillError as exc:
+                return _sentence(str(exc)), None
             if (_guessed(intent) or fresh) and not confirmed:
                 state.pending = Pending(action=action, slots={}, awaiting=CHECK)
                 return CHECK_UNDO, CHECK
@@ -543,6 +555,13 @@ class Assistant:
         what = what or ""
         return f"Undone{': ' + str(what) if what else ''}."
 
+    async def _touches_money(self, intent: Intent, ctx: SkillContext) -> bool:
+        """A money request, or an undo that would take back a money change: behind the
+        phone PIN alike (undoing a task change is not)."""
+        if intent.action == "dialog.undo":
+            return await undo_touches_money(ctx)
+        return intent.action in self.catalogue and self.catalogue[intent.action].touches_money
+
     @staticmethod
     def _public(intent: Intent) -> dict[str, Any]:
         return {
@@ -567,14 +586,6 @@ def _guessed(intent: Intent) -> bool:
     before it acts. Claude's answers are the rung above the check-back: it is asked
     only when the local parsers are unsure, and its tool call is taken as meant."""
     return intent.tentative
-
-
-async def _touches_money(intent: Intent, ctx: SkillContext) -> bool:
-    """A money request, or an undo that would take back a money change: behind the
-    phone PIN alike (undoing a task change is not)."""
-    if intent.action == "dialog.undo":
-        return await undo_touches_money(ctx)
-    return intent.action.startswith("finance.")
 
 
 def _reusable(turn: Turn) -> Intent | None:

@@ -11,6 +11,7 @@ from datetime import UTC, tzinfo
 
 from agent.dialogue.assistant import Assistant, Turn, clauses
 from intents.model import Intent, UserContext
+from skills.access import Reach
 
 YES_NO = ("yes", "no")
 NAMES_FRESH = 30.0  # seconds: a name made on another channel is known this soon
@@ -88,8 +89,11 @@ class VoiceResponder:
         *,
         session_id: str | None = None,
         channel: str = "voice",
+        reach: Reach | None = None,
     ) -> None:
+        """``reach``: what the device spoken through may do (a speaker: no money)."""
         self.assistant = assistant
+        self.reach = reach
         self.user_id = user_id
         self.session_id = session_id or f"{channel}-{uuid.uuid4().hex[:12]}"
         self.channel = channel
@@ -100,7 +104,9 @@ class VoiceResponder:
     def reply(self, text: str, stages: dict[str, float]) -> AsyncIterator[str]:
         parsed, self._heard = self._heard, None
         self._names = None  # the turn may make a list or pay a new merchant
-        turn = Turn(text, self.user_id, self.session_id, channel=self.channel, parsed=parsed)
+        turn = Turn(
+            text, self.user_id, self.session_id, self.channel, parsed=parsed, reach=self.reach
+        )
         return self.assistant.respond(turn, stages)
 
     async def rehearse(self, text: str) -> str | None:
@@ -114,7 +120,9 @@ class VoiceResponder:
 
     def _rehearsal(self, text: str) -> Turn | None:
         """The turn to rehearse for ``text``; None when this channel cannot tell."""
-        return Turn(text, self.user_id, self.session_id, channel=self.channel, parsed=self._heard)
+        return Turn(
+            text, self.user_id, self.session_id, self.channel, parsed=self._heard, reach=self.reach
+        )
 
     async def complete(self, text: str) -> bool:
         words = text.lower().strip(" .,!?").split()

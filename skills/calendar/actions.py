@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from rapidfuzz import fuzz, process
 
+from skills.access import Capability
 from skills.actions import Action, Outcome
 from skills.calendar.schemas import EventCreate, EventUpdate, SlotRequest, TimeRange
 from skills.calendar.service import CalendarService, public
@@ -144,6 +145,7 @@ CALENDAR_ACTIONS = [
         "Put an event on the calendar.",
         EventCreate,
         create_event,
+        needs=Capability.CALENDAR_WRITE,
         replies={
             "event": "Added {title} {when}.",
             "repeating": "Added {title} {repeat}.",
@@ -157,19 +159,20 @@ CALENDAR_ACTIONS = [
         "What is on the calendar in a time range.",
         EventFind,
         query_events,
+        needs=Capability.CALENDAR_READ,
         replies={
             "events": "You have {count} {noun}: {events}.",
             "none": "Nothing on your calendar then.",
             "not_found": "I don't see that on your calendar.",
         },
         proposals=("Look for {text} on your calendar?", "Read your calendar?"),
-        reads_only=True,
     ),
     Action(
         "calendar.update",
         "Move or change an event.",
         EventChange,
         update_event,
+        needs=Capability.CALENDAR_WRITE,
         replies={
             "moved": "Moved {title} to {when}.",
             "alert": "Okay, I'll remind you {lead} before {title}.",
@@ -185,6 +188,7 @@ CALENDAR_ACTIONS = [
         "Cancel an event or one occurrence of it.",
         EventRef,
         delete_event,
+        needs=Capability.CALENDAR_WRITE,
         replies={"occurrence": "Cancelled {title} on {when}.", "cancelled": "Cancelled {title}."},
         proposals=("Cancel {title}?",),
         confirm=True,
@@ -194,8 +198,8 @@ CALENDAR_ACTIONS = [
         "Find free time for something of a given length.",
         SlotRequest,
         free_time,
+        needs=Capability.CALENDAR_READ,
         replies={"free": "You're free {slots}.", "none": "I couldn't find a free slot then."},
         proposals=("Look for {minutes} free minutes?", "Look for free time?"),
-        reads_only=True,
     ),
 ]

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from skills.access import Capability
 from skills.actions import Action, Outcome
 from skills.context import NotFound, SkillContext
 from skills.finance.books import books, household_name, our_household
@@ -202,6 +203,7 @@ FINANCE_ACTIONS = [
         "Record money spent.",
         MoneyIn,
         log_expense,
+        needs=Capability.MONEY_WRITE,
         replies={
             "merchant_category": "Logged {amount} at {merchant} under {category}.",
             "merchant": "Logged {amount} at {merchant}.",
@@ -220,6 +222,7 @@ FINANCE_ACTIONS = [
         "Record money received.",
         MoneyIn,
         log_income,
+        needs=Capability.MONEY_WRITE,
         replies={
             "merchant_category": "Recorded {amount} income from {merchant} under {category}.",
             "merchant": "Recorded {amount} income from {merchant}.",
@@ -234,6 +237,7 @@ FINANCE_ACTIONS = [
         "How much was spent or earned, by what, in a period.",
         FinanceAsk,
         ask,
+        needs=Capability.MONEY_READ,
         replies={
             "spent_on": "{who} spent {total} on {category} {period}.",
             "spent": "{who} spent {total} {period}.",
@@ -242,13 +246,13 @@ FINANCE_ACTIONS = [
             "top": " Most went to {top}.",
         },
         proposals=("Add up what you spent on {category}?", "Add up your money?"),
-        reads_only=True,
     ),
     Action(
         "finance.recategorize",
         "File a transaction (and its merchant) under a category.",
         Refile,
         refile,
+        needs=Capability.MONEY_WRITE,
         replies={
             "one": "Filed {merchant} under {category}. I'll remember that.",
             "many": "Filed {merchant} and {more} more under {category}. I'll remember that.",
@@ -260,6 +264,7 @@ FINANCE_ACTIONS = [
         "Bill a project's open work on a new invoice.",
         InvoiceCreate,
         invoice,
+        needs=Capability.MONEY_WRITE,
         replies={
             "client": "Invoice {number} to {client} for {total} is ready, due {due}.",
             "plain": "Invoice {number} for {total} is ready, due {due}.",
@@ -273,6 +278,7 @@ FINANCE_ACTIONS = [
         "Revenue, costs and margin of a project.",
         ProjectRef,
         job_costing,
+        needs=Capability.MONEY_READ,
         replies={
             "margin_budget": "{project}: {revenue} in, {costs} out, a {margin} percent margin."
             " {budget} percent of the budget is spent.",
@@ -283,6 +289,5 @@ FINANCE_ACTIONS = [
         },
         proposals=("Work out the numbers for {project}?",),
         questions={"project": "Which project?"},
-        reads_only=True,
     ),
 ]

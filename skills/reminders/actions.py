@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from skills.access import Capability
 from skills.actions import Action, Outcome
 from skills.context import SkillContext
 from skills.reminders.service import ReminderService
@@ -39,6 +40,7 @@ REMINDER_ACTIONS = [
         "Remind again later of the reminder just delivered (snooze).",
         Snooze,
         snooze_reminder,
+        needs=Capability.LISTS_EDIT,  # a reminder is a task's (or an event's) alert
         replies={"snoozed": "Okay, I'll remind you again {when}."},
         proposals=("Remind you again {when}?",),
         questions={"until": "When should I remind you again?"},

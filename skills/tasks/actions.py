@@ -13,6 +13,7 @@ from pydantic import (
     model_validator,
 )
 
+from skills.access import Capability
 from skills.actions import Action, Outcome
 from skills.context import NotFound, SkillContext, SkillError
 from skills.tasks.schemas import TaskCreate, TaskQuery, TaskUpdate
@@ -196,6 +197,7 @@ TASK_ACTIONS = [
         "Add a task, a list item or a reminder; several items at once as `items`.",
         TaskAdd,
         create_task,
+        needs=Capability.LISTS_EDIT,
         replies={
             "list": "Added {title} to your {list} list.",
             "repeating": "Okay, I'll remind you to {title} {repeat}.",
@@ -215,6 +217,7 @@ TASK_ACTIONS = [
         "Read tasks or the items of a list.",
         TaskFind,
         query_tasks,
+        needs=Capability.LISTS_READ,
         replies={
             "list": "You have {count} {things} on your {list} list: {titles}.",
             "tasks": "You have {count} {things} on your tasks: {titles}.",
@@ -222,13 +225,13 @@ TASK_ACTIONS = [
             "empty": "There's nothing on your tasks.",
         },
         proposals=("Read your {list} list?", "Read your tasks?"),
-        reads_only=True,
     ),
     Action(
         "tasks.complete",
         "Mark a task done (repeating ones roll forward); several at once as `items`.",
         TaskDone,
         complete_task,
+        needs=Capability.LISTS_EDIT,
         replies={
             "repeating": "Done. {title} is next due {next_due}.",
             "done": "Marked {title} as done.",
@@ -241,6 +244,7 @@ TASK_ACTIONS = [
         "Change a task: title, due time, reminder, list, priority.",
         TaskChange,
         update_task,
+        needs=Capability.LISTS_EDIT,
         replies={"moved": "Moved {title} to {when}.", "changed": "Updated {title}."},
         proposals=(
             "There's no {new_list} list yet. Create it and move {title} there?",
@@ -254,6 +258,7 @@ TASK_ACTIONS = [
         "Delete a task, or all open tasks of a list.",
         TaskDelete,
         delete_tasks,
+        needs=Capability.LISTS_EDIT,
         replies={"one": "Deleted {title}.", "many": "Deleted {count} tasks."},
         proposals=(
             "Delete all {count} {noun} on your {list} list?",

@@ -1,12 +1,17 @@
-"""What every permission-matrix test shares: the people and households, the walk over
-every action × scope for one role through one channel, and how each channel's answer
-reads as "ok", "denied" (seen, not allowed) or "hidden" (not there for them).
+"""What every permission-matrix test shares: the people and households, the walk over every
+action × scope for one role through one channel, and how each channel's answer reads as
+"ok", "denied" (seen, not allowed), "hidden" (not there for them) or "device"
+(refused for the device it came through, whoever asks: a kitchen speaker asked for
+money).
 
 A matrix file supplies its resource (``Resources``: make one in a scope, read the state
 a change would show), its table of what each role may do to a shared one, and one
 attempt per channel; the ``world`` fixture (tests/agent/conftest.py) is one per role.
-One test per role and channel walks all its cases on one database
-(tables are emptied between tests, not between cases), so a matrix runs in seconds."""
+The conversation is had through each of its channels (``CHANNELS``, ``talking``): typed
+text on /v1/converse, a speaker's token on the same path, texts through Twilio's signed
+webhook, and the command line's `lifeos say`. One test per role and channel walks all
+its cases on one database (tables are emptied between tests, not between cases), so a
+matrix runs in seconds."""
 
 from __future__ import annotations
 
@@ -18,6 +23,8 @@ from typing import Any, Protocol, TypeVar
 
 import httpx
 
+from agent.cli import converse_lines
+from agent.dialogue.phone import ASK_PIN
 from agent.services import Services
 from skills.access import AccessDenied
 from skills.context import NotFound, SkillContext
@@ -25,13 +32,20 @@ from store.database import session_scope
 from store.models import HouseholdRole, Membership, User, UserCreate
 from store.repositories.households import create_household, memberships_of
 from store.repositories.users import create_user
+from telephony.pins import Pins
 from tests.agent.test_converse import Chat
+from tests.telephony.texting import Texter, client_of, with_twilio
 
 ROLES = [r.value for r in HouseholdRole]
 SCOPES = ["own", "shared", "other"]
 # How the service words a refusal of something one can see ("You can only view the
 # Family list", "As a viewer of Family, you can't …").
 SPOKEN_REFUSALS = ("You can only view", "As a")
+# What a speaker says to money, whoever asks (the issue's words).
+SPEAKER_NO_MONEY = "I can't do money from this speaker; use the app or your phone."
+# Every way into the conversation; see ``talking``.
+CHANNELS = ["converse", "speaker", "sms", "cli"]
+BOB_PHONE, BOB_PIN = "+14155550177", "2468"
 
 Outcome = str  # "ok", "denied" or "hidden"
 
@@ -46,7 +60,9 @@ class World:
     async def build(self) -> None:
         async with session_scope(self.services.sessions) as s:
             self.ann = await create_user(s, UserCreate(email="ann@example.com", name="Ann"))
-            self.bob = await create_user(s, UserCreate(email="bob@example.com", name="Bob"))
+            self.bob = await create_user(
+                s, UserCreate(email="bob@example.com", name="Bob", phone=BOB_PHONE)
+            )
             self.carol = await create_user(s, UserCreate(email="carol@example.com", name="Carol"))
             self.family = (await create_household(s, "Family", self.ann.id)).id
             self.neighbours = (await create_household(s, "Neighbours", self.carol.id)).id
@@ -64,9 +80,6 @@ class World:
 
     def token(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.services.tokens.issue(self.bob.id)}"}
-
-    def chat(self, client: httpx.AsyncClient) -> Chat:
-        return Chat(client, self.token())
 
     @asynccontextmanager
     async def as_bob(self) -> AsyncIterator[SkillContext]:
@@ -156,5 +169,84 @@ def by_status(response: httpx.Response, *, read: bool) -> Outcome | None:
 
 
 def by_words(replies: Iterable[str]) -> Outcome | None:
-    """A conversation's replies: a spoken refusal is "denied"; else judged by changes."""
+    """A conversation's replies: a spoken refusal is "denied", the speaker's refusal of
+    money "device"; else judged by changes."""
+    replies = list(replies)
+    if SPEAKER_NO_MONEY in replies:
+        return "device"
     return "denied" if any(r.startswith(SPOKEN_REFUSALS) for r in replies) else None
+
+
+def by_device(role: str, action: str, scope: str) -> Outcome:
+    """The expected outcome of what the device may not do, for every role and scope."""
+    return "device"
+
+
+class Conversation(Protocol):
+    async def say(self, text: str) -> str:
+        """The reply to ``text``, in this conversation."""
+        ...
+
+
+class Typed:
+    """/v1/converse with a token: Bob's own, or the one he made for his speaker."""
+
+    def __init__(self, client: httpx.AsyncClient, headers: dict[str, str]) -> None:
+        self.chat = Chat(client, headers)
+
+    async def say(self, text: str) -> str:
+        return (await self.chat.say(text))["reply"]
+
+
+class Texted:
+    """Bob's phone, texting the service; money asks for his PIN, and he texts it."""
+
+    def __init__(self, phone: Texter) -> None:
+        self.phone = phone
+
+    async def say(self, text: str) -> str:
+        reply = " ".join(await self.phone.text(text))
+        if reply.endswith(ASK_PIN):
+            reply = " ".join(await self.phone.text(BOB_PIN))  # the held request runs now
+        return reply
+
+
+class AtTheTerminal:
+    """`lifeos say --email bob@example.com`, one line at a time, one conversation."""
+
+    def __init__(self, services: Services, user_id: uuid.UUID) -> None:
+        self.services, self.user_id = services, user_id
+        self.session_id: str | None = None
+
+    async def say(self, text: str) -> str:
+        assert self.services.assistant is not None
+        said = converse_lines(self.services.assistant, self.user_id, [text], self.session_id)
+        [reply] = [r async for r in said]
+        self.session_id = reply.session_id
+        return reply.text
+
+
+@asynccontextmanager
+async def talking(
+    world: World, client: httpx.AsyncClient, channel: str
+) -> AsyncIterator[Callable[[], Conversation]]:
+    """Bob's new conversations through ``channel``. A speaker's token is made as the
+    speaker's owner makes it; texts come from Bob's number (one conversation per
+    number, as the service keeps them), signed as Twilio signs them."""
+    if channel == "converse":
+        yield lambda: Typed(client, world.token())
+    elif channel == "speaker":
+        body = {"label": "kitchen", "scopes": ["speaker"]}
+        made = await client.post("/v1/auth/tokens", headers=world.token(), json=body)
+        assert made.status_code == 201, made.text
+        speaker = {"Authorization": f"Bearer {made.json()['token']}"}
+        yield lambda: Typed(client, speaker)
+    elif channel == "sms":
+        services = with_twilio(world.services, sms_limit="1000/minute")
+        await Pins(services.sessions).set(world.bob.id, BOB_PIN)
+        async with client_of(services) as twilio_client:
+            phone = Texter(twilio_client, BOB_PHONE)
+            yield lambda: Texted(phone)
+    else:
+        assert channel == "cli", channel
+        yield lambda: AtTheTerminal(world.services, world.bob.id)

@@ -1,7 +1,8 @@
-"""The permission matrix: every role × every list action × a resource of one's own,
-shared with one's household, or another household's, through the service layer,
-REST and the conversation. The expected table is written here from the issue, not
-derived from skills.access, so a change to the rights shows up as a failure.
+"""The permission matrix: every role × every list action × a resource of one's own, shared
+with one's household, or another household's, through the service layer, REST and the
+conversation on each of its channels (typed, a speaker's token, SMS, the command line).
+The expected table is written here from the issue, not derived from skills.access, so a
+change to the rights shows up as a failure.
 
 The people, households and the walk are in tests/agent/permissions.py."""
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 from sqlmodel import select
 
 from skills.context import SkillContext
@@ -17,7 +19,17 @@ from skills.tasks.schemas import TaskCreate, TaskQuery
 from skills.tasks.service import TaskService
 from store.database import session_scope
 from store.models import Task, TaskList
-from tests.agent.permissions import World, by_service, by_status, by_words, table, walk
+from tests.agent.permissions import (
+    CHANNELS,
+    Conversation,
+    World,
+    by_service,
+    by_status,
+    by_words,
+    table,
+    talking,
+    walk,
+)
 
 # "clear" empties a list of its items (by voice: "delete everything on the list");
 # "delete_list" deletes the list itself, and "unshare" takes it back from the household.
@@ -174,10 +186,9 @@ SAYINGS = {
 }
 
 
-async def through_voice(client: httpx.AsyncClient, world: World, action: str, ids: Ids):
+async def through_voice(chat: Conversation, action: str, ids: Ids):
     _list_id, _task_id, name, item = ids
-    chat = world.chat(client)
-    replies = [(await chat.say(s.format(name=name, item=item)))["reply"] for s in SAYINGS[action]]
+    replies = [await chat.say(s.format(name=name, item=item)) for s in SAYINGS[action]]
     if by_words(replies) is None and action == "read":
         return "ok" if item in replies[0] else "hidden"
     return by_words(replies)
@@ -194,8 +205,12 @@ async def test_rest(world: World, client: httpx.AsyncClient) -> None:
     assert await walk(world, Lists(world), attempt, REST_ACTIONS, expected) == []
 
 
-async def test_conversation(world: World, client: httpx.AsyncClient) -> None:
-    async def attempt(w: World, action: str, ids: Ids):
-        return await through_voice(client, w, action, ids)
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_conversation(world: World, client: httpx.AsyncClient, channel: str) -> None:
+    """The same rights by every channel: a speaker keeps the lists as its user may."""
+    async with talking(world, client, channel) as conversation:
 
-    assert await walk(world, Lists(world), attempt, list(SAYINGS), expected) == []
+        async def attempt(w: World, action: str, ids: Ids):
+            return await through_voice(conversation(), action, ids)
+
+        assert await walk(world, Lists(world), attempt, list(SAYINGS), expected) == []

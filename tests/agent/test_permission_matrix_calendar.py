@@ -1,7 +1,8 @@
-"""The permission matrix for the calendar: every role × event action × an event of
-one's own, on one's household calendar, or on another household's, through the
-calendar service, REST and the conversation. The expected table is the issue's,
-written here; the people, households and the walk are in tests/agent/permissions.py."""
+"""The permission matrix for the calendar: every role × event action × an event of one's
+own, on one's household calendar, or on another household's, through the calendar
+service, REST and the conversation on each of its channels. The expected table is the
+issue's, written here; the people, households and the walk are in
+tests/agent/permissions.py."""
 
 from __future__ import annotations
 
@@ -9,13 +10,24 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 
 from skills.calendar.schemas import EventUpdate
 from skills.calendar.service import CalendarService
 from skills.context import SkillContext
 from store.database import session_scope
 from store.models import Event
-from tests.agent.permissions import World, by_service, by_status, by_words, table, walk
+from tests.agent.permissions import (
+    CHANNELS,
+    Conversation,
+    World,
+    by_service,
+    by_status,
+    by_words,
+    table,
+    talking,
+    walk,
+)
 
 ACTIONS = ["read", "move", "cancel", "unshare"]
 SHARED: dict[str, set[str]] = {
@@ -108,11 +120,8 @@ async def through_rest(client: httpx.AsyncClient, world: World, action: str, han
     return by_status(response, read=action == "read")
 
 
-async def through_voice(client: httpx.AsyncClient, world: World, action: str, handle: Handle):
-    chat = world.chat(client)
-    return by_words(
-        [(await chat.say(text))["reply"] for text in (f"cancel the {handle[1]}", "yes")]
-    )
+async def through_voice(chat: Conversation, action: str, handle: Handle):
+    return by_words([await chat.say(text) for text in (f"cancel the {handle[1]}", "yes")])
 
 
 async def test_service_layer(world: World) -> None:
@@ -126,8 +135,11 @@ async def test_rest(world: World, client: httpx.AsyncClient) -> None:
     assert await walk(world, Calendars(world), attempt, ACTIONS, expected) == []
 
 
-async def test_conversation(world: World, client: httpx.AsyncClient) -> None:
-    async def attempt(w: World, action: str, handle: Handle):
-        return await through_voice(client, w, action, handle)
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_conversation(world: World, client: httpx.AsyncClient, channel: str) -> None:
+    async with talking(world, client, channel) as conversation:
 
-    assert await walk(world, Calendars(world), attempt, ["cancel"], expected) == []
+        async def attempt(w: World, action: str, handle: Handle):
+            return await through_voice(conversation(), action, handle)
+
+        assert await walk(world, Calendars(world), attempt, ["cancel"], expected) == []

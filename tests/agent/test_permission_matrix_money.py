@@ -4,7 +4,9 @@ the conversation. Money is visible by role: owners, admins and the bookkeeper ke
 the books; members and viewers do not see its rows, and asking for the books as a
 whole gets them a refusal in words. A member adds to the books without reading them
 (records an expense, imports a statement, files under the household's categories);
-its bank feeds and invoices are for the keepers only. The table is the issue's,
+its bank feeds and invoices are for the keepers only. The conversation is walked on
+each of its channels; a kitchen speaker does no money at all, for any role, and says
+so. The table is the issue's,
 written here; the people, households and the walk are in tests/agent/permissions.py."""
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import httpx
+import pytest
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import func
 from sqlmodel import select
@@ -34,12 +37,17 @@ from skills.projects import ProjectService
 from store.database import session_scope
 from store.models import BankLink, BillableItem, Category, Invoice, Project, Transaction, User
 from tests.agent.permissions import (
+    CHANNELS,
     ROLES,
+    SPEAKER_NO_MONEY,
+    Conversation,
     World,
+    by_device,
     by_service,
     by_status,
     by_words,
     table,
+    talking,
     walk,
 )
 
@@ -467,20 +475,26 @@ async def test_rest(world: World, client: httpx.AsyncClient) -> None:
     assert wrong == []
 
 
-async def test_conversation(world: World, client: httpx.AsyncClient) -> None:
-    async def refile(w: World, action: str, handle):
-        return by_words([(await w.chat(client).say(f"file {handle[1]} under tools"))["reply"]])
+@pytest.mark.parametrize("channel", CHANNELS)
+async def test_conversation(world: World, client: httpx.AsyncClient, channel: str) -> None:
+    speaker = channel == "speaker"
+    async with talking(world, client, channel) as conversation:
 
-    async def costing(w: World, action: str, handle):
-        said = await w.chat(client).say(f"show me the costing for the {handle[1]} project")
-        reply = said["reply"]
-        return by_words([reply]) or ("ok" if reply.lower().startswith(handle[1]) else "hidden")
+        async def refile(w: World, action: str, handle):
+            return by_words([await conversation().say(f"file {handle[1]} under tools")])
 
-    wrong = await walk(world, Rows(world), refile, ["recategorize"], rows_expected)
-    wrong += await walk(world, Projects(world), costing, ["costing"], projects_expected)
-    assert wrong == []
-    await spend_on_groceries(world)
-    await ask_what_we_spent(world, client)
+        async def costing(w: World, action: str, handle):
+            said = f"show me the costing for the {handle[1]} project"
+            reply = await conversation().say(said)
+            return by_words([reply]) or ("ok" if reply.lower().startswith(handle[1]) else "hidden")
+
+        rows = by_device if speaker else rows_expected
+        wrong = await walk(world, Rows(world), refile, ["recategorize"], rows)
+        projects = by_device if speaker else projects_expected
+        wrong += await walk(world, Projects(world), costing, ["costing"], projects)
+        assert wrong == []
+        await spend_on_groceries(world)
+        await ask_what_we_spent(world, conversation(), speaker=speaker)
 
 
 async def spend_on_groceries(world: World) -> None:
@@ -498,15 +512,18 @@ async def spend_on_groceries(world: World) -> None:
             await FinanceService(SkillContext.for_user(s, user)).log(data)
 
 
-async def ask_what_we_spent(world: World, client: httpx.AsyncClient) -> None:
+async def ask_what_we_spent(world: World, chat: Conversation, *, speaker: bool) -> None:
     """ "We" is the family's figure for a role that keeps its books, a refusal in words
-    for the others; "I" is always one's own."""
-    chat = world.chat(client)
+    for the others; "I" is always one's own. A speaker tells anyone no."""
     said = await chat.say("how much did we spend on groceries this month")
-    assert said["intent"]["slots"]["together"] is True
-    if world.role in KEEPS_THE_BOOKS:
-        assert said["reply"].startswith("Family spent $52.50 on groceries ")
+    if speaker:
+        assert said == SPEAKER_NO_MONEY
+    elif world.role in KEEPS_THE_BOOKS:
+        assert said.startswith("Family spent $52.50 on groceries ")
     else:
-        assert said["reply"] == f"As a {world.role} of Family, you can't see its money."
+        assert said == f"As a {world.role} of Family, you can't see its money."
     mine = await chat.say("how much did I spend on groceries this month")
-    assert mine["reply"].startswith("You spent $7.00 on groceries ")
+    if speaker:
+        assert mine == SPEAKER_NO_MONEY
+    else:
+        assert mine.startswith("You spent $7.00 on groceries ")
