@@ -16,26 +16,28 @@ def clock(moment: datetime) -> str:
     return f"{moment.hour % 12 or 12}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}"
 
 
-def _at(moment: datetime, now: datetime) -> str:
+def _when(moment: datetime, now: datetime) -> str:
+    """"at 6:00 PM" today, "yesterday at 6:00 PM" or "Friday at 6:00 PM" another day."""
     local = moment.astimezone(now.tzinfo)
     day = speak_day(local.date(), now.date())
-    return clock(local) if day == "today" else f"{day} at {clock(local)}"
+    return f"at {clock(local)}" if day == "today" else f"{day} at {clock(local)}"
 
 
 def notice_text(reminder: Reminder, now: datetime) -> str:
     """``now`` is in the user's zone. "Reminder: call mom." on time; "This was due at
-    6:00 PM: call mom." when delivered late (the service was down)."""
+    6:00 PM: call mom." (or "due yesterday at 11:50 PM") when delivered late (the
+    service was down)."""
     if reminder.kind == ReminderKind.EVENT and reminder.occurs_at is not None:
         start = reminder.occurs_at
         if start <= now:
-            return f"{reminder.title} started at {_at(start, now)}."
+            return f"{reminder.title} started {_when(start, now)}."
         minutes = max(1, round((start - now).total_seconds() / 60))
         unit = "minute" if minutes == 1 else "minutes"
-        return f"{reminder.title} starts in {minutes} {unit}, at {_at(start, now)}."
+        return f"{reminder.title} starts in {minutes} {unit}, {_when(start, now)}."
     if now - reminder.fire_at > LATE:
-        return f"This was due at {_at(reminder.fire_at, now)}: {reminder.title}."
+        return f"This was due {_when(reminder.fire_at, now)}: {reminder.title}."
     return f"Reminder: {reminder.title}."
 
 
 def missed_text(reminder: Reminder, now: datetime) -> str:
-    return f"Missed while the service was down: {reminder.title}, due {_at(reminder.fire_at, now)}."
+    return f"Missed while the service was down: {reminder.title}, due {_when(reminder.fire_at, now)}."

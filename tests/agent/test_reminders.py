@@ -94,6 +94,17 @@ async def test_one_due_while_the_service_was_down_is_delivered_on_start_saying_w
     assert sms.got == ["This was due at 12:00 PM: call mom."]
 
 
+async def test_one_due_before_midnight_and_delivered_after_says_yesterday(
+    services: Services, client: httpx.AsyncClient, auth: dict, user: User
+) -> None:
+    await prefer(services, user, ["sms"])
+    due = datetime(2026, 12, 1, 5, 50, tzinfo=UTC)  # 11:50 PM in Chicago
+    await add_task(client, auth, "call mom", due)
+    sms = Recorder()
+    await scheduler(services, sms).run_due(due + timedelta(minutes=30))  # 12:20 AM there
+    assert sms.got == ["This was due yesterday at 11:50 PM: call mom."]
+
+
 async def test_past_the_limit_it_is_reported_as_missed_not_fired(
     services: Services, client: httpx.AsyncClient, auth: dict, user: User
 ) -> None:
@@ -342,8 +353,11 @@ async def test_a_reminder_due_while_the_service_was_down_reaches_the_page_on_sta
                         if isinstance(message, str):
                             events.append(json.loads(message))
             heard.append(events)
-    local = due.astimezone(ZoneInfo("America/Chicago"))
-    expected = f"This was due at {local.hour % 12 or 12}:{local.minute:02d} "
+    zone = ZoneInfo("America/Chicago")
+    local = due.astimezone(zone)
+    # Three hours ago may be yesterday in Chicago: then the day is said too.
+    day = "at" if local.date() == datetime.now(zone).date() else "yesterday at"
+    expected = f"This was due {day} {local.hour % 12 or 12}:{local.minute:02d} "
     expected += f"{'AM' if local.hour < 12 else 'PM'}: call mom."
     first, second = ([e for e in events if e["type"] == "reminder"] for events in heard)
     assert [e["text"] for e in first] == [expected] and second == []
