@@ -1,6 +1,7 @@
 """What every permission-matrix test shares: the people and households, the walk over
 every action × scope for one role through one channel, and how each channel's answer
-reads as "ok", "denied" (seen, not allowed) or "hidden" (not there for them).
+reads as "ok", "denied" (seen, not allowed) or "hidden" (not there for them). The
+channels are the service, REST, GraphQL and the conversation.
 
 A matrix file supplies its resource (``Resources``: make one in a scope, read the state
 a change would show), its table of what each role may do to a shared one, and one
@@ -25,6 +26,7 @@ from store.database import session_scope
 from store.models import HouseholdRole, Membership, User, UserCreate
 from store.repositories.households import create_household, memberships_of
 from store.repositories.users import create_user
+from tests.agent.graphql_client import gql
 from tests.agent.test_converse import Chat
 
 ROLES = [r.value for r in HouseholdRole]
@@ -158,3 +160,17 @@ def by_status(response: httpx.Response, *, read: bool) -> Outcome | None:
 def by_words(replies: Iterable[str]) -> Outcome | None:
     """A conversation's replies: a spoken refusal is "denied"; else judged by changes."""
     return "denied" if any(r.startswith(SPOKEN_REFUSALS) for r in replies) else None
+
+
+async def by_graphql(
+    client: httpx.AsyncClient, world: World, operation: str, *, read: bool, **variables: Any
+) -> Outcome | None:
+    """``operation`` as Bob over /graphql: a refusal carries the status REST would have
+    answered, read as by_status reads it; a change is judged by what it changed."""
+    answer = await gql(client, world.token(), operation, **variables)
+    if answer.get("errors"):
+        [error] = answer["errors"]
+        status = (error.get("extensions") or {}).get("status")
+        assert status in (403, 404), error
+        return {403: "denied", 404: "hidden"}[status]
+    return "ok" if read else None

@@ -1,6 +1,6 @@
 """The permission matrix for the calendar: every role × event action × an event of
 one's own, on one's household calendar, or on another household's, through the
-calendar service, REST and the conversation. The expected table is the issue's,
+calendar service, REST, GraphQL and the conversation. The expected table is the issue's,
 written here; the people, households and the walk are in tests/agent/permissions.py."""
 
 from __future__ import annotations
@@ -15,7 +15,15 @@ from skills.calendar.service import CalendarService
 from skills.context import SkillContext
 from store.database import session_scope
 from store.models import Event
-from tests.agent.permissions import World, by_service, by_status, by_words, table, walk
+from tests.agent.permissions import (
+    World,
+    by_graphql,
+    by_service,
+    by_status,
+    by_words,
+    table,
+    walk,
+)
 
 ACTIONS = ["read", "move", "cancel", "unshare"]
 SHARED: dict[str, set[str]] = {
@@ -108,6 +116,22 @@ async def through_rest(client: httpx.AsyncClient, world: World, action: str, han
     return by_status(response, read=action == "read")
 
 
+OPERATIONS = {
+    "read": "query($id: UUID!) { event(id: $id) { id } }",
+    "move": "mutation($id: UUID!, $at: DateTime) "
+    "{ updateEvent(id: $id, input: {startAt: $at}) { id } }",
+    "cancel": "mutation($id: UUID!) { deleteEvent(id: $id) }",
+    "unshare": "mutation($id: UUID!) { updateEvent(id: $id, input: {householdId: null}) { id } }",
+}
+
+
+async def through_graphql(client: httpx.AsyncClient, world: World, action: str, handle: Handle):
+    operation, given = OPERATIONS[action], {"id": str(handle[0])}
+    if action == "move":
+        given["at"] = later().isoformat()
+    return await by_graphql(client, world, operation, read=action == "read", **given)
+
+
 async def through_voice(client: httpx.AsyncClient, world: World, action: str, handle: Handle):
     chat = world.chat(client)
     return by_words(
@@ -122,6 +146,13 @@ async def test_service_layer(world: World) -> None:
 async def test_rest(world: World, client: httpx.AsyncClient) -> None:
     async def attempt(w: World, action: str, handle: Handle):
         return await through_rest(client, w, action, handle)
+
+    assert await walk(world, Calendars(world), attempt, ACTIONS, expected) == []
+
+
+async def test_graphql(world: World, client: httpx.AsyncClient) -> None:
+    async def attempt(w: World, action: str, handle: Handle):
+        return await through_graphql(client, w, action, handle)
 
     assert await walk(world, Calendars(world), attempt, ACTIONS, expected) == []
 

@@ -1,6 +1,6 @@
 """The permission matrix for money: every role × money action × one's own, in one's
-household's books, or in another household's, through the finance service, REST and
-the conversation. Money is visible by role: owners, admins and the bookkeeper keep
+household's books, or in another household's, through the finance service, REST,
+GraphQL and the conversation. Money is visible by role: owners, admins and the bookkeeper keep
 the books; members and viewers do not see its rows, and asking for the books as a
 whole gets them a refusal in words. The table is the issue's, written here; the
 people, households and the walk are in tests/agent/permissions.py."""
@@ -32,6 +32,7 @@ from store.models import BillableItem, Project, Transaction, User
 from tests.agent.permissions import (
     ROLES,
     World,
+    by_graphql,
     by_service,
     by_status,
     by_words,
@@ -263,6 +264,48 @@ async def books_by_rest(client: httpx.AsyncClient, world: World, action: str, ho
     return by_status(response, read=action == "summary")
 
 
+# Each REST action as a GraphQL operation on $id (a transaction, a household, a project).
+ROW_OPERATIONS = {
+    "read": "query($id: UUID!) { transaction(id: $id) { id } }",
+    "change": 'mutation($id: UUID!) { updateTransaction(id: $id, input: {merchant: "Lumber yard"})'
+    " { id } }",
+    "recategorize": 'mutation($id: UUID!) { recategorizeTransaction(id: $id, category: "Tools")'
+    " { refiled } }",
+    "delete": "mutation($id: UUID!) { deleteTransaction(id: $id) }",
+}
+BOOK_OPERATIONS = {
+    "summary": "query($id: UUID!, $start: Date!, $end: Date!) "
+    "{ summary(start: $start, end: $end, householdId: $id) { total } }",
+    "record": 'mutation($id: UUID!) { logTransaction(input: {amount: "5", merchant: "Kiosk",'
+    " householdId: $id}) { id } }",
+}
+PROJECT_OPERATIONS = {
+    "read": "query($id: String!) { project(ref: $id) { id } }",
+    "costing": "query($id: String!) { costing(project: $id) { costs } }",
+    "bill": 'mutation($id: String!) { addBillable(project: $id, input: {description: "Tiling",'
+    ' quantity: "2", unitPrice: "40"}) { id } }',
+}
+
+
+async def row_by_graphql(client: httpx.AsyncClient, world: World, action: str, handle):
+    operation = ROW_OPERATIONS[action]
+    return await by_graphql(client, world, operation, read=action == "read", id=str(handle[0]))
+
+
+async def books_by_graphql(client: httpx.AsyncClient, world: World, action: str, household_id):
+    given = {"id": str(household_id)}
+    if action == "summary":
+        period = this_month()
+        given |= {"start": str(period.start), "end": str(period.end)}
+    operation = BOOK_OPERATIONS[action]
+    return await by_graphql(client, world, operation, read=action == "summary", **given)
+
+
+async def project_by_graphql(client: httpx.AsyncClient, world: World, action: str, handle):
+    operation = PROJECT_OPERATIONS[action]
+    return await by_graphql(client, world, operation, read=action != "bill", id=str(handle[0]))
+
+
 async def test_service_layer(world: World) -> None:
     wrong = await walk(world, Rows(world), row_by_service, ROW_ACTIONS, rows_expected)
     wrong += await walk(world, Books(world), books_by_service, BOOK_ACTIONS, books_expected)
@@ -281,6 +324,24 @@ async def test_rest(world: World, client: httpx.AsyncClient) -> None:
     async def projects(w: World, action: str, handle):
         return await project_by_rest(client, w, action, handle)
 
+    wrong = await walk(world, Rows(world), rows, ROW_ACTIONS, rows_expected)
+    wrong += await walk(world, Books(world), books, BOOK_ACTIONS, books_expected)
+    wrong += await walk(world, Projects(world), projects, PROJECT_ACTIONS, projects_expected)
+    assert wrong == []
+
+
+async def test_graphql(world: World, client: httpx.AsyncClient) -> None:
+    async def rows(w: World, action: str, handle):
+        return await row_by_graphql(client, w, action, handle)
+
+    async def books(w: World, action: str, household_id):
+        return await books_by_graphql(client, w, action, household_id)
+
+    async def projects(w: World, action: str, handle):
+        return await project_by_graphql(client, w, action, handle)
+
+    assert (list(ROW_OPERATIONS), list(BOOK_OPERATIONS)) == (ROW_ACTIONS, BOOK_ACTIONS)
+    assert list(PROJECT_OPERATIONS) == PROJECT_ACTIONS
     wrong = await walk(world, Rows(world), rows, ROW_ACTIONS, rows_expected)
     wrong += await walk(world, Books(world), books, BOOK_ACTIONS, books_expected)
     wrong += await walk(world, Projects(world), projects, PROJECT_ACTIONS, projects_expected)
