@@ -14,7 +14,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.fastapi import GraphQLRouter
 from strawberry.schema.types.base_scalars import DateTimeDefinition
 
-from agent.api.deps import resolve_user
+from agent.api.deps import resolve_caller
 from agent.graphql.context import GraphQLContext, graphql_context
 from agent.graphql.limits import limits
 from agent.graphql.mutations import Mutation
@@ -91,7 +91,7 @@ class LifeOSGraphQL(GraphQLRouter[GraphQLContext, None]):
         cannot set headers on a WebSocket), or the upgrade's own credentials."""
         token = (context.connection_params or {}).get("token")
         try:
-            context.user = await resolve_user(
+            context.user, context.claims = await resolve_caller(
                 context.request,  # type: ignore[arg-type]
                 token if isinstance(token, str) else None,
             )
