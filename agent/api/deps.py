@@ -144,11 +144,13 @@ async def get_skill_context(
 SkillCtx = Annotated[SkillContext, Depends(get_skill_context)]
 
 
-async def resolve_user(connection: HTTPConnection, token: str | None = None) -> User:
-    """The current user by the same dependencies as above, for callers outside
-    FastAPI's injection (GraphQL, whose socket signs in with its first message):
-    ``token`` when given, else the connection's own credentials (a bearer header, or
-    the page's session cookie with its CSRF checks)."""
+async def resolve_caller(
+    connection: HTTPConnection, token: str | None = None
+) -> tuple[User, TokenClaims]:
+    """The current user and their token's claims by the same dependencies as above,
+    for callers outside FastAPI's injection (GraphQL, whose socket signs in with its
+    first message): ``token`` when given, else the connection's own credentials (a
+    bearer header, or the page's session cookie with its CSRF checks)."""
     services: Services = connection.app.state.services
     credentials = (
         HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
@@ -157,4 +159,4 @@ async def resolve_user(connection: HTTPConnection, token: str | None = None) -> 
     )
     claims = get_token_claims(connection, services, credentials)
     async with session_scope(services.sessions) as session:
-        return await get_current_user(connection, session, claims)
+        return await get_current_user(connection, session, claims), claims

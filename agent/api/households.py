@@ -8,9 +8,12 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, HTTPException, Request, status
+from starlette.requests import HTTPConnection
 
 from agent.api.deps import ServicesDep, SkillCtx
 from agent.outbox import Unavailable, Undelivered
+from agent.services import Services
+from skills.context import SkillContext
 from skills.households import (
     HouseholdCreate,
     HouseholdPublic,
@@ -51,6 +54,19 @@ async def invite(
 ) -> InvitationPublic:
     """Sent to the address by email or SMS with a link to accept it (``send: false``:
     only shown here). Nothing is kept when it cannot be sent."""
+    return await make_invitation(ctx, services, request, household_id, body)
+
+
+async def make_invitation(
+    ctx: SkillContext,
+    services: Services,
+    connection: HTTPConnection,
+    household_id: uuid.UUID,
+    body: InvitationCreate,
+) -> InvitationPublic:
+    """Invite, and send the code unless ``body.send`` is false. A sent invitation is
+    committed before it goes out, with everything done before it on ``ctx``'s session;
+    one that cannot be delivered is withdrawn (503 no channel, 502 refused)."""
     outbox = services.outbox()
     address = body.email or body.phone
     assert address is not None
@@ -62,7 +78,7 @@ async def invite(
     made = await HouseholdService(ctx).invite(household_id, body)
     if not body.send:
         return made
-    base = services.settings.public_url or str(request.base_url).rstrip("/")
+    base = services.settings.public_url or str(connection.base_url).rstrip("/")
     text = (
         f"{ctx.display_name} invited you to their household on Life OS. Your code is "
         f"{made.code}; accept it at {base}/#invite={made.code} (it works once, for 7 days)."

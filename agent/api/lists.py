@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, status
 
 from agent.api.deps import SkillCtx
-from skills.context import NotFound
+from skills.context import NotFound, SkillContext
 from skills.tasks.schemas import ListCreate, ListPublic, ListShare
 from skills.tasks.service import TaskService
 
@@ -38,8 +38,15 @@ async def create_list(ctx: SkillCtx, body: ListCreate) -> ListPublic:
     "/{list_id}", response_model=ListPublic, summary="Share a list with a household, or stop"
 )
 async def share_list(ctx: SkillCtx, list_id: uuid.UUID, body: ListShare) -> ListPublic:
+    return await share(ctx, list_id, body.household_id)
+
+
+async def share(
+    ctx: SkillContext, list_id: uuid.UUID, household_id: uuid.UUID | None
+) -> ListPublic:
+    """Share a list (None: take it back), and show it as its sharer now sees it."""
     service = TaskService(ctx)
-    found = await service.share_list(list_id, body.household_id)
+    found = await service.share_list(list_id, household_id)
     # An admin who unshares another member's list no longer sees it in their lists.
     listed = [item for item in await service.lists() if item.id == list_id]
     return listed[0] if listed else await service.list_public(found)

@@ -15,12 +15,17 @@ from skills.finance.schemas import (
     ProjectPublic,
 )
 from skills.projects import ProjectService
+from store.models import BillableItem, Project
 
 router = APIRouter(prefix="/v1/projects", tags=["projects"])
 
 
-def project_public(project) -> ProjectPublic:
+def project_public(project: Project) -> ProjectPublic:
     return ProjectPublic.model_validate(project.model_dump())
+
+
+def billable_public(item: BillableItem) -> BillablePublic:
+    return BillablePublic.model_validate(item.model_dump())
 
 
 @router.get("", response_model=list[ProjectPublic])
@@ -46,7 +51,7 @@ async def costing(ctx: SkillCtx, project: str) -> JobCosting:
 @router.get("/{project}/billables", response_model=list[BillablePublic])
 async def billables(ctx: SkillCtx, project: str, open_only: bool = False) -> list[BillablePublic]:
     items = await InvoiceService(ctx).billables(project, open_only=open_only)
-    return [BillablePublic.model_validate(item.model_dump()) for item in items]
+    return [billable_public(item) for item in items]
 
 
 @router.post(
@@ -56,5 +61,4 @@ async def billables(ctx: SkillCtx, project: str, open_only: bool = False) -> lis
     summary="Hours or materials to bill",
 )
 async def add_billable(ctx: SkillCtx, project: str, body: BillableCreate) -> BillablePublic:
-    item = await InvoiceService(ctx).add_billable(project, body)
-    return BillablePublic.model_validate(item.model_dump())
+    return billable_public(await InvoiceService(ctx).add_billable(project, body))

@@ -14,8 +14,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import HTTPConnection, Request
 from strawberry.fastapi import BaseContext
 
-from agent.api.deps import get_skill_context, resolve_user
+from agent.api.deps import get_skill_context, resolve_caller
 from agent.api.text import refuse_bad_text
+from agent.auth import TokenClaims
 from agent.graphql.loaders import Loaders
 from agent.services import Services
 from skills.context import SkillContext
@@ -26,6 +27,7 @@ from store.models import User
 class GraphQLContext(BaseContext):
     services: Services
     user: User | None = None
+    claims: TokenClaims | None = None  # the caller's token: its scopes hold here as in REST
     connection_params: dict[str, Any] | None = None  # the socket's first message
     _work: contextlib.AsyncExitStack | None = None
     _session: AsyncSession | None = None
@@ -45,7 +47,7 @@ class GraphQLContext(BaseContext):
             yield await self._skill_context()
 
     async def _skill_context(self) -> SkillContext:
-        if self.user is None:
+        if self.user is None or self.claims is None:
             raise HTTPException(401, "not signed in")
         if self._skills is None:
             self._work = contextlib.AsyncExitStack()
@@ -54,6 +56,7 @@ class GraphQLContext(BaseContext):
                 self.request,  # type: ignore[arg-type]
                 self._session,
                 self.user,
+                self.claims,  # a device token's reach, as REST's routes carry it
                 self.services,
             )
         return self._skills
@@ -101,8 +104,8 @@ async def graphql_context(connection: HTTPConnection) -> GraphQLContext:
     """HTTP requests sign in as the REST routes do (401 without a valid token);
     sockets sign in with their first message (see the router's ``on_ws_connect``)."""
     services: Services = connection.app.state.services
-    user = None
+    context = GraphQLContext(services=services)
     if isinstance(connection, Request) and not wants_ide(connection):
         await refuse_bad_text(connection)  # as every REST route does
-        user = await resolve_user(connection)
-    return GraphQLContext(services=services, user=user)
+        context.user, context.claims = await resolve_caller(connection)
+    return context

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import strawberry
 
-from agent.api.projects import project_public
+from agent.api.projects import billable_public, project_public
 from agent.graphql import types as t
 from agent.graphql.context import Info
 from skills.calendar.schemas import TimeRange
@@ -84,7 +84,17 @@ class Query:
             found = await finance.public(await finance.search(query))
             return [t.Transaction.from_pydantic(x) for x in found]
 
-    @strawberry.field(description="Totals in a period (end exclusive), grouped")
+    @strawberry.field
+    async def transaction(self, info: Info, id: uuid.UUID) -> t.Transaction:
+        async with info.context.work() as ctx:
+            finance = FinanceService(ctx)
+            [found] = await finance.public([await finance.get(id)])
+            return t.Transaction.from_pydantic(found)
+
+    @strawberry.field(
+        description="Totals in a period (end exclusive), grouped; with householdId that "
+        "household's books instead of your own money"
+    )
     async def summary(
         self,
         info: Info,
@@ -93,9 +103,10 @@ class Query:
         by: GroupBy = GroupBy.CATEGORY,
         kind: TransactionKind = TransactionKind.EXPENSE,
         currency: str | None = None,
+        household_id: uuid.UUID | None = None,
     ) -> t.Summary:
         async with info.context.work() as ctx:
-            reports = FinanceReports(ctx)
+            reports = FinanceReports(ctx, household_id)
             found = await reports.summary(Period(start=start, end=end), by, kind, currency)
             return t.Summary.from_pydantic(found)
 
@@ -105,14 +116,45 @@ class Query:
             found = await ProjectService(ctx).list()
             return [t.Project.from_pydantic(project_public(p)) for p in found]
 
+    @strawberry.field(description="By id or by name")
+    async def project(self, info: Info, ref: str) -> t.Project:
+        async with info.context.work() as ctx:
+            return t.Project.from_pydantic(project_public(await ProjectService(ctx).get(ref)))
+
+    @strawberry.field(description="A project's revenue, costs by category, margin and budget")
+    async def costing(self, info: Info, project: str) -> t.Costing:
+        async with info.context.work() as ctx:
+            found = await FinanceReports(ctx).calculate_job_costing(project)
+            return t.Costing.from_pydantic(found)
+
+    @strawberry.field(description="A project's billable work (openOnly: not yet invoiced)")
+    async def billables(
+        self, info: Info, project: str, open_only: bool = False
+    ) -> list[t.Billable]:
+        async with info.context.work() as ctx:
+            found = await InvoiceService(ctx).billables(project, open_only=open_only)
+            return [t.Billable.from_pydantic(billable_public(item)) for item in found]
+
     @strawberry.field
     async def invoices(self, info: Info) -> list[t.Invoice]:
         async with info.context.work() as ctx:
             service = InvoiceService(ctx)
             return [t.Invoice.from_pydantic(await service.public(i)) for i in await service.list()]
 
+    @strawberry.field
+    async def invoice(self, info: Info, id: uuid.UUID) -> t.Invoice:
+        async with info.context.work() as ctx:
+            service = InvoiceService(ctx)
+            return t.Invoice.from_pydantic(await service.public(await service.get(id)))
+
     @strawberry.field(description="Your households, with your role in each")
     async def households(self, info: Info) -> list[t.Household]:
         async with info.context.work() as ctx:
             found = await HouseholdService(ctx).mine()
             return [t.Household.from_pydantic(h) for h in found]
+
+    @strawberry.field(description="Who is in a household of yours, with their roles")
+    async def members(self, info: Info, household_id: uuid.UUID) -> list[t.Member]:
+        async with info.context.work() as ctx:
+            found = await HouseholdService(ctx).members(household_id)
+            return [t.Member.from_pydantic(m) for m in found]

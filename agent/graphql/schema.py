@@ -7,14 +7,17 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import strawberry
-from fastapi import HTTPException
+from fastapi import HTTPException, status
+from graphql import ExecutionResult, GraphQLError
 from pydantic import AwareDatetime, ValidationError
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import SchemaExtension
 from strawberry.fastapi import GraphQLRouter
 from strawberry.schema.types.base_scalars import DateTimeDefinition
+from strawberry.types.graphql import OperationType
 
-from agent.api.deps import resolve_user
+from agent import scopes
+from agent.api.deps import resolve_caller
 from agent.graphql.context import GraphQLContext, graphql_context
 from agent.graphql.limits import limits
 from agent.graphql.mutations import Mutation
@@ -29,15 +32,45 @@ class UnitOfWork(SchemaExtension):
     """Commit an operation's changes when all of it succeeded, else keep none; and
     give each error the status the REST API would have answered with."""
 
+    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
+        # Explained as soon as it has run: over the socket the result is sent before
+        # the operation's end.
+        yield
+        for error in _errors(self.execution_context.result):
+            _explain(error)
+
     async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
         yield
         context = self.execution_context.context
-        result = self.execution_context.result
-        errors = (result.errors if result is not None else None) or []
-        for error in errors:
-            _explain(error)
         if isinstance(context, GraphQLContext):
-            await context.finish(failed=bool(errors))
+            failed = bool(_errors(self.execution_context.result))
+            await context.finish(failed=failed)
+
+
+def _errors(result: Any) -> list[Any]:
+    return getattr(result, "errors", None) or []
+
+
+class TokenScopes(SchemaExtension):
+    """A device token's scopes hold over GraphQL as at REST's door (agent.scopes): a
+    mutation is a change, asked as a POST to this path; a query or a subscription
+    looks, as a GET. Over HTTP every operation is a POST and the door has already
+    answered; the socket opens as a GET, so a read token may ask over it, and each
+    change it sends is refused here, before anything runs, in the door's words."""
+
+    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
+        context = self.execution_context.context
+        changes = self.execution_context.operation_type is OperationType.MUTATION
+        method = "POST" if changes else "GET"
+        claims = context.claims if isinstance(context, GraphQLContext) else None
+        if claims is not None and not scopes.allows(claims.scopes, method, PATH):
+            assert claims.scopes is not None
+            refused = HTTPException(
+                status.HTTP_403_FORBIDDEN, scopes.refusal(claims.scopes, method, PATH)
+            )
+            error = GraphQLError(str(refused.detail), original_error=refused)
+            self.execution_context.result = ExecutionResult(data=None, errors=[error])
+        yield
 
 
 def _explain(error: Any) -> None:
@@ -79,7 +112,7 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=[*limits(), UnitOfWork],
+        extensions=[*limits(), TokenScopes, UnitOfWork],
         # The models' times with a zone are plain DateTimes here; the model checks the zone.
         scalar_overrides={AwareDatetime: DateTimeDefinition},
     )
@@ -91,7 +124,7 @@ class LifeOSGraphQL(GraphQLRouter[GraphQLContext, None]):
         cannot set headers on a WebSocket), or the upgrade's own credentials."""
         token = (context.connection_params or {}).get("token")
         try:
-            context.user = await resolve_user(
+            context.user, context.claims = await resolve_caller(
                 context.request,  # type: ignore[arg-type]
                 token if isinstance(token, str) else None,
             )

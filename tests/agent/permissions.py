@@ -2,7 +2,7 @@
 action × scope for one role through one channel, and how each channel's answer reads as
 "ok", "denied" (seen, not allowed), "hidden" (not there for them) or "device"
 (refused for the device it came through, whoever asks: a kitchen speaker asked for
-money).
+money). The channels are the service, REST, GraphQL and the conversation.
 
 A matrix file supplies its resource (``Resources``: make one in a scope, read the state
 a change would show), its table of what each role may do to a shared one, and one
@@ -33,6 +33,7 @@ from store.models import HouseholdRole, Membership, User, UserCreate
 from store.repositories.households import create_household, memberships_of
 from store.repositories.users import create_user
 from telephony.pins import Pins
+from tests.agent.graphql_client import gql
 from tests.agent.test_converse import Chat
 from tests.telephony.texting import Texter, client_of, with_twilio
 
@@ -250,3 +251,17 @@ async def talking(
     else:
         assert channel == "cli", channel
         yield lambda: AtTheTerminal(world.services, world.bob.id)
+
+
+async def by_graphql(
+    client: httpx.AsyncClient, world: World, operation: str, *, read: bool, **variables: Any
+) -> Outcome | None:
+    """``operation`` as Bob over /graphql: a refusal carries the status REST would have
+    answered, read as by_status reads it; a change is judged by what it changed."""
+    answer = await gql(client, world.token(), operation, **variables)
+    if answer.get("errors"):
+        [error] = answer["errors"]
+        status = (error.get("extensions") or {}).get("status")
+        assert status in (403, 404), error
+        return {403: "denied", 404: "hidden"}[status]
+    return "ok" if read else None

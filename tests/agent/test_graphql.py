@@ -182,3 +182,54 @@ async def test_graphiql_only_in_development(services: Services, tmp_path) -> Non
     page = await ide(True)
     assert page.status_code == 200 and "graphiql" in page.text.lower()
     assert "https://unpkg.com" in page.headers["content-security-policy"]
+
+
+async def test_a_change_touches_only_the_fields_given(
+    client: httpx.AsyncClient, auth: dict
+) -> None:
+    made = await client.post(
+        "/v1/events",
+        headers=auth,
+        json={"title": "dentist", "start_at": "2030-03-04T09:00:00Z", "location": "Main St"},
+    )
+    event = made.json()
+    moved = await gql(
+        client,
+        auth,
+        "mutation($id: UUID!, $to: EventPatch!) "
+        "{ later: updateEvent(id: $id, input: $to) { title } }",
+        id=event["id"],
+        to={"startAt": "2030-03-04T11:00:00Z"},
+    )
+    assert moved["data"] == {"later": {"title": "dentist"}}, moved
+    now = (await client.get(f"/v1/events/{event['id']}", headers=auth)).json()
+    assert (now["start_at"], now["end_at"], now["location"]) == (
+        "2030-03-04T11:00:00Z",
+        "2030-03-04T12:00:00Z",
+        "Main St",
+    )
+    cleared = await gql(
+        client,
+        auth,
+        "mutation($id: UUID!) { updateEvent(id: $id, input: {location: null}) { location title } }",
+        id=event["id"],
+    )
+    assert cleared["data"]["updateEvent"] == {"location": None, "title": "dentist"}
+
+    spent = await client.post(
+        "/v1/transactions",
+        headers=auth,
+        json={"amount": "8.00", "merchant": "Cafe", "category": "Coffee"},
+    )
+    changed = await gql(
+        client,
+        auth,
+        'mutation($id: UUID!) { updateTransaction(id: $id, input: {amount: "9.50"}) '
+        "{ amount merchant category } }",
+        id=spent.json()["id"],
+    )
+    assert changed["data"]["updateTransaction"] == {
+        "amount": "9.50",
+        "merchant": "Cafe",
+        "category": "Coffee",
+    }

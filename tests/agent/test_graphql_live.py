@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 import pytest
+from sqlmodel import select
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -23,9 +24,10 @@ from skills.context import SkillContext
 from skills.tasks.schemas import TaskCreate
 from skills.tasks.service import TaskService
 from store.database import session_scope
-from store.models import Task
+from store.models import Task, User
 from tests.agent.graphql_client import family_member
 from tests.agent.test_households import sign_up
+from tests.agent.test_scopes import device
 from tests.local_server import serve
 
 CHANGES = "subscription { changes { kind id action householdId mine } }"
@@ -164,3 +166,44 @@ async def test_a_slow_watcher_keeps_the_newest_notices() -> None:
             bus.publish(ChangeNotice("tasks", str(i), "created", "o", "o"))
         first = await anext(notices)
     assert first.id == str(300 - 256)
+
+
+async def ask_over(socket: ClientConnection, query: str, tag: str) -> dict:
+    """One operation on a signed-in socket; its result."""
+    await socket.send(json.dumps({"id": tag, "type": "subscribe", "payload": {"query": query}}))
+    message, done = json.loads(await socket.recv()), json.loads(await socket.recv())
+    assert (message["type"], message["id"]) == ("next", tag), message
+    assert done == {"id": tag, "type": "complete"}
+    return message["payload"]
+
+
+async def test_a_device_tokens_changes_are_refused_over_graphql_as_over_rest(
+    client: httpx.AsyncClient, base_url: str, services: Services, auth: dict, user: User
+) -> None:
+    """A speaker's or a read-only token may not POST a change to REST, and a GraphQL
+    mutation is a change whichever way it comes: over HTTP it meets the same 403, and
+    a read token, which may open the socket to ask, is refused each change there."""
+    await client.post("/v1/tasks", headers=auth, json={"title": "milk", "list": "shopping"})
+    add = 'mutation { createTask(input: {title: "eggs", list: "shopping"}) { id } }'
+    for scope in ("speaker", "read"):
+        token = await device(client, auth, scope)
+        rest = await client.post("/v1/tasks", headers=token, json={"title": "eggs"})
+        graphql = await client.post("/graphql", headers=token, json={"query": add})
+        assert (rest.status_code, graphql.status_code) == (403, 403), graphql.text
+        assert graphql.json()["detail"].startswith(f"this token is for {scope} only")
+
+    url = base_url.replace("http", "ws", 1) + "/graphql"
+    reader = (await device(client, auth, "read"))["Authorization"].split()[1]
+    async with connect(url, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+        await socket.send(json.dumps({"type": "connection_init", "payload": {"token": reader}}))
+        assert json.loads(await socket.recv())["type"] == "connection_ack"
+        asked = await ask_over(socket, "{ tasks { title } }", "1")
+        assert asked == {"data": {"tasks": [{"title": "milk"}]}}
+        for n, change in enumerate((add, "mutation { undo { undid } }"), start=2):
+            refused = await ask_over(socket, change, str(n))
+            [error] = refused["errors"]
+            assert error["extensions"]["status"] == 403, refused
+            assert error["message"] == "this token is for read only: it may not POST /graphql"
+    async with services.sessions() as db:
+        tasks = (await db.exec(select(Task).where(Task.user_id == user.id))).all()
+    assert [t.title for t in tasks] == ["milk"]  # no eggs, and the milk not taken back

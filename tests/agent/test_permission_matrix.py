@@ -1,6 +1,6 @@
 """The permission matrix: every role × every list action × a resource of one's own, shared
-with one's household, or another household's, through the service layer, REST and the
-conversation on each of its channels (typed, a speaker's token, SMS, the command line).
+with one's household, or another household's, through the service layer, REST, GraphQL and
+the conversation on each of its channels (typed, a speaker's token, SMS, the command line).
 The expected table is written here from the issue, not derived from skills.access, so a
 change to the rights shows up as a failure.
 
@@ -23,6 +23,7 @@ from tests.agent.permissions import (
     CHANNELS,
     Conversation,
     World,
+    by_graphql,
     by_service,
     by_status,
     by_words,
@@ -34,7 +35,7 @@ from tests.agent.permissions import (
 # "clear" empties a list of its items (by voice: "delete everything on the list");
 # "delete_list" deletes the list itself, and "unshare" takes it back from the household.
 ACTIONS = ["read", "add", "complete", "delete_item", "clear", "delete_list", "unshare"]
-REST_ACTIONS = [a for a in ACTIONS if a != "clear"]  # REST deletes items one by one
+REST_ACTIONS = [a for a in ACTIONS if a != "clear"]  # REST and GraphQL delete items one by one
 # What a role may do to a list shared with its household (the issue's words:
 # members add and complete items, viewers read only, a bookkeeper sees money but
 # not the household's lists; owners and admins run the household).
@@ -177,6 +178,25 @@ async def through_rest(client: httpx.AsyncClient, world: World, action: str, ids
     return by_status(response, read=action == "read")
 
 
+# Each REST action as a GraphQL operation on ($list, $task, $name).
+OPERATIONS = {
+    "read": "query($task: UUID!) { task(id: $task) { id } }",
+    "add": 'mutation($name: String!) { createTask(input: {title: "kiwis", list: $name}) { id } }',
+    "complete": "mutation($task: UUID!) { completeTask(id: $task) { id } }",
+    "delete_item": "mutation($task: UUID!) { deleteTask(id: $task) }",
+    "delete_list": "mutation($list: UUID!) { deleteList(id: $list) }",
+    "unshare": "mutation($list: UUID!) { shareList(id: $list, householdId: null) { id } }",
+}
+
+
+async def through_graphql(client: httpx.AsyncClient, world: World, action: str, ids: Ids):
+    list_id, task_id, name, _item = ids
+    operation = OPERATIONS[action]
+    given = {"list": str(list_id), "task": str(task_id), "name": name}
+    used = {k: v for k, v in given.items() if f"${k}" in operation}
+    return await by_graphql(client, world, operation, read=action == "read", **used)
+
+
 SAYINGS = {
     "read": ["what's on the {name} list?"],
     "add": ["add kiwis to the {name} list"],
@@ -202,6 +222,14 @@ async def test_rest(world: World, client: httpx.AsyncClient) -> None:
     async def attempt(w: World, action: str, ids: Ids):
         return await through_rest(client, w, action, ids)
 
+    assert await walk(world, Lists(world), attempt, REST_ACTIONS, expected) == []
+
+
+async def test_graphql(world: World, client: httpx.AsyncClient) -> None:
+    async def attempt(w: World, action: str, ids: Ids):
+        return await through_graphql(client, w, action, ids)
+
+    assert list(OPERATIONS) == REST_ACTIONS
     assert await walk(world, Lists(world), attempt, REST_ACTIONS, expected) == []
 
 

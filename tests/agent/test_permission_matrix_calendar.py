@@ -1,7 +1,7 @@
 """The permission matrix for the calendar: every role × event action × an event of one's
 own, on one's household calendar, or on another household's, through the calendar
-service, REST and the conversation on each of its channels. The expected table is the
-issue's, written here; the people, households and the walk are in
+service, REST, GraphQL and the conversation on each of its channels. The expected table is
+the issue's, written here; the people, households and the walk are in
 tests/agent/permissions.py."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from tests.agent.permissions import (
     CHANNELS,
     Conversation,
     World,
+    by_graphql,
     by_service,
     by_status,
     by_words,
@@ -120,6 +121,22 @@ async def through_rest(client: httpx.AsyncClient, world: World, action: str, han
     return by_status(response, read=action == "read")
 
 
+OPERATIONS = {
+    "read": "query($id: UUID!) { event(id: $id) { id } }",
+    "move": "mutation($id: UUID!, $at: DateTime) "
+    "{ updateEvent(id: $id, input: {startAt: $at}) { id } }",
+    "cancel": "mutation($id: UUID!) { deleteEvent(id: $id) }",
+    "unshare": "mutation($id: UUID!) { updateEvent(id: $id, input: {householdId: null}) { id } }",
+}
+
+
+async def through_graphql(client: httpx.AsyncClient, world: World, action: str, handle: Handle):
+    operation, given = OPERATIONS[action], {"id": str(handle[0])}
+    if action == "move":
+        given["at"] = later().isoformat()
+    return await by_graphql(client, world, operation, read=action == "read", **given)
+
+
 async def through_voice(chat: Conversation, action: str, handle: Handle):
     return by_words([await chat.say(text) for text in (f"cancel the {handle[1]}", "yes")])
 
@@ -131,6 +148,13 @@ async def test_service_layer(world: World) -> None:
 async def test_rest(world: World, client: httpx.AsyncClient) -> None:
     async def attempt(w: World, action: str, handle: Handle):
         return await through_rest(client, w, action, handle)
+
+    assert await walk(world, Calendars(world), attempt, ACTIONS, expected) == []
+
+
+async def test_graphql(world: World, client: httpx.AsyncClient) -> None:
+    async def attempt(w: World, action: str, handle: Handle):
+        return await through_graphql(client, w, action, handle)
 
     assert await walk(world, Calendars(world), attempt, ACTIONS, expected) == []
 

@@ -1,13 +1,16 @@
 """The permission matrix for money: every role × money action × one's own, in one's
-household's books, or in another household's, through the finance service, REST and
-the conversation. Money is visible by role: owners, admins and the bookkeeper keep
-the books; members and viewers do not see its rows, and asking for the books as a
-whole gets them a refusal in words. A member adds to the books without reading them
-(records an expense, imports a statement, files under the household's categories);
-its bank feeds and invoices are for the keepers only. The conversation is walked on
-each of its channels; a kitchen speaker does no money at all, for any role, and says
-so. The table is the issue's,
-written here; the people, households and the walk are in tests/agent/permissions.py."""
+household's books, or in another household's, through the finance service, REST,
+GraphQL and the conversation. Money is visible by role: owners, admins and the
+bookkeeper keep the books; members and viewers do not see its rows, and asking for
+the books as a whole gets them a refusal in words. A member adds to the books without
+reading them (records an expense, imports a statement, files under the household's
+categories); its bank feeds and invoices are for the keepers only. GraphQL walks what
+it has an operation for: the rows, the books' totals and recording, projects and
+invoices; it has no statement import, category set or bank feed, so those are walked
+through the service and REST only. The conversation is walked on each of its
+channels; a kitchen speaker does no money at all, for any role, and says so. The
+table is the issue's, written here; the people, households and the walk are in
+tests/agent/permissions.py."""
 
 from __future__ import annotations
 
@@ -36,6 +39,7 @@ from skills.finance.service import FinanceService
 from skills.projects import ProjectService
 from store.database import session_scope
 from store.models import BankLink, BillableItem, Category, Invoice, Project, Transaction, User
+from tests.agent.graphql_client import gql
 from tests.agent.permissions import (
     CHANNELS,
     ROLES,
@@ -43,6 +47,7 @@ from tests.agent.permissions import (
     Conversation,
     World,
     by_device,
+    by_graphql,
     by_service,
     by_status,
     by_words,
@@ -437,6 +442,61 @@ async def invoice_by_rest(client: httpx.AsyncClient, world: World, action: str, 
     return by_status(await client.post(f"{url}/send", headers=bob), read=False)
 
 
+# Each REST action as a GraphQL operation on $id (a transaction, a household, a project).
+ROW_OPERATIONS = {
+    "read": "query($id: UUID!) { transaction(id: $id) { id } }",
+    "change": 'mutation($id: UUID!) { updateTransaction(id: $id, input: {merchant: "Lumber yard"})'
+    " { id } }",
+    "recategorize": 'mutation($id: UUID!) { recategorizeTransaction(id: $id, category: "Tools")'
+    " { refiled } }",
+    "delete": "mutation($id: UUID!) { deleteTransaction(id: $id) }",
+}
+BOOK_OPERATIONS = {
+    "summary": "query($id: UUID!, $start: Date!, $end: Date!) "
+    "{ summary(start: $start, end: $end, householdId: $id) { total } }",
+    "record": 'mutation($id: UUID!) { logTransaction(input: {amount: "5", merchant: "Kiosk",'
+    " householdId: $id}) { id } }",
+}
+INVOICE_OPERATIONS = {
+    "read": "query($id: UUID!) { invoice(id: $id) { id } }",
+    "send": "mutation($id: UUID!) { sendInvoice(id: $id) { id } }",
+}
+PROJECT_OPERATIONS = {
+    "read": "query($id: String!) { project(ref: $id) { id } }",
+    "costing": "query($id: String!) { costing(project: $id) { costs } }",
+    "bill": 'mutation($id: String!) { addBillable(project: $id, input: {description: "Tiling",'
+    ' quantity: "2", unitPrice: "40"}) { id } }',
+}
+
+
+async def row_by_graphql(client: httpx.AsyncClient, world: World, action: str, handle):
+    operation = ROW_OPERATIONS[action]
+    return await by_graphql(client, world, operation, read=action == "read", id=str(handle[0]))
+
+
+async def books_by_graphql(client: httpx.AsyncClient, world: World, action: str, household_id):
+    given = {"id": str(household_id)}
+    if action == "summary":
+        period = this_month()
+        given |= {"start": str(period.start), "end": str(period.end)}
+    operation = BOOK_OPERATIONS[action]
+    return await by_graphql(client, world, operation, read=action == "summary", **given)
+
+
+async def invoice_by_graphql(client: httpx.AsyncClient, world: World, action: str, invoice_id):
+    operation = INVOICE_OPERATIONS[action]
+    outcome = await by_graphql(client, world, operation, read=action == "read", id=str(invoice_id))
+    if action == "read":
+        listed = (await gql(client, world.token(), "{ invoices { id } }"))["data"]["invoices"]
+        assert (outcome == "ok") == (str(invoice_id) in {i["id"] for i in listed})
+    return outcome
+
+
+async def project_by_graphql(client: httpx.AsyncClient, world: World, action: str, handle):
+    operation = PROJECT_OPERATIONS[action]
+    return await by_graphql(client, world, operation, read=action != "bill", id=str(handle[0]))
+
+
 async def test_service_layer(world: World) -> None:
     wrong = await walk(world, Rows(world), row_by_service, ROW_ACTIONS, rows_expected)
     wrong += await walk(world, Books(world), books_by_service, BOOK_ACTIONS, books_expected)
@@ -471,6 +531,32 @@ async def test_rest(world: World, client: httpx.AsyncClient) -> None:
     wrong += await walk(world, CategorySets(world), books, CATEGORY_ACTIONS, books_expected)
     wrong += await walk(world, Projects(world), projects, PROJECT_ACTIONS, projects_expected)
     wrong += await walk(world, Feeds(world), feeds, FEED_ACTIONS, feeds_expected)
+    wrong += await walk(world, Invoices(world), invoices, INVOICE_ACTIONS, invoices_expected)
+    assert wrong == []
+
+
+async def test_graphql(world: World, client: httpx.AsyncClient) -> None:
+    async def rows(w: World, action: str, handle):
+        return await row_by_graphql(client, w, action, handle)
+
+    async def books(w: World, action: str, household_id):
+        return await books_by_graphql(client, w, action, household_id)
+
+    async def projects(w: World, action: str, handle):
+        return await project_by_graphql(client, w, action, handle)
+
+    async def invoices(w: World, action: str, handle):
+        return await invoice_by_graphql(client, w, action, handle)
+
+    assert list(ROW_OPERATIONS) == ROW_ACTIONS
+    assert list(BOOK_OPERATIONS) == [a for a in BOOK_ACTIONS if a != "import"]  # no upload
+    assert (list(PROJECT_OPERATIONS), list(INVOICE_OPERATIONS)) == (
+        PROJECT_ACTIONS,
+        INVOICE_ACTIONS,
+    )
+    wrong = await walk(world, Rows(world), rows, ROW_ACTIONS, rows_expected)
+    wrong += await walk(world, Books(world), books, list(BOOK_OPERATIONS), books_expected)
+    wrong += await walk(world, Projects(world), projects, PROJECT_ACTIONS, projects_expected)
     wrong += await walk(world, Invoices(world), invoices, INVOICE_ACTIONS, invoices_expected)
     assert wrong == []
 
