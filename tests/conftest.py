@@ -164,11 +164,12 @@ def voice_models(whisper: WhisperSTT, piper: PiperTTS) -> tuple[WhisperSTT, Pipe
     return whisper, piper, phrase_cache(piper)
 
 
-# Tests that speak, listen or time themselves in real time: they run by themselves
-# after the rest (README: `-m realtime`), so that other tests' work does not take the
-# CPU a live turn needs. The rest run in parallel, a file per process at a time.
+# Tests that speak, listen or time themselves in real time: they run after the rest
+# (README: `-m realtime`), two at a time, so that other tests' work does not take the
+# CPU a live turn needs. The rest run in parallel, a file per process at a time. The
+# latency harness is not among them: it runs three servers of its own (the heaviest CPU
+# load of the suite, which starved live turns beside it) and asserts no timing.
 REALTIME_FILES = (
-    "tests/eval/test_harness.py",
     "tests/eval/test_baseline.py",
     "tests/eval/test_speculative.py",
     "tests/eval/test_real_voices.py",
@@ -186,14 +187,22 @@ REALTIME_FILES = (
     "tests/agent/test_abuse.py",
     "tests/telephony/test_stream.py",
 )
-# Of the rest, the files that take minutes (real service processes, the API fuzzing) go
-# first: a long file started last keeps one process busy after the others are done.
+# In each part the files that take minutes go first: a long file started last keeps one
+# process busy after the others are done.
 SLOW_FILES = (
+    "tests/eval/test_harness.py",
+    "tests/agent/test_cli.py",
+    "tests/telephony/test_reminder_delivery.py",
     "tests/agent/test_crash.py",
     "tests/agent/test_several.py",
-    "tests/agent/test_cli.py",
     "tests/agent/test_fuzz_api.py",
     "tests/agent/test_cluster.py",
+    "tests/agent/test_reminders.py",
+    # the real-time part's
+    "tests/agent/test_voice.py",
+    "tests/agent/test_speaker.py",
+    "tests/agent/test_livekit.py",
+    "tests/telephony/test_stream.py",
 )
 
 
