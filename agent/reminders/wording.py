@@ -40,4 +40,5 @@ def notice_text(reminder: Reminder, now: datetime) -> str:
 
 
 def missed_text(reminder: Reminder, now: datetime) -> str:
-    return f"Missed while the service was down: {reminder.title}, due {_when(reminder.fire_at, now)}."
+    due = _when(reminder.fire_at, now)
+    return f"Missed while the service was down: {reminder.title}, due {due}."
