@@ -17,7 +17,7 @@ def clock(moment: datetime) -> str:
 
 
 def _when(moment: datetime, now: datetime) -> str:
-    """ "at 6:00 PM" today, "yesterday at 6:00 PM" or "Friday at 6:00 PM" another day."""
+    """When, said: "at 6:00 PM" today, "yesterday at 6:00 PM" or "Friday at 6:00 PM"."""
     local = moment.astimezone(now.tzinfo)
     day = speak_day(local.date(), now.date())
     return f"at {clock(local)}" if day == "today" else f"{day} at {clock(local)}"
