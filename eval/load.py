@@ -6,13 +6,15 @@ Run as a program, it measures the service under load, each part bounded and on
 loopback only:
 
     uv run --frozen python -m eval.load [--part rest|converse|voice|memory ...]
-        [--database sqlite|postgresql ...] [--seconds 30] [--out load.json]
+        [--database sqlite|postgresql ...] [--seconds 30] [--think 1] [--out load.json]
 
 rest: 50 clients mixing REST writes and reads (tasks, money, events, invoices) against
 `lifeos serve` on a fresh database, then the row counts; converse: the same with 20
 clients talking through /v1/converse; voice: sessions at once (web socket, then
 phone) until p95 passes 1.5 s (eval.load_voice); memory: one accelerated hour-long
-call, its memory sampled turn by turn.
+call, its memory sampled turn by turn. Each client pauses about --think seconds
+between its steps, as a person in an app does; --think 0 measures the most requests
+the service takes (then latency only grows with the number of clients).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import random
 import secrets
 import string
 import sys
@@ -192,9 +195,12 @@ async def run_load(
     clients: int,
     seconds: float,
     mix: list[Step] = MIX,
+    think: float = 0.0,
 ) -> Tally:
     """``clients`` clients over the users in ``tokens``, each repeating its step (at
-    least once) until ``seconds`` have passed. Invoicing clients number at most len(PROJECTS)."""
+    least once) until ``seconds`` have passed. Invoicing clients number at most len(PROJECTS).
+    ``think``: seconds each client pauses between steps, on average (0: none, which
+    measures how much the service takes at most rather than how it answers its users)."""
     users = list(tokens)
     tally = Tally(ledgers={user: Ledger() for user in users})
     deadline = time.monotonic() + seconds
@@ -206,6 +212,7 @@ async def run_load(
         step = mix[number % len(mix)]
         if step is invoices and number // len(users) >= len(PROJECTS):
             step = reads  # names for projects ran out; keep the client busy anyway
+        pauses = random.Random(number)  # noqa: S311 - a pace, not a secret
         async with httpx.AsyncClient(
             base_url=base_url, headers=headers, timeout=60, limits=limits
         ) as http:
@@ -215,6 +222,8 @@ async def run_load(
                 await step(client)
                 if time.monotonic() >= deadline:
                     break
+                if think:  # between half and one and a half times the mean, as people vary
+                    await asyncio.sleep(think * pauses.uniform(0.5, 1.5))
 
     await asyncio.gather(*(_household_lists(base_url, tokens[user]) for user in users))
     await asyncio.gather(*(one(n) for n in range(clients)))
@@ -287,6 +296,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=30, help="per traffic run or level")
     parser.add_argument("--rest-clients", type=int, default=50)
     parser.add_argument("--converse-clients", type=int, default=20)
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=1.0,
+        help="mean seconds a client pauses between steps, as a person using an app does; "
+        "0 sends the next request at once and measures the most the service can take",
+    )
     parser.add_argument("--max-sessions", type=int, default=32, help="voice ramp ceiling")
     parser.add_argument("--call-minutes", type=float, default=60)
     parser.add_argument("--speed", type=float, default=20, help="the long call's speed-up")
@@ -347,13 +363,16 @@ async def _measure(
     clients = args.rest_clients if part == "rest" else args.converse_clients
     mix = REST_MIX if part == "rest" else CONVERSE_MIX
     started = time.perf_counter()
-    tally = await run_load(server.url, tokens, clients=clients, seconds=args.seconds, mix=mix)
+    tally = await run_load(
+        server.url, tokens, clients=clients, seconds=args.seconds, mix=mix, think=args.think
+    )
     took = time.perf_counter() - started
     problems = await verify(engine, tally)
     every = [ms for values in tally.latency_ms.values() for ms in values]
     overall = percentiles(every)
     result = {
         "clients": clients,
+        "think_seconds": args.think,
         "seconds": round(took, 1),
         "requests": tally.requests,
         "per_second": round(tally.requests / took, 1),
@@ -365,7 +384,8 @@ async def _measure(
         "row_differences": problems[:10],
     }
     print(
-        f"{part:<8} {clients} clients, {tally.requests} requests in {took:.1f} s "
+        f"{part:<8} {clients} clients (think {args.think:g} s), {tally.requests} requests "
+        f"in {took:.1f} s "
         f"({result['per_second']}/s): p50 {overall['p50']:.1f} ms, p95 {overall['p95']:.1f} ms "
         f"(goal {GOALS_MS[part]:g}); errors {len(tally.errors)}, odd replies "
         f"{len(tally.odd_replies)}, row-count differences {len(problems)}",
