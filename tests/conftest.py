@@ -208,6 +208,10 @@ SLOW_FILES = (
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "realtime: speaks, listens or times itself live")
+    # pytest-xdist hands out files with the most tests first unless told not to; the
+    # order that matters here is SLOW_FILES' (the harness is one test of minutes).
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` chooses by the marks
