@@ -33,14 +33,19 @@ class UnitOfWork(SchemaExtension):
     give each error the status the REST API would have answered with."""
 
     async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
-        # Explained as soon as it has run: over the socket the result is sent before
-        # the operation's end.
+        # Settled as soon as it has run: over the socket the result is sent before the
+        # operation's end, and a change must not be reported done before it is kept
+        # (a commit that fails here becomes the operation's error).
         yield
         for error in _errors(self.execution_context.result):
             _explain(error)
+        await self._finish()
 
     async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
         yield
+        await self._finish()  # when execution did not run or did not finish
+
+    async def _finish(self) -> None:
         context = self.execution_context.context
         if isinstance(context, GraphQLContext):
             failed = bool(_errors(self.execution_context.result))

@@ -207,3 +207,35 @@ async def test_a_device_tokens_changes_are_refused_over_graphql_as_over_rest(
     async with services.sessions() as db:
         tasks = (await db.exec(select(Task).where(Task.user_id == user.id))).all()
     assert [t.title for t in tasks] == ["milk"]  # no eggs, and the milk not taken back
+
+
+async def test_a_change_over_the_socket_is_reported_done_only_once_it_is_kept(
+    base_url: str, services: Services, auth: dict, user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over the socket the result goes out before the operation's end: the commit comes
+    first, and when it fails the caller hears an error, not the task it asked for."""
+    from sqlalchemy.exc import OperationalError
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    async def lost(self: AsyncSession) -> None:
+        raise OperationalError("COMMIT", {}, Exception("the disk is full"))
+
+    url = base_url.replace("http", "ws", 1) + "/graphql"
+    token = auth["Authorization"].split()[1]
+    async with connect(url, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
+        await socket.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
+        assert json.loads(await socket.recv())["type"] == "connection_ack"
+        monkeypatch.setattr(AsyncSession, "commit", lost)
+        add = 'mutation { createTask(input: {title: "eggs"}) { id } }'
+        try:
+            await socket.send(
+                json.dumps({"id": "1", "type": "subscribe", "payload": {"query": add}})
+            )
+            answer = json.loads(await asyncio.wait_for(socket.recv(), timeout=10))
+        finally:
+            monkeypatch.undo()
+    # The operation's error (graphql-transport-ws "error"), never a task's id.
+    assert answer["type"] == "error" and answer["id"] == "1", answer
+    assert "createTask" not in json.dumps(answer)
+    async with services.sessions() as db:
+        assert (await db.exec(select(Task).where(Task.user_id == user.id))).all() == []
