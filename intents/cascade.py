@@ -82,7 +82,7 @@ class Cascade:
         A parse that nobody is sure of comes back ``tentative``: the dialogue asks the
         user before acting on it, so the one threshold that decides lives here."""
         found = self.rules.parse(text, context)
-        if found is not None and found.confidence >= CONFIDENT and _second_opinion(found):
+        if found is not None and _second_opinion(found):
             if not self.trained.ready:
                 await self.warm_up()
             opinion = self.trained.opinion(text, context)
@@ -91,14 +91,21 @@ class Cascade:
             return found
         if found is not None and found.action == "out_of_scope":
             return found
-        if found is not None and self.llm is None:
-            return replace(found, tentative=True)
         full = await enrich(context) if enrich is not None else context
-        guess = None
-        if found is None:
-            if not self.trained.ready:  # the first time only: load off the event loop
-                await self.warm_up()
-            guess = self.trained.parse(text, full)
+        if not self.trained.ready:  # the first time only: load off the event loop
+            await self.warm_up()
+        guess = self.trained.parse(text, full)
+        if found is not None:
+            # A doubtful match that the trained parser surely reads as another request
+            # ("move Blue Bottle to coffee" matched as moving an event) is that request.
+            if guess.action not in (found.action, "out_of_scope") and guess.confidence >= (
+                MODEL_CONFIDENT
+            ):
+                return guess
+            if self.llm is None:
+                return replace(found, tentative=True)
+            guess = None
+        else:
             sure = OUT_OF_SCOPE_SURE if guess.action == "out_of_scope" else MODEL_CONFIDENT
             if guess.confidence >= sure:
                 return guess
