@@ -22,12 +22,11 @@ MODEL_CONFIDENT = 0.8
 # about every chat and weather question would cost a round trip each (eval.intents:
 # SLURP's tuning half sends 22 % of turns on at 0.5, 44 % at 0.8, for 6 in 187 requests).
 OUT_OF_SCOPE_SURE = 0.5
-# A confident parse that would change something still waits for the user's yes while
-# the classifier gives "none of ours" this much: out-of-scope requests never write.
-WRITE_DOUBT = 0.05
-# ... and a grammar match that would change something is only as sure as a disputed one
-# while the classifier gives "none of ours" this much (eval.intents, tuning halves: at
-# 0.2 two dev turns of 371 are checked back, at 0.05 eleven).
+# The trained parser's writes are always checked back (the dialogue asks); a grammar
+# match that would change something is only as sure as a disputed one while the
+# classifier gives "none of ours" this much: out-of-scope requests never write
+# (eval.intents: SLURP's check half wrote twice without it; at 0.2 two dev turns of 371
+# are checked back, at 0.05 eleven).
 GRAMMAR_WRITE_DOUBT = 0.2
 # Below MODEL_CONFIDENT but at or above this, the parse is a guess worth checking:
 # returned with ``tentative`` set, and the dialogue asks before acting on it.
@@ -105,10 +104,8 @@ class Cascade:
         if found is not None:
             # A doubtful match that the trained parser surely reads as another request
             # ("move Blue Bottle to coffee" matched as moving an event) is that request.
-            if (
-                guess.action not in (found.action, "out_of_scope")
-                and guess.confidence >= MODEL_CONFIDENT
-                and not self._write_in_doubt(guess, full)
+            if guess.action not in (found.action, "out_of_scope") and guess.confidence >= (
+                MODEL_CONFIDENT
             ):
                 return guess
             if self.llm is None:
@@ -116,7 +113,7 @@ class Cascade:
             guess = None
         else:
             sure = OUT_OF_SCOPE_SURE if guess.action == "out_of_scope" else MODEL_CONFIDENT
-            if guess.confidence >= sure and not self._write_in_doubt(guess, full):
+            if guess.confidence >= sure:
                 return guess
         if self.llm is not None:
             if local_only:
@@ -130,13 +127,6 @@ class Cascade:
             return replace(guess, tentative=True)
         confidence = guess.confidence if guess and guess.action == "out_of_scope" else 0.0
         return Intent("out_of_scope", {}, confidence, "model" if guess else "rules", text=text)
-
-    def _write_in_doubt(self, guess: Intent, context: UserContext) -> bool:
-        """A parse that would change something is not acted on while the classifier
-        still gives "none of ours" a fair chance: the user is asked first."""
-        if guess.action not in writing_actions():
-            return False
-        return self.trained.opinion(guess.text, context).get("out_of_scope", 0.0) >= WRITE_DOUBT
 
     @staticmethod
     def _reviewed(found: Intent, opinion: dict[str, float]) -> Intent:

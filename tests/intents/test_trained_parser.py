@@ -19,7 +19,6 @@ from intents.cascade import (
     MODEL_CONFIDENT,
     OUT_OF_SCOPE_SURE,
     OVERRULED,
-    WRITE_DOUBT,
     Cascade,
 )
 from intents.grammar import SENTENCES, normalize
@@ -239,17 +238,6 @@ async def test_a_reference_agrees_with_the_request_it_names(rules: RuleParser) -
     cascade = Cascade(rules, trained=model)  # type: ignore[arg-type]
     parsed = await cascade.parse("cancel my dentist appointment", CONTEXT)
     assert (parsed.action, parsed.tentative) == ("calendar.delete", False)
-
-
-async def test_a_sure_write_that_may_be_none_of_ours_waits_for_a_yes(rules: RuleParser) -> None:
-    model = Fixed("tasks.create", 0.99, {"tasks.create": 0.9, OUT_OF_SCOPE: WRITE_DOUBT})
-    guessing = Cascade(rules, trained=model)  # type: ignore[arg-type]
-    parsed = await guessing.parse("pop some flour on the list", CONTEXT)
-    assert (parsed.action, parsed.tentative) == ("tasks.create", True)
-    # a look changes nothing: it is answered as sure as it is
-    model.answer.action = "tasks.query"
-    looked = await guessing.parse("pop some flour on the list", CONTEXT)
-    assert (looked.action, looked.tentative) == ("tasks.query", False)
 
 
 async def test_a_grammar_write_that_may_be_none_of_ours_is_checked_back(
