@@ -83,3 +83,8 @@ class Unavailable(SkillError):
     """An outside service the skill needs (a CalDAV server) cannot be reached."""
 
     status = 502
+
+
+def joined(words: list[str]) -> str:
+    """Several things in one phrase of a refusal: "2 invoices, 1 transaction and lists"."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"

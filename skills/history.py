@@ -257,7 +257,7 @@ _WRITE_NEEDS: dict[str, Capability] = {
     "lists": Capability.LISTS_MANAGE,
     "reminders": Capability.LISTS_EDIT,
     "events": Capability.CALENDAR_WRITE,
-    "projects": Capability.PROJECTS_WRITE,
+    "projects": Capability.PROJECTS_MANAGE,  # as renaming, sharing or deleting one does
     **dict.fromkeys(MONEY_TABLES, Capability.MONEY_WRITE),
 }
 _NOUNS = {
@@ -271,7 +271,7 @@ if set(_WRITE_NEEDS) != set(UNDOABLE_TABLES):  # a new undoable table must say w
     raise RuntimeError(f"say what a change takes in: {set(UNDOABLE_TABLES) - set(_WRITE_NEEDS)}")
 # The tables whose rows may be shared (a household's books hold its category set,
 # rules and invoices), where the user's role decides too; any other row must be one's own.
-_SHARED_TABLES = ("tasks", "lists", "events", *_NOUNS)
+_SHARED_TABLES = ("tasks", "lists", "projects", "events", *_NOUNS)
 _UNDO_NEEDS = {t: _WRITE_NEEDS[t] for t in dict.fromkeys(_SHARED_TABLES)}
 
 
@@ -286,6 +286,8 @@ async def _check_may_revert(ctx: SkillContext, table: str, current: SQLModel) ->
         list_id = current.id if isinstance(current, TaskList) else getattr(current, "list_id", None)
         on = await ctx.session.get(TaskList, list_id) if list_id else None
         noun, what = "task", f"{on.name} list" if on else "task"
+    elif isinstance(current, Project):
+        noun, what = "project", f"{current.name} project"
     await access.require(ctx, current, needs, noun=noun, what=what, doing="undo changes to")
 
 
