@@ -30,6 +30,7 @@ class Capability(StrEnum):
     CALENDAR_MANAGE = "calendar.manage"  # take another's event off the household calendar
     PROJECTS_READ = "projects.read"  # its jobs and clients, not their money
     PROJECTS_WRITE = "projects.write"  # start a project in the household
+    PROJECTS_MANAGE = "projects.manage"  # rename, unshare or delete a shared project
     MONEY_READ = "money.read"  # the household's books: expenses, income, job costing
     # Keeping them: change its rows, billable work, invoices, and manage what fills
     # them (its bank connections, statement imports, categories and their rules).
@@ -94,6 +95,7 @@ _SEEING: dict[Capability, Capability] = {
     _C.CALENDAR_MANAGE: _C.CALENDAR_READ,
     _C.PROJECTS_READ: _C.PROJECTS_READ,
     _C.PROJECTS_WRITE: _C.PROJECTS_READ,
+    _C.PROJECTS_MANAGE: _C.PROJECTS_READ,
     _C.MONEY_READ: _C.MONEY_READ,
     _C.MONEY_WRITE: _C.MONEY_READ,
     _C.MONEY_LOG: _C.MONEY_LOG,  # asked of a household, never of a row

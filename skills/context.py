@@ -83,3 +83,13 @@ class Unavailable(SkillError):
     """An outside service the skill needs (a CalDAV server) cannot be reached."""
 
     status = 502
+
+
+def name_of(user: User | None) -> str:
+    """How a refusal names another person: their name, or their address's first part."""
+    return (user.name or user.email.split("@")[0]) if user else "someone else"
+
+
+def joined(words: list[str]) -> str:
+    """Several things in one phrase of a refusal: "2 invoices, 1 transaction and lists"."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"

@@ -11,12 +11,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, col, select
 
-from skills import access
+from skills import access, members
 from skills.access import Capability
 from skills.bulk import delete_rows
-from skills.context import SkillContext, SkillError
+from skills.context import Conflict, SkillContext, SkillError, name_of
 from store.models import (
     Account,
     AuditEntry,
@@ -24,6 +25,8 @@ from store.models import (
     Category,
     CategoryRule,
     Event,
+    Household,
+    Invitation,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -53,6 +56,9 @@ UNDOABLE_TABLES: dict[str, type[SQLModel]] = {
         Invoice,
         InvoiceLine,
         BillableItem,
+        Household,
+        Membership,
+        Invitation,
     )
 }
 
@@ -63,8 +69,13 @@ MONEY_TABLES = frozenset(
 )
 
 
+# Kept out of the audit log: an invitation code's hash would outlive the code there,
+# and undo only ever withdraws an invitation, by its id.
+_UNRECORDED: dict[str, set[str]] = {"invitations": {"code_hash"}}
+
+
 def snapshot(record: SQLModel) -> dict[str, Any]:
-    return record.model_dump(mode="json")
+    return record.model_dump(mode="json", exclude=_UNRECORDED.get(record.__tablename__))  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -159,8 +170,13 @@ async def undo_last(ctx: SkillContext) -> Undone:
     if someone is not None:
         what = entry.meta.get("title") or entry.meta.get("name") or "it"
         raise SkillError(f"{someone} has changed {what} since, so I left it as it is")
+    touches_members = bool(_tables(entry) & members.MEMBER_TABLES)
+    if touches_members:  # the household's own rules, rather than a row's
+        await members.check_undo(ctx, entry)
     for change in reversed(entry.meta["changes"]):
         await _revert(ctx, change)
+    if touches_members:
+        access.forget_memberships(ctx)
     for table, ids in entry.meta.get("added", {}).items():  # an import's rows, by id
         await delete_rows(ctx.session, UNDOABLE_TABLES[table], ctx.user_id, _ids(ids))
     # Reassigned (JSON columns track whole values), and encoded in a thread: an
@@ -246,7 +262,7 @@ async def _changed_since_by_another(ctx: SkillContext, entry: AuditEntry) -> str
             continue
         if any(change["id"] in ids for change in other.meta.get("changes", [])):
             user = await ctx.session.get(User, other.user_id)
-            return (user.name or user.email.split("@")[0]) if user else "someone else"
+            return name_of(user)
     return None
 
 
@@ -257,8 +273,11 @@ _WRITE_NEEDS: dict[str, Capability] = {
     "lists": Capability.LISTS_MANAGE,
     "reminders": Capability.LISTS_EDIT,
     "events": Capability.CALENDAR_WRITE,
-    "projects": Capability.PROJECTS_WRITE,
+    "projects": Capability.PROJECTS_MANAGE,  # as renaming, sharing or deleting one does
     **dict.fromkeys(MONEY_TABLES, Capability.MONEY_WRITE),
+    "households": Capability.MEMBERS_MANAGE,
+    "memberships": Capability.MEMBERS_MANAGE,
+    "invitations": Capability.MEMBERS_INVITE,
 }
 _NOUNS = {
     "events": ("event", "calendar"),
@@ -271,7 +290,7 @@ if set(_WRITE_NEEDS) != set(UNDOABLE_TABLES):  # a new undoable table must say w
     raise RuntimeError(f"say what a change takes in: {set(UNDOABLE_TABLES) - set(_WRITE_NEEDS)}")
 # The tables whose rows may be shared (a household's books hold its category set,
 # rules and invoices), where the user's role decides too; any other row must be one's own.
-_SHARED_TABLES = ("tasks", "lists", "events", *_NOUNS)
+_SHARED_TABLES = ("tasks", "lists", "projects", "events", *_NOUNS)
 _UNDO_NEEDS = {t: _WRITE_NEEDS[t] for t in dict.fromkeys(_SHARED_TABLES)}
 
 
@@ -286,6 +305,8 @@ async def _check_may_revert(ctx: SkillContext, table: str, current: SQLModel) ->
         list_id = current.id if isinstance(current, TaskList) else getattr(current, "list_id", None)
         on = await ctx.session.get(TaskList, list_id) if list_id else None
         noun, what = "task", f"{on.name} list" if on else "task"
+    elif isinstance(current, Project):
+        noun, what = "project", f"{current.name} project"
     await access.require(ctx, current, needs, noun=noun, what=what, doing="undo changes to")
 
 
@@ -297,7 +318,7 @@ async def _revert(ctx: SkillContext, change: dict[str, Any]) -> None:
     model = UNDOABLE_TABLES[change["table"]]
     record_id = uuid.UUID(change["id"])
     current = await ctx.session.get(model, record_id)
-    if current is not None:
+    if current is not None and change["table"] not in members.MEMBER_TABLES:
         await _check_may_revert(ctx, change["table"], current)
     before = change["before"]
     if before is None and model is Invoice:
@@ -309,10 +330,22 @@ async def _revert(ctx: SkillContext, change: dict[str, Any]) -> None:
         if current is not None:
             await ctx.session.delete(current)
     elif current is None:  # it was deleted: put it back as it was
-        ctx.session.add(model.model_validate(before))
+        await _put_back(ctx, model.model_validate(before))
     else:  # it was changed: restore every field
         restored = model.model_validate(before)
         for name in model.model_fields:
             setattr(current, name, getattr(restored, name))
         ctx.session.add(current)
     await ctx.session.flush()
+
+
+async def _put_back(ctx: SkillContext, record: SQLModel) -> None:
+    """Restore a deleted row, unless another has taken its place since (a project
+    or list of the same name made after it was deleted)."""
+    try:
+        async with ctx.session.begin_nested():
+            ctx.session.add(record)
+    except IntegrityError:
+        raise Conflict(
+            "another of the same name has been made since, so I left it as it is"
+        ) from None

@@ -1,7 +1,9 @@
 """Households: making them, inviting people by a single-use code, roles, leaving.
 
-Who may do what is decided in skills.access; this module adds the rules about
-owners: only an owner makes or unmakes an owner, and the last owner stays.
+Who may do what is decided in skills.access; skills.members adds the rules about
+owners (only an owner makes or unmakes an owner, and the last owner stays), asked
+here and again when one of these changes is undone: each records the rows it
+changed, so undo takes it back like any other change.
 """
 
 from __future__ import annotations
@@ -12,14 +14,15 @@ import uuid
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from skills import access
 from skills.access import Capability
-from skills.context import Conflict, NotFound, SkillContext, SkillError
-from skills.history import ChangeSet, record_action
+from skills.context import Conflict, NotFound, SkillContext, SkillError, name_of
+from skills.history import ChangeSet, record_action, snapshot
+from skills.members import ONLY_OWNERS, keep_an_owner, membership
 from store.models import Household, HouseholdRole, Invitation, Membership, User
 from store.models.users import normalize_email, normalize_phone
 from store.repositories.households import create_household
@@ -136,8 +139,13 @@ class HouseholdService:
     async def create(self, data: HouseholdCreate) -> HouseholdPublic:
         household = await create_household(self.session, data.name, self.ctx.user_id)
         access.forget_memberships(self.ctx)
+        changes = ChangeSet()
+        changes.created(household)
+        mine = await self._membership(household.id, self.ctx.user_id)
+        assert mine is not None
+        changes.created(mine)
         record_action(
-            self.ctx, "households.create", "household", household.id, ChangeSet(), name=data.name
+            self.ctx, "households.create", "household", household.id, changes, name=data.name
         )
         return HouseholdPublic(
             id=household.id, name=household.name, role=HouseholdRole.OWNER, personal=False
@@ -159,12 +167,14 @@ class HouseholdService:
         )
         self.session.add(invitation)
         await self.session.flush()
+        changes = ChangeSet()
+        changes.created(invitation)
         record_action(
             self.ctx,
             "households.invite",
             "household",
             household_id,
-            ChangeSet(),
+            changes,
             to=data.email or data.phone,
             role=data.role.value,
         )
@@ -202,12 +212,13 @@ class HouseholdService:
         )
         if taken.rowcount != 1:
             raise Conflict("that invitation code has already been used")
-        self.session.add(
-            Membership(
-                household_id=invitation.household_id, user_id=self.ctx.user_id, role=invitation.role
-            )
+        joined = Membership(
+            household_id=invitation.household_id, user_id=self.ctx.user_id, role=invitation.role
         )
+        self.session.add(joined)
         await self.session.flush()
+        changes = ChangeSet()
+        changes.created(joined)
         access.forget_memberships(self.ctx)
         household = await self.session.get(Household, invitation.household_id)
         assert household is not None
@@ -216,7 +227,7 @@ class HouseholdService:
             "households.join",
             "household",
             household.id,
-            ChangeSet(),
+            changes,
             name=household.name,
             role=invitation.role.value,
         )
@@ -246,26 +257,30 @@ class HouseholdService:
             raise NotFound("no such member")
         owner_involved = HouseholdRole.OWNER in (role, target.role)
         if owner_involved and me.role is not HouseholdRole.OWNER:
-            raise access.AccessDenied("only an owner can make or unmake an owner")
+            raise access.AccessDenied(ONLY_OWNERS)
         if target.role is HouseholdRole.OWNER and role is not HouseholdRole.OWNER:
-            await self._keep_an_owner(household_id)
+            await keep_an_owner(self.session, household_id)
         before = target.role
+        was = snapshot(target)
         target.role = role
         self.session.add(target)
         await self.session.flush()
         access.forget_memberships(self.ctx)
+        changes = ChangeSet()
+        changes.updated(target, was)
+        user = await self.session.get(User, user_id)
+        assert user is not None
         record_action(
             self.ctx,
             "households.role",
             "household",
             household_id,
-            ChangeSet(),
+            changes,
+            name=name_of(user),  # "Cara has changed Bob since": undo names the member
             member=str(user_id),
             before=before.value,
             after=role.value,
         )
-        user = await self.session.get(User, user_id)
-        assert user is not None
         return MemberPublic(user_id=user.id, name=user.name, email=user.email, role=role)
 
     async def remove(self, household_id: uuid.UUID, user_id: uuid.UUID) -> None:
@@ -285,7 +300,7 @@ class HouseholdService:
         if mine is None:
             raise NotFound("no such household")
         if mine.role is HouseholdRole.OWNER:
-            await self._keep_an_owner(household_id, leaving=True)
+            await keep_an_owner(self.session, household_id, leaving=True)
         await self._drop(mine, "households.leave")
 
     # --- helpers -----------------------------------------------------------
@@ -298,40 +313,21 @@ class HouseholdService:
         )
 
     async def _membership(self, household_id: uuid.UUID, user_id: uuid.UUID) -> Membership | None:
-        return (
-            await self.session.exec(
-                select(Membership).where(
-                    Membership.household_id == household_id, Membership.user_id == user_id
-                )
-            )
-        ).first()
+        return await membership(self.session, household_id, user_id)
 
-    async def _keep_an_owner(self, household_id: uuid.UUID, *, leaving: bool = False) -> None:
-        owners = (
-            await self.session.exec(
-                select(func.count())
-                .select_from(Membership)
-                .where(
-                    Membership.household_id == household_id, Membership.role == HouseholdRole.OWNER
-                )
-            )
-        ).one()
-        if owners <= 1:
-            if leaving:
-                raise Conflict(
-                    "you are its last owner: make someone else an owner before you leave"
-                )
-            raise Conflict("a household needs an owner: make someone else an owner first")
-
-    async def _drop(self, membership: Membership, action: str) -> None:
-        await self.session.delete(membership)
+    async def _drop(self, member: Membership, action: str) -> None:
+        changes = ChangeSet()
+        changes.deleted(member)
+        await self.session.delete(member)
         await self.session.flush()
         access.forget_memberships(self.ctx)
         record_action(
             self.ctx,
             action,
             "household",
-            membership.household_id,
-            ChangeSet(),
-            member=str(membership.user_id),
+            member.household_id,
+            changes,
+            name=name_of(await self.session.get(User, member.user_id)),
+            member=str(member.user_id),
+            role=member.role.value,
         )

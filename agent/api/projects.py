@@ -13,6 +13,7 @@ from skills.finance.schemas import (
     JobCosting,
     ProjectCreate,
     ProjectPublic,
+    ProjectUpdate,
 )
 from skills.projects import ProjectService
 from store.models import BillableItem, Project
@@ -41,6 +42,24 @@ async def create_project(ctx: SkillCtx, body: ProjectCreate) -> ProjectPublic:
 @router.get("/{project}", response_model=ProjectPublic, summary="By id or by name")
 async def read_project(ctx: SkillCtx, project: str) -> ProjectPublic:
     return project_public(await ProjectService(ctx).get(project))
+
+
+@router.patch(
+    "/{project}",
+    response_model=ProjectPublic,
+    summary="Rename a project, or share it with a household (null: keep it to yourself)",
+)
+async def update_project(ctx: SkillCtx, project: str, body: ProjectUpdate) -> ProjectPublic:
+    return project_public(await ProjectService(ctx).update(project, body))
+
+
+@router.delete(
+    "/{project}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a project; 409 while money is recorded on it (undo brings it back)",
+)
+async def delete_project(ctx: SkillCtx, project: str) -> None:
+    await ProjectService(ctx).delete(project)
 
 
 @router.get("/{project}/costing", response_model=JobCosting)

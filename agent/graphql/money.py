@@ -13,6 +13,7 @@ from agent.api.projects import billable_public, project_public
 from agent.graphql import types as t
 from agent.graphql.context import Info
 from skills.finance.invoices import InvoiceService
+from skills.finance.schemas import ProjectUpdate
 from skills.projects import ProjectService
 
 
@@ -23,6 +24,24 @@ class ProjectMutations:
         async with info.context.work() as ctx:
             made = await ProjectService(ctx).create(input.to_pydantic())
             return t.Project.from_pydantic(project_public(made))
+
+    @strawberry.mutation(
+        description="Rename a project (id or name), or share it with a household "
+        "(householdId: null keeps it to yourself); only the fields given change"
+    )
+    async def update_project(self, info: Info, project: str, input: t.ProjectPatch) -> t.Project:
+        changes = t.patch(info, "input", input, ProjectUpdate)
+        async with info.context.work() as ctx:
+            changed = await ProjectService(ctx).update(project, changes)
+            return t.Project.from_pydantic(project_public(changed))
+
+    @strawberry.mutation(
+        description="Delete a project (id or name); refused (409) while money is recorded "
+        "on it. Returns its id (undo brings it back)"
+    )
+    async def delete_project(self, info: Info, project: str) -> uuid.UUID:
+        async with info.context.work() as ctx:
+            return (await ProjectService(ctx).delete(project)).id
 
     @strawberry.mutation(description="Log hours or materials to bill on a project (id or name)")
     async def add_billable(self, info: Info, project: str, input: t.BillableInput) -> t.Billable:

@@ -20,6 +20,7 @@ from store.models import TaskList, User
 _READING = {
     "tasks": Capability.LISTS_READ,
     "lists": Capability.LISTS_READ,
+    "projects": Capability.PROJECTS_READ,
     "events": Capability.CALENDAR_READ,
     "transactions": Capability.MONEY_READ,
 }
@@ -29,7 +30,7 @@ async def may_see(ctx: SkillContext, notice: ChangeNotice) -> bool:
     """The access rules for one notice, asked afresh (a role can change while a page
     stays open): one may hear of a row one may read before or after the change. An
     item belongs with its list, whoever added it."""
-    if notice.owned_by(ctx.user_id):
+    if notice.ones_own(ctx.user_id):
         return True
     needs = _READING.get(notice.kind)
     if needs is None:
@@ -64,7 +65,7 @@ class Subscription:
         assert user is not None  # the socket signs in before it may subscribe
         async with services.changes.subscribe() as notices:
             async for notice in notices:
-                if not notice.owned_by(user.id):  # one's own changes need no reading
+                if not notice.ones_own(user.id):  # one's own changes need no reading
                     async with session_scope(services.sessions) as session:
                         if not await may_see(SkillContext.for_user(session, user), notice):
                             continue

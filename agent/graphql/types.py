@@ -33,6 +33,7 @@ from skills.finance.schemas import (
     JobCosting,
     ProjectCreate,
     ProjectPublic,
+    ProjectUpdate,
     SummaryRow,
     TransactionCreate,
     TransactionPublic,
@@ -204,6 +205,12 @@ class TransactionPatch:
 
 @derived.input(model=ProjectCreate, all_fields=True)
 class ProjectInput:
+    pass
+
+
+@_partial
+@derived.input(model=ProjectUpdate, all_fields=True, description="Only the fields given change")
+class ProjectPatch:
     pass
 
 

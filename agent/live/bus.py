@@ -52,8 +52,10 @@ class ChangeNotice:
             fields[name] = tuple(fields.get(name) or ())
         return cls(**fields)
 
-    def owned_by(self, user_id: uuid.UUID) -> bool:
-        return self.owner_id == str(user_id)
+    def ones_own(self, user_id: uuid.UUID) -> bool:
+        """A row of one's own, or a change one made oneself (removing a member: their
+        membership, one's own doing)."""
+        return str(user_id) in (self.owner_id, self.actor_id)
 
 
 class Broadcaster(Protocol):

@@ -169,6 +169,30 @@ class ProjectCreate(BaseModel):
     _exact = field_validator("budget", "hourly_rate", mode="before")(_exact_or_none)
 
 
+class ProjectUpdate(BaseModel):
+    """Only the fields sent change: its name, or the household it is shared with."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    household_id: uuid.UUID | None = Field(
+        default=None, description="Share it with this household; null: keep it to yourself"
+    )
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _strip(cls, value: object) -> object:
+        return value.strip() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _something(self) -> ProjectUpdate:
+        if not self.model_fields_set:
+            raise ValueError("give a new name, or a household_id to share it with (null: none)")
+        if "name" in self.model_fields_set and self.name is None:
+            raise ValueError("a project needs a name")
+        return self
+
+
 class ProjectPublic(BaseModel):
     id: uuid.UUID
     household_id: uuid.UUID | None = None

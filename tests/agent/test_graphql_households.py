@@ -1,7 +1,8 @@
 """Households through /graphql: the same rules as /v1/households and /v1/invitations.
 A member joins with a code, shares a list, is made a viewer and refused, is removed
-and loses the family's list; an invitation that is sent goes out only when its
-operation is its own, and one that cannot go out is not kept."""
+and loses the family's list (and undo brings him back to it); an invitation that is
+sent goes out only when its operation is its own, and one that cannot go out is not
+kept."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlmodel import select
 from agent.services import Services
 from store.database import session_scope
 from store.models import Invitation
-from tests.agent.graphql_client import gql
+from tests.agent.graphql_client import family_member, gql
 from tests.agent.test_households import sign_up
 from tests.smtp_server import Inbox
 from tests.twilio_server import FakeTwilio
@@ -188,3 +189,22 @@ async def test_a_sent_invitation_goes_alone_and_an_unsendable_one_is_not_kept(
     [error] = unsendable["errors"]
     assert error["extensions"]["status"] == 503 and "Twilio" in error["message"]
     assert await invitations_on_record(services) == 1
+
+
+async def test_undo_brings_a_removed_member_back(
+    client: httpx.AsyncClient, services: Services, auth: dict
+) -> None:
+    bob, family, _ = await family_member(client, services, auth, "member")
+    me = (await client.get("/v1/me", headers=bob)).json()["id"]
+    remove = "mutation($h: UUID!, $u: UUID!) { removeMember(householdId: $h, userId: $u) }"
+    assert (await gql(client, auth, remove, h=family, u=me))["data"]["removeMember"] == me
+    assert (await gql(client, bob, LISTS))["data"]["lists"] == []
+
+    undone = await gql(client, auth, "mutation { undo { undid facts } }")
+    assert undone["data"]["undo"]["undid"] == "households.remove"
+    assert undone["data"]["undo"]["facts"]["name"] == "Bob"
+    assert (await gql(client, bob, LISTS))["data"]["lists"] == [
+        {"name": "shopping", "household": "Family", "items": [{"title": "milk"}]}
+    ]
+    mine = (await gql(client, bob, "{ households { name role } }"))["data"]["households"]
+    assert {"name": "Family", "role": "MEMBER"} in mine

@@ -239,3 +239,30 @@ async def test_a_change_over_the_socket_is_reported_done_only_once_it_is_kept(
     assert "createTask" not in json.dumps(answer)
     async with services.sessions() as db:
         assert (await db.exec(select(Task).where(Task.user_id == user.id))).all() == []
+
+
+async def test_a_member_removed_and_brought_back_by_undo_hears_both_and_so_does_the_remover(
+    client: httpx.AsyncClient, base_url: str, services: Services, auth: dict
+) -> None:
+    bob, family, _ = await family_member(client, services, auth, "member")
+    me = (await client.get("/v1/me", headers=bob)).json()["id"]
+    async with (
+        watching(base_url, services, bob) as bob_socket,
+        watching(base_url, services, auth) as ann_socket,
+    ):
+        removed = await client.delete(f"/v1/households/{family}/members/{me}", headers=auth)
+        assert removed.status_code == 204
+        for socket, mine in ((bob_socket, False), (ann_socket, True)):
+            change = await next_change(socket)  # his page redraws without the family's list
+            assert (change["kind"], change["action"], change["mine"]) == (
+                "memberships",
+                "deleted",
+                mine,
+            )
+        assert (await client.post("/v1/undo", headers=auth)).status_code == 200
+        change = await next_change(bob_socket)
+        assert (change["kind"], change["action"], change["householdId"]) == (
+            "memberships",
+            "undone",
+            family,
+        )

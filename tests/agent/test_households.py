@@ -209,3 +209,48 @@ async def test_undo_by_voice_refuses_in_words_over_a_housemates_change(
     refused = await chat.say("undo that")
     assert refused["reply"] == "Ann has changed eggs since, so I left it as it is."
     assert await titles(client, auth, list="shopping", status="done") == ["eggs"]
+
+
+async def test_undo_brings_a_removed_member_back_with_the_shared_list_and_old_role(
+    client: httpx.AsyncClient, services: Services, auth: dict, user
+) -> None:
+    family, shopping = await family_with_shared_list(client, auth)
+    bob = await sign_up(services, "bob@example.com")
+    code = await invite(client, auth, family, "admin", email="bob@example.com")
+    assert (
+        await client.post("/v1/invitations/accept", headers=bob, json={"code": code})
+    ).is_success
+    bob_id = (await client.get("/v1/me", headers=bob)).json()["id"]
+    member = f"/v1/households/{family}/members/{bob_id}"
+
+    assert (await client.delete(member, headers=auth)).status_code == 204
+    assert (await client.get("/v1/lists", headers=bob)).json() == []
+    undone = await client.post("/v1/undo", headers=auth)
+    assert undone.status_code == 200 and undone.json()["undid"] == "households.remove"
+    [listed] = (await client.get("/v1/lists", headers=bob)).json()
+    assert (listed["id"], listed["household"]) == (shopping, "Family")
+    mine = (await client.get("/v1/households", headers=bob)).json()
+    assert ("Family", "admin") in [(h["name"], h["role"]) for h in mine]
+
+    # A new role, taken back: the previous one again, and Bob may manage members again.
+    demoted = await client.patch(member, headers=auth, json={"role": "viewer"})
+    assert demoted.status_code == 200
+    assert (await client.post("/v1/undo", headers=auth)).json()["undid"] == "households.role"
+    members = (await client.get(f"/v1/households/{family}/members", headers=bob)).json()
+    assert [(m["email"], m["role"]) for m in members] == [
+        ("ann@example.com", "owner"),
+        ("bob@example.com", "admin"),
+    ]
+
+    # Bob leaves and thinks better of it: undo lets him back in, as an admin.
+    assert (await client.post(f"/v1/households/{family}/leave", headers=bob)).status_code == 204
+    back = await client.post("/v1/undo", headers=bob)
+    assert back.status_code == 200 and back.json()["undid"] == "households.leave"
+    assert [x["id"] for x in (await client.get("/v1/lists", headers=bob)).json()] == [shopping]
+
+    # Ann's change before those was inviting him; he has used the code, so it stays.
+    used = await client.post("/v1/undo", headers=auth)
+    assert (used.status_code, used.json()["detail"]) == (
+        409,
+        "bob@example.com has joined with that invitation already; remove them instead",
+    )

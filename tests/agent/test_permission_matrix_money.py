@@ -4,13 +4,14 @@ GraphQL and the conversation. Money is visible by role: owners, admins and the
 bookkeeper keep the books; members and viewers do not see its rows, and asking for
 the books as a whole gets them a refusal in words. A member adds to the books without
 reading them (records an expense, imports a statement, files under the household's
-categories); its bank feeds and invoices are for the keepers only. GraphQL walks what
-it has an operation for: the rows, the books' totals and recording, projects and
-invoices; it has no statement import, category set or bank feed, so those are walked
-through the service and REST only. The conversation is walked on each of its
-channels; a kitchen speaker does no money at all, for any role, and says so. The
-table is the issue's, written here; the people, households and the walk are in
-tests/agent/permissions.py."""
+categories); its bank feeds and invoices are for the keepers only. A shared project
+is managed (renamed, unshared, deleted) as a shared list is, by an owner or admin.
+GraphQL walks what it has an operation for: the rows, the books' totals and
+recording, projects (managing them too) and invoices; it has no statement import,
+category set or bank feed, so those are walked through the service and REST only.
+The conversation is walked on each of its channels; a kitchen speaker does no money
+at all, for any role, and says so. The table is the issue's, written here; the
+people, households and the walk are in tests/agent/permissions.py."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from skills.finance.reports import FinanceReports
 from skills.finance.schemas import (
     BillableCreate,
     Period,
+    ProjectUpdate,
     TransactionCreate,
     TransactionUpdate,
 )
@@ -286,6 +288,39 @@ class Projects:
             return (await s.exec(on_it)).one()
 
 
+# Managing a shared project, as a shared list is managed: its owners and admins; the
+# others see it and are told no.
+MANAGE_ACTIONS = ["rename", "unshare", "delete"]
+MANAGES = {"owner", "admin"}
+managed_expected = table(
+    {r: {"read"} | (set(MANAGE_ACTIONS) if r in MANAGES else set()) for r in ROLES}
+)
+BARE_NAMES = ["shed", "deck", "fence", "pond", "patio", "loft", "annex", "studio", "barn"]
+
+
+class BareProjects:
+    """Each case gets a fresh project with nothing on it (one with money is never
+    deleted, whoever asks); its state is its name and household, None once gone."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.names = iter(BARE_NAMES)
+
+    async def make(self, scope: str) -> tuple[uuid.UUID, str]:
+        owner, household = self.world.owner_of(scope)
+        name = next(self.names)
+        async with session_scope(self.world.services.sessions) as s:
+            project = Project(user_id=owner, household_id=household, name=name)
+            s.add(project)
+            await s.flush()
+            return project.id, name
+
+    async def state(self, handle: tuple[uuid.UUID, str]) -> tuple | None:
+        async with session_scope(self.world.services.sessions) as s:
+            found = await s.get(Project, handle[0])
+            return None if found is None else (found.name, found.household_id)
+
+
 def this_month() -> Period:
     start = today().date().replace(day=1)
     return Period(start=start, end=start + relativedelta(months=1))
@@ -375,6 +410,30 @@ async def project_by_service(world: World, action: str, handle: tuple[uuid.UUID,
         return None
 
     return await by_service(world, do)
+
+
+async def managed_by_service(world: World, action: str, handle: tuple[uuid.UUID, str]):
+    project_id = handle[0]
+
+    async def do(ctx: SkillContext) -> None:
+        if action == "rename":
+            await ProjectService(ctx).update(project_id, ProjectUpdate(name=f"new {handle[1]}"))
+        elif action == "unshare":
+            await ProjectService(ctx).update(project_id, ProjectUpdate(household_id=None))
+        else:
+            await ProjectService(ctx).delete(project_id)
+
+    return await by_service(world, do)
+
+
+async def managed_by_rest(client: httpx.AsyncClient, world: World, action: str, handle):
+    bob, url = world.token(), f"/v1/projects/{handle[0]}"
+    if action == "delete":
+        response = await client.delete(url, headers=bob)
+    else:
+        body = {"name": f"new {handle[1]}"} if action == "rename" else {"household_id": None}
+        response = await client.patch(url, headers=bob, json=body)
+    return by_status(response, read=False)
 
 
 async def project_by_rest(client: httpx.AsyncClient, world: World, action: str, handle):
@@ -469,6 +528,20 @@ PROJECT_OPERATIONS = {
 }
 
 
+MANAGE_OPERATIONS = {
+    "rename": "mutation($id: String!, $name: String!) "
+    "{ updateProject(project: $id, input: {name: $name}) { id } }",
+    "unshare": "mutation($id: String!) "
+    "{ updateProject(project: $id, input: {householdId: null}) { id } }",
+    "delete": "mutation($id: String!) { deleteProject(project: $id) }",
+}
+
+
+async def managed_by_graphql(client: httpx.AsyncClient, world: World, action: str, handle):
+    given = {"id": str(handle[0])} | ({"name": f"new {handle[1]}"} if action == "rename" else {})
+    return await by_graphql(client, world, MANAGE_OPERATIONS[action], read=False, **given)
+
+
 async def row_by_graphql(client: httpx.AsyncClient, world: World, action: str, handle):
     operation = ROW_OPERATIONS[action]
     return await by_graphql(client, world, operation, read=action == "read", id=str(handle[0]))
@@ -504,6 +577,8 @@ async def test_service_layer(world: World) -> None:
     wrong += await walk(world, sets, books_by_service, CATEGORY_ACTIONS, books_expected)
     projects = Projects(world)
     wrong += await walk(world, projects, project_by_service, PROJECT_ACTIONS, projects_expected)
+    bare = BareProjects(world)
+    wrong += await walk(world, bare, managed_by_service, MANAGE_ACTIONS, managed_expected)
     wrong += await walk(world, Feeds(world), feed_by_service, FEED_ACTIONS, feeds_expected)
     invoices = Invoices(world)
     wrong += await walk(world, invoices, invoice_by_service, INVOICE_ACTIONS, invoices_expected)
@@ -523,6 +598,9 @@ async def test_rest(world: World, client: httpx.AsyncClient) -> None:
     async def feeds(w: World, action: str, handle):
         return await feed_by_rest(client, w, action, handle)
 
+    async def managed(w: World, action: str, handle):
+        return await managed_by_rest(client, w, action, handle)
+
     async def invoices(w: World, action: str, handle):
         return await invoice_by_rest(client, w, action, handle)
 
@@ -530,6 +608,7 @@ async def test_rest(world: World, client: httpx.AsyncClient) -> None:
     wrong += await walk(world, Books(world), books, BOOK_ACTIONS, books_expected)
     wrong += await walk(world, CategorySets(world), books, CATEGORY_ACTIONS, books_expected)
     wrong += await walk(world, Projects(world), projects, PROJECT_ACTIONS, projects_expected)
+    wrong += await walk(world, BareProjects(world), managed, MANAGE_ACTIONS, managed_expected)
     wrong += await walk(world, Feeds(world), feeds, FEED_ACTIONS, feeds_expected)
     wrong += await walk(world, Invoices(world), invoices, INVOICE_ACTIONS, invoices_expected)
     assert wrong == []
@@ -548,7 +627,11 @@ async def test_graphql(world: World, client: httpx.AsyncClient) -> None:
     async def invoices(w: World, action: str, handle):
         return await invoice_by_graphql(client, w, action, handle)
 
+    async def managed(w: World, action: str, handle):
+        return await managed_by_graphql(client, w, action, handle)
+
     assert list(ROW_OPERATIONS) == ROW_ACTIONS
+    assert list(MANAGE_OPERATIONS) == MANAGE_ACTIONS
     assert list(BOOK_OPERATIONS) == [a for a in BOOK_ACTIONS if a != "import"]  # no upload
     assert (list(PROJECT_OPERATIONS), list(INVOICE_OPERATIONS)) == (
         PROJECT_ACTIONS,
@@ -557,6 +640,7 @@ async def test_graphql(world: World, client: httpx.AsyncClient) -> None:
     wrong = await walk(world, Rows(world), rows, ROW_ACTIONS, rows_expected)
     wrong += await walk(world, Books(world), books, list(BOOK_OPERATIONS), books_expected)
     wrong += await walk(world, Projects(world), projects, PROJECT_ACTIONS, projects_expected)
+    wrong += await walk(world, BareProjects(world), managed, MANAGE_ACTIONS, managed_expected)
     wrong += await walk(world, Invoices(world), invoices, INVOICE_ACTIONS, invoices_expected)
     assert wrong == []
 
