@@ -50,7 +50,7 @@ from skills.history import check_undo_reach, undo_last, undo_touches_money
 from skills.projects import names_seen as project_names_seen
 from skills.tasks.schemas import TaskQuery
 from skills.tasks.service import TaskService
-from store.database import READ_ONLY, session_scope
+from store.database import reading, session_scope
 from store.models import (
     Category,
     Event,
@@ -139,8 +139,7 @@ class Assistant:
         turn = replace(turn, session_id=turn.session_id or uuid.uuid4().hex)
         # Understanding may take a while (a model loading, Claude for the long tail):
         # it reads without the write lock, so other people's turns and requests go on.
-        async with self.sessions() as db:
-            await db.connection(execution_options={READ_ONLY: True})
+        async with reading(self.sessions) as db:
             heard = await self._understand(db, turn, self.context)
         stages["intent"] = (time.perf_counter() - started) * 1000
         async with session_scope(self.sessions) as db:
@@ -247,8 +246,7 @@ class Assistant:
         """What this conversation is waiting for (a detail, a yes), if anything, and the
         user's local time now. Read without the write lock: the voice path asks this on
         every pause, beside whatever turn is being committed."""
-        async with self.sessions() as db:
-            await db.connection(execution_options={READ_ONLY: True})
+        async with reading(self.sessions) as db:
             user = await db.get(User, user_id)
             if user is None:
                 return None
@@ -260,8 +258,7 @@ class Assistant:
         """The user's own names, for speech recognition to expect: their lists,
         projects, categories they made, and the merchants they paid lately. Built-in
         category names are common words Whisper already knows, so they stay out."""
-        async with self.sessions() as db:
-            await db.connection(execution_options={READ_ONLY: True})
+        async with reading(self.sessions) as db:
             # The lists of their households too: "add eggs to the family shopping list".
             reader = SkillContext(session=db, user_id=user_id, settings=UserSettings())
             shared_too = await access.visible(reader, TaskList, Capability.LISTS_READ)

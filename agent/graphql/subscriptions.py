@@ -13,7 +13,7 @@ from agent.live.bus import ChangeNotice
 from skills import access
 from skills.access import Capability
 from skills.context import SkillContext
-from store.database import session_scope
+from store.database import reading
 from store.models import TaskList, User
 
 # Who may hear of a shared row: whoever may read it.
@@ -66,7 +66,7 @@ class Subscription:
         async with services.changes.subscribe() as notices:
             async for notice in notices:
                 if not notice.ones_own(user.id):  # one's own changes need no reading
-                    async with session_scope(services.sessions) as session:
+                    async with reading(services.sessions) as session:  # no write lock
                         if not await may_see(SkillContext.for_user(session, user), notice):
                             continue
                 yield _change(notice, user)

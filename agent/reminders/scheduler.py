@@ -33,7 +33,7 @@ from skills.reminders.leases import (
 )
 from skills.reminders.planning import plan_due, still_wanted
 from skills.reminders.reports import lapse_reports
-from store.database import READ_ONLY, session_scope
+from store.database import reading, session_scope
 from store.models import Reminder, ReminderKind, ReminderStatus, User
 
 if TYPE_CHECKING:
@@ -106,8 +106,7 @@ class Scheduler:
         )
 
     async def _handle(self, reminder: Reminder, now: datetime) -> None:
-        async with self.sessions() as db:
-            await db.connection(execution_options={READ_ONLY: True})
+        async with reading(self.sessions) as db:
             user = await db.get(User, reminder.user_id)
             wanted = user is not None and await still_wanted(db, reminder)
         if user is None or not wanted:
@@ -221,8 +220,7 @@ class Scheduler:
         """Seconds to sleep: until the next planned reminder, at most one interval (a
         reminder set meanwhile is planned on the next round)."""
         now = self.clock()
-        async with self.sessions() as db:
-            await db.connection(execution_options={READ_ONLY: True})
+        async with reading(self.sessions) as db:
             upcoming = await next_due(db, now)
         if upcoming is None:
             return self.interval

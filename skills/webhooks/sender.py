@@ -35,7 +35,7 @@ from skills.addresses import RefusedTarget
 from skills.context import system_clock
 from skills.sealing import KeyRing
 from skills.webhooks.signing import headers, message_id
-from store.database import READ_ONLY, session_scope
+from store.database import reading, session_scope
 from store.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from store.models import WebhookSubscription as Subscription
 from store.repositories import audit
@@ -130,8 +130,7 @@ class Sender:
 
     async def lag(self, now: datetime) -> float:
         """Seconds the oldest undelivered delivery of an active subscription has waited."""
-        async with self.sessions() as db:
-            await db.connection(execution_options={READ_ONLY: True})
+        async with reading(self.sessions) as db:
             oldest = (
                 await db.exec(
                     select(func.min(WebhookDelivery.created_at))
