@@ -18,6 +18,10 @@ from skills.access import READS, Capability, Reach
 Scope = Literal["read", "voice", "speaker"]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 VOICE_SOCKET = "/v1/voice"
+# Every GraphQL operation comes as a POST (or over a socket opened with a GET): the
+# door asks only whether the token may look here; each mutation is then judged as the
+# change it is (agent.graphql.schema.TokenScopes).
+GRAPHQL = "/graphql"
 CONVERSE = ("POST", "/v1/converse")
 # Talking to the assistant: the voice socket, typed text, and who am I.
 _VOICE = {("GET", VOICE_SOCKET), CONVERSE, ("GET", "/v1/me")}

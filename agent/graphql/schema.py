@@ -25,7 +25,7 @@ from agent.graphql.queries import Query
 from agent.graphql.subscriptions import Subscription
 from skills.context import SkillError
 
-PATH = "/graphql"
+PATH = scopes.GRAPHQL
 
 
 class UnitOfWork(SchemaExtension):
@@ -59,8 +59,8 @@ def _errors(result: Any) -> list[Any]:
 class TokenScopes(SchemaExtension):
     """A device token's scopes hold over GraphQL as at REST's door (agent.scopes): a
     mutation is a change, asked as a POST to this path; a query or a subscription
-    looks, as a GET. Over HTTP every operation is a POST and the door has already
-    answered; the socket opens as a GET, so a read token may ask over it, and each
+    looks, as a GET. The door (over HTTP, where every operation is a POST, and on the
+    socket) asks only whether the token may look here, so a read token may ask; each
     change it sends is refused here, before anything runs, in the door's words."""
 
     async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
