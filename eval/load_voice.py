@@ -17,6 +17,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,24 +32,42 @@ from eval.phone import PHONE, phone_clips, phone_turn, web_turn
 from eval.stats import percentiles
 from speech.audio import mulaw_encode
 from store.database import session_scope
-from store.models import User
+from store.models import User, UserCreate
+from store.repositories.users import create_user
 
 GOAL_MS = 1500.0
 REPLY_WAIT = 30.0  # seconds a long call's turn may wait for its reply to end
 UNLIMITED = "1000000/hour"  # every session calls from the one test number
-Turn = Callable[[str, str, Clip], Awaitable[float | None]]
+# One session's turn, by a person of their own (a newer voice connection of the same
+# person closes the older one, as a second window does): (url, person, clip) → seconds.
+Turn = Callable[[str, "Person", Clip], Awaitable[float | None]]
+
+
+@dataclass(frozen=True)
+class Person:
+    token: str  # theirs, for the web socket
+    phone: str  # theirs, to call from
+    auth: str  # the Twilio auth token the calls are signed with
+
+
+async def _web(url: str, person: Person, clip: Clip) -> float | None:
+    return await web_turn(url, person.token, clip)
+
+
+async def _phone(url: str, person: Person, clip: Clip) -> float | None:
+    return await phone_turn(url, person.auth, clip, person.phone)
 
 
 async def voice_capacity(max_sessions: int, seconds: float) -> dict[str, Any]:
     """Per channel, the levels tried and the most sessions that held the goal."""
     clips = [c.sound for c in phone_clips(build())]
-    async with _service(call_limit=UNLIMITED) as (url, token, auth):
+    async with _service(call_limit=UNLIMITED, people=max_sessions) as (url, people):
         result = {}
-        for channel, turn, key in (("web", web_turn, token), ("phone", phone_turn, auth)):
+        for channel, turn in (("web", _web), ("phone", _phone)):
             levels, held = [], 0
             sessions = 1
             while sessions <= max_sessions:
-                level = await _level(turn, url, key, clips, sessions, seconds)
+                level = await _level(turn, url, people, clips, sessions, seconds)
                 levels.append(level)
                 print(f"{channel:<5} {sessions:>3} sessions: {_line(level)}", flush=True)
                 if not level["held"]:
@@ -59,7 +78,7 @@ async def voice_capacity(max_sessions: int, seconds: float) -> dict[str, Any]:
 
 
 async def _level(
-    turn: Turn, url: str, key: str, clips: list[Clip], sessions: int, seconds: float
+    turn: Turn, url: str, people: list[Person], clips: list[Clip], sessions: int, seconds: float
 ) -> dict[str, Any]:
     deadline = time.monotonic() + seconds
     latencies: list[float] = []
@@ -69,7 +88,7 @@ async def _level(
         nonlocal lost
         n = number
         while True:  # at least one turn each
-            took = await turn(url, key, clips[n % len(clips)])
+            took = await turn(url, people[number], clips[n % len(clips)])
             if took is None:
                 lost += 1
             else:
@@ -97,9 +116,9 @@ async def call_memory(call_minutes: float, speed: float, seconds: float) -> dict
     real time (or until ``seconds`` have passed), RSS in MB after each turn."""
     clips = [c.sound for c in phone_clips(build())]
     samples: list[tuple[float, float]] = []  # (call minutes so far, RSS MB)
-    async with _service(voice_max_speed=speed * 2, voice_burst_seconds=3600) as (url, token, _):
+    async with _service(voice_max_speed=speed * 2, voice_burst_seconds=3600) as (url, [caller]):
         address = url.replace("http", "ws", 1)
-        address += f"/v1/voice?token={token}&rate=8000&encoding=mulaw"
+        address += f"/v1/voice?token={caller.token}&rate=8000&encoding=mulaw"
         deadline = time.monotonic() + seconds
         sent_seconds, unanswered, n = 0.0, 0, 0
         async with connect(address, max_size=None) as socket:
@@ -165,17 +184,28 @@ def _rss_mb() -> float:
 
 
 @asynccontextmanager
-async def _service(**settings: Any) -> AsyncIterator[tuple[str, str, str]]:
-    """The service in this process with its models loaded, on a loopback port, and a
-    user with the test phone number: (url, user token, Twilio auth token)."""
+async def _service(people: int = 1, **settings: Any) -> AsyncIterator[tuple[str, list[Person]]]:
+    """The service in this process with its models loaded, on a loopback port, and
+    ``people`` users, each with a phone number of their own: (url, them)."""
     async with service_with_user(None, **settings) as (services, user):
+        users = [user]
         async with session_scope(services.sessions) as db:
             row = await db.get(User, user.id)
             assert row is not None
             row.phone = PHONE
+            for n in range(1, people):
+                profile = UserCreate(email=f"load-{n}@example.com", phone=f"+1415555{2000 + n}")
+                users.append(await create_user(db, profile))
+            phones = [PHONE] + [f"+1415555{2000 + n}" for n in range(1, people)]
         await services.warm_up()
         app = create_app(services=services)
         async with loopback(app) as url:
             auth = _with_telephony(services, url)
             app.state.telephony = services.telephony
-            yield url, services.tokens.issue(user.id), auth
+            yield (
+                url,
+                [
+                    Person(services.tokens.issue(u.id), phone, auth)
+                    for u, phone in zip(users, phones, strict=True)
+                ],
+            )

@@ -104,11 +104,11 @@ async def web_turn(url: str, token: str, sample: Clip) -> float | None:
     return heard - (spoke_until or heard)
 
 
-async def phone_turn(url: str, token: str, sample: Clip) -> float | None:
+async def phone_turn(url: str, token: str, sample: Clip, caller: str = PHONE) -> float | None:
     """The same, as Twilio calls: the signed webhook, then Media Streams."""
     pcm = sample.pcm
     cut = (sample.speech_end + 1) * 2
-    async with TwilioCall(url, url, token, PHONE) as call:
+    async with TwilioCall(url, url, token, caller) as call:
         await call.say(pcm[:cut])
         spoke_until = call.last_sent
         rest = asyncio.create_task(call.say(pcm[cut:]))
