@@ -26,6 +26,17 @@ def action_schemas() -> dict[str, type[BaseModel]]:
     return {action.name: action.args for action in build_catalogue()}
 
 
+@functools.cache
+def writing_actions() -> frozenset[str]:
+    """The intents that change something: every action that does more than look, and
+    the references to what was just said (which resolve into one)."""
+    from skills.catalogue import build_catalogue
+
+    return frozenset(
+        [*(action.name for action in build_catalogue() if not action.reads_only), *REFERENCES]
+    )
+
+
 def vocabulary() -> tuple[str, ...]:
     """The public intent vocabulary (DESIGN.md): what a parse may name."""
     return (*sorted(action_schemas()), *DIALOG, OUT_OF_SCOPE)

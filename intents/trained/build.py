@@ -33,6 +33,7 @@ SOURCES = (
     "values.yaml",
     "out_of_scope.yaml",
     "paraphrases.yaml",
+    "everyday.yaml",
 )
 STALE_DAYS = 14
 _loading = threading.Lock()

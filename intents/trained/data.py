@@ -35,6 +35,9 @@ HERE = Path(__file__).parent
 OUT_OF_SCOPE = "out_of_scope"
 Chunk = tuple[str, str]  # (text, slot name or "" for template words)
 SKIP_OPTIONAL = 0.6
+# Templates too loose for the grammar: shorthand (paraphrases.yaml) and the everyday
+# ways of asking for each request (everyday.yaml).
+LOOSER = ("paraphrases.yaml", "everyday.yaml")
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,10 @@ class Sampler:
         if not isinstance(listed, WildcardSlotList | None):
             raise TypeError(f"unsupported list {slot}")
         pool = self.pools.get(slot) or self.pools["item"]
+        if slot in ("target", "title") and self.rng.random() < 0.7:
+            # what a task is called is anything a task or an item can be: a small pool
+            # of its own would teach that "pay rent" means changing a task
+            pool = self.pools["task" if self.rng.random() < 0.7 else "item"]
         if slot == "item" and self.style != "list" and self.rng.random() < 0.8:
             pool = self.pools["task"]  # reminders and tasks say what to do
             if self.rng.random() < 0.35:
@@ -137,18 +144,15 @@ def tagged(chunks: list[Chunk]) -> tuple[list[str], list[str]]:
 def load_training_intents() -> Intents:
     """The grammar's templates, and the looser ones only the trained parser learns from."""
     intents = load_intents()
-    extra = Intents.from_dict(
-        {
-            **yaml.safe_load((HERE / "paraphrases.yaml").read_text()),
-            "lists": {},
-            "expansion_rules": {},
-        }
-    )
-    for name, intent in extra.intents.items():
-        if name in intents.intents:
-            intents.intents[name].data.extend(intent.data)
-        else:
-            intents.intents[name] = intent
+    for source in LOOSER:
+        extra = Intents.from_dict(
+            {**yaml.safe_load((HERE / source).read_text()), "lists": {}, "expansion_rules": {}}
+        )
+        for name, intent in extra.intents.items():
+            if name in intents.intents:
+                intents.intents[name].data.extend(intent.data)
+            else:
+                intents.intents[name] = intent
     return intents
 
 
@@ -284,7 +288,7 @@ def training_set(seed: int = 13, per_template: int = 40) -> list[Example]:
     """Every example, deduplicated by text and label, in a fixed order."""
     examples = template_examples(random.Random(seed), per_template)
     # Its own stream: a change to a template does not reshuffle the out-of-scope sample.
-    examples += out_of_scope_examples(random.Random(f"{seed}:out of scope"), per_template // 2)
+    examples += out_of_scope_examples(random.Random(f"{seed}:out of scope"), per_template)
     unique: dict[tuple[str, str], Example] = {}
     for example in examples:
         unique.setdefault((example.text, example.label), example)

@@ -29,8 +29,8 @@ from intents.trained.features import (
 
 SEED = 13
 KNOWN_NAMES = ("list", "project", "category", "merchant")  # slots with a gazetteer
-INTENT_PARAMS = {"c1": 0.0, "c2": 0.01, "max_iterations": 100}
-SLOT_PARAMS = {"c1": 0.05, "c2": 0.01, "max_iterations": 120}
+INTENT_PARAMS = {"c1": 0.0, "c2": 0.1, "max_iterations": 100}
+SLOT_PARAMS = {"c1": 0.05, "c2": 0.01, "max_iterations": 60}
 FOLDS = 4  # calibration is fitted on templates held out of one fold's model each
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from eval.intents import load_dev_set
 from intents.cascade import (
+    GRAMMAR_WRITE_DOUBT,
     GUESS_FLOOR,
     MODEL_CONFIDENT,
     OUT_OF_SCOPE_SURE,
@@ -237,6 +238,30 @@ async def test_a_reference_agrees_with_the_request_it_names(rules: RuleParser) -
     cascade = Cascade(rules, trained=model)  # type: ignore[arg-type]
     parsed = await cascade.parse("cancel my dentist appointment", CONTEXT)
     assert (parsed.action, parsed.tentative) == ("calendar.delete", False)
+
+
+async def test_a_grammar_write_that_may_be_none_of_ours_is_checked_back(
+    rules: RuleParser,
+) -> None:
+    opinion = {"tasks.create": 1 - GRAMMAR_WRITE_DOUBT, OUT_OF_SCOPE: GRAMMAR_WRITE_DOUBT}
+    cascade = Cascade(rules, trained=Fixed("tasks.create", 0.99, opinion))  # type: ignore[arg-type]
+    parsed = await cascade.parse("add milk to my shopping list", CONTEXT)
+    assert (parsed.action, parsed.source, parsed.tentative) == ("tasks.create", "rules", True)
+
+
+async def test_a_doubtful_match_the_model_reads_as_another_request_is_that_request(
+    rules: RuleParser,
+) -> None:
+    # "move {event} to {when}" matches; the classifier hears a change of category
+    opinion = {"finance.recategorize": 0.97, "calendar.update": 0.01, OUT_OF_SCOPE: 0.02}
+    model = Fixed("finance.recategorize", MODEL_CONFIDENT, opinion)
+    cascade = Cascade(rules, trained=model)  # type: ignore[arg-type]
+    parsed = await cascade.parse("move blue bottle to coffee", CONTEXT)
+    assert (parsed.action, parsed.source, parsed.tentative) == (
+        "finance.recategorize",
+        "model",
+        False,
+    )
 
 
 async def test_a_confident_model_answers_before_claude(rules: RuleParser) -> None:
