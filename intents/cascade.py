@@ -92,7 +92,17 @@ class Cascade:
             if not self.trained.ready:
                 await self.warm_up()
             opinion = self.trained.opinion(text, context)
-            found = None if _sibling(found.action, opinion) else self._reviewed(found, opinion)
+            if _sibling(found.action, opinion):
+                found = None
+            elif (reviewed := self._reviewed(found, opinion)) is not found:
+                # Doubted only as maybe none of ours: a match that names the user's own
+                # shop, project, category or contact ("file Hollis under tools", Hollis
+                # a shop they paid) is theirs.
+                if enrich is not None and self._reviewed(found, _ours_only(opinion)) is found:
+                    context = await enrich(context)
+                    enrich = None  # asked once
+                    reviewed = found if _names_own(found, context) else reviewed
+                found = reviewed
         if found is not None and found.confidence >= CONFIDENT:
             return found
         if found is not None and found.action == "out_of_scope":
@@ -143,6 +153,19 @@ class Cascade:
         if found.action in writing_actions() and rejected >= GRAMMAR_WRITE_DOUBT:
             return replace(found, confidence=min(found.confidence, DISPUTED))
         return found
+
+
+def _ours_only(opinion: dict[str, float]) -> dict[str, float]:
+    return {action: p for action, p in opinion.items() if action != "out_of_scope"}
+
+
+def _names_own(found: Intent, context: UserContext) -> bool:
+    """Whether a slot of the match is one of the user's own distinctive names: a
+    project, a category, a shop or payee, a contact (a list's name, "shopping", is
+    a common word that other requests say too)."""
+    names = (context.projects, context.categories, context.merchants, context.contacts)
+    own = {name.lower() for kind in names for name in kind}
+    return any(isinstance(value, str) and value.lower() in own for value in found.slots.values())
 
 
 def _second_opinion(found: Intent) -> bool:

@@ -271,15 +271,8 @@ class Assistant:
                     )
                 )
             ).all()
-            merchants = (
-                await db.exec(
-                    select(Transaction.merchant)
-                    .where(Transaction.user_id == user_id, col(Transaction.merchant).is_not(None))
-                    .order_by(col(Transaction.occurred_on).desc())
-                    .limit(RECENT_MERCHANTS)
-                )
-            ).all()
-        names = [*lists, *projects, *categories, *(m for m in merchants if m)]
+            merchants = await recent_merchants(reader)
+        names = [*lists, *projects, *categories, *merchants]
         return list(dict.fromkeys(names))[:VOCABULARY_SIZE]
 
     async def answers_question(self, user_id: uuid.UUID, session_id: str, text: str) -> bool:
@@ -321,6 +314,8 @@ class Assistant:
             lists=list(dict.fromkeys(lists)),
             projects=list(projects),
             categories=list(categories),
+            # "file Hollis under tools": a shop they paid is a name of theirs, not a word.
+            merchants=await recent_merchants(ctx),
             upcoming=[{"title": e.title, "start_at": e.start_at.isoformat()} for e in upcoming],
             recent_turns=state.history,
         )
@@ -576,6 +571,18 @@ async def _named(service: TaskService, title: object) -> list[Task]:
         return [await service.find_by_title(title)]
     except NotFound:
         return []  # asked all the same: it may name an event ("cancel the dentist")
+
+
+async def recent_merchants(ctx: SkillContext) -> list[str]:
+    """The shops and payees of the money the user may see, the latest first."""
+    seen = await access.visible(ctx, Transaction, Capability.MONEY_READ)
+    paid = await ctx.session.exec(
+        select(Transaction.merchant)
+        .where(seen, col(Transaction.merchant).is_not(None))
+        .order_by(col(Transaction.occurred_on).desc())
+        .limit(RECENT_MERCHANTS)
+    )
+    return list(dict.fromkeys(m for m in paid.all() if m))
 
 
 def _guessed(intent: Intent) -> bool:

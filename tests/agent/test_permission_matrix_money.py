@@ -47,6 +47,7 @@ from tests.agent.permissions import (
     ROLES,
     SPEAKER_NO_MONEY,
     Conversation,
+    Outcome,
     World,
     by_device,
     by_graphql,
@@ -645,6 +646,13 @@ async def test_graphql(world: World, client: httpx.AsyncClient) -> None:
     assert wrong == []
 
 
+def speaker_rows(role: str, action: str, scope: str) -> Outcome:
+    """The speaker refuses money about the user's own and household's shops; another
+    household's shop is no name of theirs, and "file Brantley under tools" is not
+    understood as money at all. Either way nothing is read or written."""
+    return "hidden" if scope == "other" else by_device(role, action, scope)
+
+
 @pytest.mark.parametrize("channel", CHANNELS)
 async def test_conversation(world: World, client: httpx.AsyncClient, channel: str) -> None:
     speaker = channel == "speaker"
@@ -658,7 +666,7 @@ async def test_conversation(world: World, client: httpx.AsyncClient, channel: st
             reply = await conversation().say(said)
             return by_words([reply]) or ("ok" if reply.lower().startswith(handle[1]) else "hidden")
 
-        rows = by_device if speaker else rows_expected
+        rows = speaker_rows if speaker else rows_expected
         wrong = await walk(world, Rows(world), refile, ["recategorize"], rows)
         projects = by_device if speaker else projects_expected
         wrong += await walk(world, Projects(world), costing, ["costing"], projects)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import random
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -247,6 +248,25 @@ async def test_a_grammar_write_that_may_be_none_of_ours_is_checked_back(
     cascade = Cascade(rules, trained=Fixed("tasks.create", 0.99, opinion))  # type: ignore[arg-type]
     parsed = await cascade.parse("add milk to my shopping list", CONTEXT)
     assert (parsed.action, parsed.source, parsed.tentative) == ("tasks.create", "rules", True)
+
+
+async def test_a_match_naming_the_users_own_shop_is_theirs_whatever_the_words(
+    rules: RuleParser,
+) -> None:
+    """ "File Hollis under tools" sounds like none of ours to the classifier; but Hollis
+    is a shop the user paid, so the grammar's match stands. A shop they never paid
+    does not save it."""
+    opinion = {"finance.recategorize": 0.05, OUT_OF_SCOPE: 0.9}
+    cascade = Cascade(rules, trained=Fixed(OUT_OF_SCOPE, 0.9, opinion))  # type: ignore[arg-type]
+
+    async def theirs(context: UserContext) -> UserContext:
+        return replace(context, merchants=["Hollis"])
+
+    parsed = await cascade.parse("file Hollis under tools", CONTEXT, theirs)
+    assert (parsed.action, parsed.source) == ("finance.recategorize", "rules")
+    assert not parsed.tentative
+    stranger = await cascade.parse("file Brantley under tools", CONTEXT, theirs)
+    assert stranger.action == OUT_OF_SCOPE
 
 
 async def test_a_doubtful_match_the_model_reads_as_another_request_is_that_request(
