@@ -23,6 +23,8 @@ __all__ = ["base_url"]  # the socket fixture, shared with test_voice
 UNFINISHED = "Add bread to the"
 THE_REST = "list, please."
 ADDED = "Added bread to your tasks."
+# Left trailing off ("to the"), the words are doubtful: a write on them waits for a yes.
+ASKED = "Add bread to your tasks?"
 
 
 def spoken(piper: PiperTTS, text: str) -> bytes:
@@ -94,8 +96,9 @@ async def test_a_turn_that_ends_after_the_pause_gets_the_audio_made_during_it(
     base_url: str, auth: dict, services: Services, piper: PiperTTS, rehearsals: bool
 ) -> None:
     """The same unfinished words, then silence: the turn ends after the long silence,
-    is acted on once, and its first clause's audio was made while the pause was
-    judged (`speculative` in `timings`); with rehearsals off it is made afterwards."""
+    is answered once (checked back, nothing written: the words trail off), and its
+    first clause's audio was made while the pause was judged (`speculative` in
+    `timings`); with rehearsals off it is made afterwards."""
     services.assistant.parser.rules.warm_up_all()
     services.assistant.rehearsals = rehearsals  # LIFEOS_SPECULATIVE_REPLY
     async with connect(socket_url(base_url, auth)) as socket:
@@ -109,9 +112,9 @@ async def test_a_turn_that_ends_after_the_pause_gets_the_audio_made_during_it(
     heard = next(e for e in events if e["type"] == "transcript")["text"]
     assert timings["ended_by"] == "silence"
     assert timings["speculative"] is rehearsals
-    assert reply == ADDED and audio > 0
+    assert reply == ASKED and audio > 0
     conversation = [("user", heard), ("assistant", reply)]
-    assert await written(services) == (["bread"], ["tasks.create"], conversation)
+    assert await written(services) == ([], [], conversation)
 
 
 class RecordingClaude:
