@@ -22,7 +22,7 @@ from skills import access
 from skills.access import Capability
 from skills.context import Conflict, NotFound, SkillContext, SkillError, name_of
 from skills.history import ChangeSet, record_action, snapshot
-from skills.members import ONLY_OWNERS, keep_an_owner, membership
+from skills.members import check_role_change, keep_an_owner, membership
 from store.models import Household, HouseholdRole, Invitation, Membership, User
 from store.models.users import normalize_email, normalize_phone
 from store.repositories.households import create_household
@@ -255,11 +255,7 @@ class HouseholdService:
         target = await self._membership(household_id, user_id)
         if target is None:
             raise NotFound("no such member")
-        owner_involved = HouseholdRole.OWNER in (role, target.role)
-        if owner_involved and me.role is not HouseholdRole.OWNER:
-            raise access.AccessDenied(ONLY_OWNERS)
-        if target.role is HouseholdRole.OWNER and role is not HouseholdRole.OWNER:
-            await keep_an_owner(self.session, household_id)
+        await check_role_change(self.session, household_id, by=me.role, now=target.role, to=role)
         before = target.role
         was = snapshot(target)
         target.role = role

@@ -62,6 +62,22 @@ async def keep_an_owner(
         raise Conflict("a household needs an owner: make someone else an owner first")
 
 
+async def check_role_change(
+    session: AsyncSession,
+    household_id: uuid.UUID,
+    *,
+    by: HouseholdRole,
+    now: HouseholdRole,
+    to: HouseholdRole,
+) -> None:
+    """Raise unless a member whose role is ``by`` may change a role from ``now`` to
+    ``to``: only an owner makes or unmakes an owner, and the last owner stays one."""
+    if HouseholdRole.OWNER in (now, to) and by is not HouseholdRole.OWNER:
+        raise AccessDenied(ONLY_OWNERS)
+    if now is HouseholdRole.OWNER and to is not HouseholdRole.OWNER:
+        await keep_an_owner(session, household_id)
+
+
 async def check_undo(ctx: SkillContext, entry: AuditEntry) -> None:
     """Raise, in words, unless undoing ``entry`` (a change to a household's members)
     is allowed to this user now and leaves the household sound."""
@@ -85,10 +101,9 @@ async def _role_back(ctx: SkillContext, entry: AuditEntry) -> None:
         ctx, current.household_id, Capability.MEMBERS_MANAGE, doing=_UNDOING
     )
     back = HouseholdRole(change["before"]["role"])
-    if HouseholdRole.OWNER in (back, current.role) and me.role is not HouseholdRole.OWNER:
-        raise AccessDenied(ONLY_OWNERS)
-    if current.role is HouseholdRole.OWNER and back is not HouseholdRole.OWNER:
-        await keep_an_owner(ctx.session, current.household_id)
+    await check_role_change(
+        ctx.session, current.household_id, by=me.role, now=current.role, to=back
+    )
 
 
 async def _bring_back(ctx: SkillContext, entry: AuditEntry) -> None:

@@ -256,7 +256,8 @@ class Assistant:
 
     async def vocabulary(self, user_id: uuid.UUID) -> list[str]:
         """The user's own names, for speech recognition to expect: their lists,
-        projects, categories they made, and the merchants they paid lately. Built-in
+        projects, categories they made, and the shops and payees of the money they may
+        see, the latest first. Built-in
         category names are common words Whisper already knows, so they stay out."""
         async with reading(self.sessions) as db:
             # The lists of their households too: "add eggs to the family shopping list".
