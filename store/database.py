@@ -13,7 +13,9 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, Operationa
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from store import inline_sqlite
 from store.types import dumps_json
+from store.write_queue import WriteQueue, queue_writers
 
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 # An execution option: this connection's transactions only read. On SQLite they begin
@@ -23,6 +25,13 @@ READ_ONLY = "lifeos_read_only"
 # How long a SQLite writer queues for the write lock before giving up (milliseconds):
 # as long as a request waits for a pooled connection, so the pool's own limit comes first.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Connections kept open per process. A pool smaller than the requests in flight closes
+# each connection it lent beyond its size when it comes back and opens another for the
+# next request (a PostgreSQL backend started, a SQLite thread started and its pragmas
+# run), under exactly the load where that costs most. PostgreSQL's default limit of 100
+# connections leaves room for a few processes of this size and the tools beside them.
+POOL_SIZE = 20
+POOL_OVERFLOW = 10
 # Plain scheme names people paste from elsewhere, mapped to the async driver we ship.
 _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -90,12 +99,18 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = parse_database_url(url)
     kwargs.setdefault("hide_parameters", True)
     kwargs.setdefault("json_serializer", dumps_json)  # takes pre-encoded values as they are
+    if parsed.database != ":memory:":  # an in-memory SQLite is one shared connection
+        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", POOL_OVERFLOW)
     if parsed.drivername.startswith("sqlite"):
         if parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            path = Path(parsed.database).expanduser().absolute()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            kwargs.setdefault("async_creator", inline_sqlite.connector(str(path)))
         engine = create_async_engine(parsed, **kwargs)
+        writers = queue_writers(engine.sync_engine, SQLITE_BUSY_TIMEOUT_MS / 1000)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        event.listen(engine.sync_engine, "begin", lambda conn: _sqlite_begin(conn, writers))
         return engine
     return create_async_engine(parsed, pool_pre_ping=True, **kwargs)
 
@@ -108,7 +123,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # In WAL mode NORMAL still never corrupts the database and survives an application
     # crash; only a power cut can lose the last commits. It saves an fsync per commit.
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # Short: SQLite's own wait for another process's lock would hold up the event loop
+    # (statements run on it); a writer's BEGIN waits by awaiting instead (_sqlite_begin).
+    cursor.execute(f"PRAGMA busy_timeout={inline_sqlite.LOOP_BUSY_TIMEOUT_MS}")
     cursor.close()
     # The driver's own transaction handling starts a deferred transaction only at the
     # first INSERT/UPDATE, so a unit of work reads outside it (two invoices read the same
@@ -118,12 +135,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
-def _sqlite_begin(conn: Connection) -> None:
+def _sqlite_begin(conn: Connection, writers: WriteQueue) -> None:
     # A unit of work that may write takes the write lock before its first read: writers
-    # queue (for up to the busy timeout) instead of failing, and what a writer read
-    # stays true until it commits. Read-only work runs beside them on WAL snapshots.
-    mode = "DEFERRED" if conn.get_execution_options().get(READ_ONLY) else "IMMEDIATE"
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    # queue (in this process in arrival order, for up to the busy timeout) instead of
+    # failing, and what a writer read stays true until it commits. Read-only work runs
+    # beside them on WAL snapshots.
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN DEFERRED")
+        return
+    writers.take_turn(conn)
+    inline_sqlite.begin_immediate(conn.connection, SQLITE_BUSY_TIMEOUT_MS / 1000)
 
 
 async def check_connection(engine: AsyncEngine) -> None:
