@@ -16,12 +16,14 @@ from agent.observe import context
 from agent.services import Services
 from agent.websession import ACCESS_COOKIE, CSRF_HEADER, csrf_ok, same_origin
 from skills.context import SkillContext
-from store.database import session_scope
+from store.database import READ_ONLY, session_scope
 from store.models.users import User
 from store.repositories.users import get_user
 
 
-def get_services(request: Request) -> Services:
+# The dependencies below are async though they never wait: FastAPI runs a plain ``def``
+# dependency on its thread pool, a hand-over to another thread and back on every request.
+async def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
@@ -49,7 +51,7 @@ def _unauthorized(reason: str) -> HTTPException:
     )
 
 
-def get_token_claims(
+async def get_token_claims(
     request: HTTPConnection,
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -105,6 +107,10 @@ async def get_current_user(
     if not scopes.allows(claims.scopes, method, path):
         assert claims.scopes is not None
         raise HTTPException(status.HTTP_403_FORBIDDEN, scopes.refusal(claims.scopes, method, path))
+    if not session.in_transaction():
+        # Only reads: on SQLite this runs beside the writers on a WAL snapshot instead
+        # of queueing for the write lock (the handler's own unit of work takes it).
+        await session.connection(execution_options={READ_ONLY: True})
     try:
         await check_not_revoked(session, claims)
     except TokenError as exc:
@@ -159,6 +165,6 @@ async def resolve_caller(
         if token
         else await _bearer(connection)  # type: ignore[arg-type]
     )
-    claims = get_token_claims(connection, services, credentials)
+    claims = await get_token_claims(connection, services, credentials)
     async with session_scope(services.sessions) as session:
         return await get_current_user(connection, session, claims), claims

@@ -22,7 +22,7 @@ from skills.webhooks.service import (
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
 
-def get_webhooks(ctx: SkillCtx, services: ServicesDep) -> WebhookService:
+async def get_webhooks(ctx: SkillCtx, services: ServicesDep) -> WebhookService:
     return WebhookService(ctx, services.settings.webhook_networks)
 
 
