@@ -70,6 +70,7 @@ class Tally:
     ledgers: dict[uuid.UUID, Ledger]
     latency_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: list[str] = field(default_factory=list)
+    timeline: list[tuple[float, str, float]] = field(default_factory=list)  # (sent at, kind, ms)
     odd_replies: list[str] = field(default_factory=list)  # 200, but not the expected words
 
     @property
@@ -105,7 +106,9 @@ class Client:
         except httpx.HTTPError as exc:
             self.tally.errors.append(f"{kind}: {type(exc).__name__} {exc}")
             return None
-        self.tally.latency_ms[kind].append((time.perf_counter() - started) * 1000)
+        took_ms = (time.perf_counter() - started) * 1000
+        self.tally.latency_ms[kind].append(took_ms)
+        self.tally.timeline.append((started, kind, took_ms))
         if not response.is_success:
             self.tally.errors.append(f"{kind}: {response.status_code} {response.text[:200]}")
             return None
@@ -217,6 +220,8 @@ async def run_load(
             base_url=base_url, headers=headers, timeout=60, limits=limits
         ) as http:
             client = Client(http, user, number, tally)
+            if think:  # people do not all press at the same instant: arrivals spread out
+                await asyncio.sleep(think * pauses.uniform(0, 1))
             await _start(client, step)
             while True:  # at least once, so every kind of client is heard from
                 await step(client)
@@ -303,6 +308,13 @@ def main(argv: list[str] | None = None) -> int:
         help="mean seconds a client pauses between steps, as a person using an app does; "
         "0 sends the next request at once and measures the most the service can take",
     )
+    parser.add_argument(
+        "--warm-up",
+        type=float,
+        default=5.0,
+        help="seconds of the same traffic from other users first, reported apart: a fresh "
+        "process's first requests build its caches (routes, SQL, schemas)",
+    )
     parser.add_argument("--max-sessions", type=int, default=32, help="voice ramp ceiling")
     parser.add_argument("--call-minutes", type=float, default=60)
     parser.add_argument("--speed", type=float, default=20, help="the long call's speed-up")
@@ -349,22 +361,34 @@ async def _traffic(backend: str, parts: list[str], args: argparse.Namespace) -> 
                 await migrate.upgrade(engine)
                 async with Server(settings) as server:
                     for part in parts:
+                        warm: dict[str, Any] = {}
+                        if args.warm_up > 0:  # other people, so each run's rows are its own
+                            names = [f"{part}-warm-{name}" for name in HOUSEHOLD]
+                            tokens = await signed_in(engine, settings, names)
+                            warm = await _measure(part, server, engine, tokens, args, "warm-up")
                         names = [f"{part}-{name}" for name in HOUSEHOLD]
                         tokens = await signed_in(engine, settings, names)
                         results[part] = await _measure(part, server, engine, tokens, args)
+                        results[part]["warm_up"] = warm
             finally:
                 await engine.dispose()
     return results
 
 
 async def _measure(
-    part: str, server: Server, engine: AsyncEngine, tokens: dict, args: argparse.Namespace
+    part: str,
+    server: Server,
+    engine: AsyncEngine,
+    tokens: dict,
+    args: argparse.Namespace,
+    label: str = "",
 ) -> dict[str, Any]:
     clients = args.rest_clients if part == "rest" else args.converse_clients
     mix = REST_MIX if part == "rest" else CONVERSE_MIX
+    seconds = args.warm_up if label == "warm-up" else args.seconds
     started = time.perf_counter()
     tally = await run_load(
-        server.url, tokens, clients=clients, seconds=args.seconds, mix=mix, think=args.think
+        server.url, tokens, clients=clients, seconds=seconds, mix=mix, think=args.think
     )
     took = time.perf_counter() - started
     problems = await verify(engine, tally)
@@ -379,12 +403,13 @@ async def _measure(
         **{k: round(v, 1) for k, v in overall.items()},
         "goal_p95_ms": GOALS_MS[part],
         "by_kind": {k: percentiles(v) for k, v in sorted(tally.latency_ms.items())},
+        "by_second": _by_second(tally, started),
         "errors": tally.errors[:10],
         "odd_replies": tally.odd_replies[:10],
         "row_differences": problems[:10],
     }
     print(
-        f"{part:<8} {clients} clients (think {args.think:g} s), {tally.requests} requests "
+        f"{label or part:<8} {clients} clients (think {args.think:g} s), {tally.requests} requests "
         f"in {took:.1f} s "
         f"({result['per_second']}/s): p50 {overall['p50']:.1f} ms, p95 {overall['p95']:.1f} ms "
         f"(goal {GOALS_MS[part]:g}); errors {len(tally.errors)}, odd replies "
@@ -396,9 +421,22 @@ async def _measure(
     return result
 
 
+def _by_second(tally: Tally, started: float) -> list[dict[str, float]]:
+    """p50/p95 of the requests sent in each second of the run: a slow start (a fresh
+    process warming up) reads differently from slowness all along."""
+    seconds: dict[int, list[float]] = defaultdict(list)
+    for sent, _kind, ms in tally.timeline:
+        seconds[int(sent - started)].append(ms)
+    return [
+        {"second": s, "n": len(v), **{k: round(x, 1) for k, x in percentiles(v).items()}}
+        for s, v in sorted(seconds.items())
+    ]
+
+
 def _all_correct(results: dict[str, Any]) -> bool:
     """Figures are for reading; a wrong answer or a row that does not add up fails."""
     traffic = [r for backend in ("sqlite", "postgresql") for r in results.get(backend, {}).values()]
+    traffic += [r["warm_up"] for r in traffic if r.get("warm_up")]
     return not any(r["errors"] or r["odd_replies"] or r["row_differences"] for r in traffic)
 
 
