@@ -22,6 +22,9 @@ BATCH = 100
 # Ids per delete: the parameters are cheap, but each statement is a round trip and a
 # plan on the database (PostgreSQL: 200 deletes of 100 took 17 s under load).
 DELETE_BATCH = 2000
+# SQLite has no round trip, and its statements run on the event loop's thread: a delete
+# of 2,000 ids (with the foreign keys checked) held everyone else up to 0.3 s.
+SQLITE_DELETE_BATCH = 200
 
 
 @cache
@@ -54,11 +57,13 @@ async def delete_rows(
 ) -> int:
     """Delete the user's rows among ``ids``, a batch per statement. Returns how many."""
     deleted = 0
-    for at in range(0, len(ids), DELETE_BATCH):
+    connection = await session.connection()
+    size = SQLITE_DELETE_BATCH if connection.dialect.name == "sqlite" else DELETE_BATCH
+    for at in range(0, len(ids), size):
         result = await session.exec(  # type: ignore[call-overload]
             delete(model)
             .where(col(model.user_id) == user_id)  # type: ignore[attr-defined]
-            .where(col(model.id).in_(ids[at : at + DELETE_BATCH]))  # type: ignore[attr-defined]
+            .where(col(model.id).in_(ids[at : at + size]))  # type: ignore[attr-defined]
             .execution_options(synchronize_session=False)
         )
         deleted += result.rowcount
